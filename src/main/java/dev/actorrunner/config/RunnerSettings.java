@@ -1,0 +1,158 @@
+package dev.actorrunner.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything a runner needs, validated and immutable. Built by {@link SettingsLoader} from HOCON,
+ * environment and flags, or directly from code with {@link #builder(List)}.
+ *
+ * @param appName         a short name for logs and status (the jar's file name, or the command)
+ * @param command         the worker's argv; {@code {port}} in any element is replaced by the
+ *                        worker's private port. Never run through a shell.
+ * @param workers         desired number of ready workers (N)
+ * @param bindHost        the public address (owned by the Front)
+ * @param port            the public port (owned by the Front)
+ * @param ready           how a worker shows it is listening
+ * @param readyTimeout    a worker not listening by then is killed (and a reload aborted)
+ * @param probeInterval   time between two readiness probes of a starting worker
+ * @param killTimeout     grace between SIGTERM and SIGKILL (the ancestor's 60 s kill timer)
+ * @param reloadStrategy  surge (new first) or stop-first (the ancestor's order)
+ * @param portEnv         environment variable that carries the private port
+ * @param backoffMin      first delay before a crashed worker is replaced
+ * @param backoffMax      cap of the exponential backoff
+ * @param backoffReset    a worker that stayed up this long resets the backoff
+ * @param bootFailureLimit consecutive failures before any worker was ever ready that stop the
+ *                        runner with exit code 3; 0 keeps retrying forever
+ * @param workerPorts     range the private loopback ports are taken from
+ * @param pidFile         where the runner writes its pid, if anywhere
+ * @param extraEnv        variables added to every worker's environment
+ */
+public record RunnerSettings(
+        String appName,
+        List<String> command,
+        int workers,
+        String bindHost,
+        int port,
+        Readiness ready,
+        Duration readyTimeout,
+        Duration probeInterval,
+        Duration killTimeout,
+        ReloadStrategy reloadStrategy,
+        String portEnv,
+        Duration backoffMin,
+        Duration backoffMax,
+        Duration backoffReset,
+        int bootFailureLimit,
+        PortRange workerPorts,
+        Optional<Path> pidFile,
+        Map<String, String> extraEnv) {
+
+    public RunnerSettings {
+        Objects.requireNonNull(appName, "appName");
+        command = List.copyOf(command);
+        if (command.isEmpty()) throw new IllegalArgumentException("command must not be empty");
+        if (workers < 1) throw new IllegalArgumentException("workers must be at least 1, was " + workers);
+        Objects.requireNonNull(ready, "ready");
+        Objects.requireNonNull(reloadStrategy, "reloadStrategy");
+        Objects.requireNonNull(workerPorts, "workerPorts");
+        pidFile = pidFile == null ? Optional.empty() : pidFile;
+        extraEnv = extraEnv == null ? Map.of() : Map.copyOf(extraEnv);
+    }
+
+    /** Reload order. */
+    public enum ReloadStrategy {
+        /** Fork the replacement first; stop an old worker only once the new one is listening. */
+        SURGE,
+        /** The Node ancestor's order: stop an old worker, then fork its replacement. */
+        STOP_FIRST
+    }
+
+    /** How a worker shows it is ready ("listening", in the ancestor's words). */
+    public sealed interface Readiness {
+        /** The private port accepts a TCP connection. */
+        record Tcp() implements Readiness {}
+
+        /** {@code GET path} on the private port answers 2xx. */
+        record Http(String path) implements Readiness {}
+
+        /** A line of the worker's stdout or stderr matches the pattern. */
+        record Log(java.util.regex.Pattern pattern) implements Readiness {}
+
+        /** Ready as soon as the process has started. */
+        record None() implements Readiness {}
+    }
+
+    /** An inclusive range of TCP ports. */
+    public record PortRange(int from, int to) {
+        public PortRange {
+            if (from < 1 || to > 65535 || from > to) {
+                throw new IllegalArgumentException("bad port range " + from + "-" + to);
+            }
+        }
+
+        public int size() {
+            return to - from + 1;
+        }
+    }
+
+    /** Settings with the defaults of reference.conf for the given worker command. */
+    public static Builder builder(List<String> command) {
+        return new Builder(command);
+    }
+
+    /** Builds settings from code; every setter has the default of reference.conf. */
+    public static final class Builder {
+        private String appName;
+        private final List<String> command;
+        private int workers = 2;
+        private String bindHost = "127.0.0.1";
+        private int port = 8080;
+        private Readiness ready = new Readiness.Tcp();
+        private Duration readyTimeout = Duration.ofSeconds(60);
+        private Duration probeInterval = Duration.ofMillis(200);
+        private Duration killTimeout = Duration.ofSeconds(60);
+        private ReloadStrategy reloadStrategy = ReloadStrategy.SURGE;
+        private String portEnv = "PORT";
+        private Duration backoffMin = Duration.ofSeconds(1);
+        private Duration backoffMax = Duration.ofSeconds(30);
+        private Duration backoffReset = Duration.ofSeconds(60);
+        private int bootFailureLimit = 3;
+        private PortRange workerPorts = new PortRange(20000, 29999);
+        private Path pidFile;
+        private Map<String, String> extraEnv = Map.of();
+
+        private Builder(List<String> command) {
+            this.command = List.copyOf(command);
+            this.appName = command.isEmpty() ? "" : command.get(0);
+        }
+
+        public Builder appName(String v) { appName = v; return this; }
+        public Builder workers(int v) { workers = v; return this; }
+        public Builder bindHost(String v) { bindHost = v; return this; }
+        public Builder port(int v) { port = v; return this; }
+        public Builder ready(Readiness v) { ready = v; return this; }
+        public Builder readyTimeout(Duration v) { readyTimeout = v; return this; }
+        public Builder probeInterval(Duration v) { probeInterval = v; return this; }
+        public Builder killTimeout(Duration v) { killTimeout = v; return this; }
+        public Builder reloadStrategy(ReloadStrategy v) { reloadStrategy = v; return this; }
+        public Builder portEnv(String v) { portEnv = v; return this; }
+        public Builder backoffMin(Duration v) { backoffMin = v; return this; }
+        public Builder backoffMax(Duration v) { backoffMax = v; return this; }
+        public Builder backoffReset(Duration v) { backoffReset = v; return this; }
+        public Builder bootFailureLimit(int v) { bootFailureLimit = v; return this; }
+        public Builder workerPorts(PortRange v) { workerPorts = v; return this; }
+        public Builder pidFile(Path v) { pidFile = v; return this; }
+        public Builder extraEnv(Map<String, String> v) { extraEnv = v; return this; }
+
+        public RunnerSettings build() {
+            return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
+                    probeInterval, killTimeout, reloadStrategy, portEnv, backoffMin, backoffMax,
+                    backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv);
+        }
+    }
+}

@@ -1,0 +1,395 @@
+package dev.actorrunner.supervisor;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import dev.actorrunner.ActorRunner.Command;
+import dev.actorrunner.ActorRunner.GetStatus;
+import dev.actorrunner.ActorRunner.Reload;
+import dev.actorrunner.ActorRunner.Scale;
+import dev.actorrunner.ActorRunner.StopAll;
+import dev.actorrunner.ActorRunner.Subscribe;
+import dev.actorrunner.ActorRunner.Unsubscribe;
+import dev.actorrunner.RunnerEvent;
+import dev.actorrunner.RunnerStatus;
+import dev.actorrunner.RunnerStatus.State;
+import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.probe.ReadinessProbe;
+import dev.actorrunner.process.ExitStatus;
+import dev.actorrunner.process.LaunchSpec;
+import dev.actorrunner.process.ProcessLauncher;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The runner: keeps {@code desired} workers ready and replaces them on Reload, one at a time.
+ *
+ * <p>Invariants: at most desired + 1 (surge) workers are active (starting or ready); only the
+ * newest generation has a worker starting during a reload; a worker is in rotation only between
+ * its Listening and the moment it is chosen to stop; with the surge strategy the number of ready
+ * workers never drops below desired because of a reload; one reload runs at a time, and Reloads
+ * that arrive meanwhile are coalesced into one more.
+ *
+ * <p>The protocol keeps the Node ancestor's steps: Reload queues the current workers;
+ * Listening(new) triggers StopNext; the stopped worker's Disconnected triggers ForkMissing; a
+ * Kill timer (in {@link Worker}) follows every SIGTERM.
+ */
+public final class Master extends AbstractBehavior<Command> {
+
+    private record WrappedWorkerEvent(Worker.Event event) implements Command {}
+
+    /** Backoff timer after a crash: fork what is missing again. */
+    private enum ForkMissing implements Command { INSTANCE }
+
+    /** A worker stayed up for backoff-reset: the crash backoff starts over. */
+    private record Stable(int workerId) implements Command {}
+
+    private record WorkerTerminated(int workerId) implements Command {}
+
+    /** Sent to self after WorkerTerminated, so it queues behind an Exited already in the mailbox. */
+    private record WorkerGone(int workerId) implements Command {}
+
+    private record SubscriberTerminated(ActorRef<RunnerEvent> subscriber) implements Command {}
+
+    /**
+     * A runner whose launcher is built once the actor starts (and closed when it stops);
+     * {@code subscribers} receive events from the very first one on.
+     */
+    public static Behavior<Command> create(RunnerSettings settings,
+                                           Function<RunnerSettings.PortRange, ProcessLauncher> launcher,
+                                           ReadinessProbe probe,
+                                           Collection<ActorRef<RunnerEvent>> subscribers) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+                new Master(context, timers, settings, launcher.apply(settings.workerPorts()), probe,
+                        subscribers)));
+    }
+
+    private final TimerScheduler<Command> timers;
+    private final RunnerSettings settings;
+    private final ProcessLauncher launcher;
+    private final ReadinessProbe probe;
+    private final ActorRef<Worker.Event> events;
+    private final Workers workers = new Workers();
+    private final Set<ActorRef<RunnerEvent>> subscribers = new HashSet<>();
+    private final Backoff backoff;
+    private final Reloads reloads;
+    private int desired;
+    private int nextId;
+    private int crashes;
+    private boolean everReady;
+    private int bootFailures;
+    private Optional<RunnerEvent.Stopped.Reason> stopping = Optional.empty();
+
+    private Master(ActorContext<Command> context, TimerScheduler<Command> timers,
+                   RunnerSettings settings, ProcessLauncher launcher, ReadinessProbe probe,
+                   Collection<ActorRef<RunnerEvent>> initialSubscribers) {
+        super(context);
+        this.timers = timers;
+        this.settings = settings;
+        this.launcher = launcher;
+        this.probe = probe;
+        this.events = context.messageAdapter(Worker.Event.class, WrappedWorkerEvent::new);
+        this.backoff = new Backoff(settings.backoffMin(), settings.backoffMax());
+        this.reloads = new Reloads();
+        this.desired = settings.workers();
+        initialSubscribers.forEach(this::subscribe);
+        context.getLog().info("starting {} worker(s) of {}, reload strategy {}", desired,
+                settings.appName(), settings.reloadStrategy().name().toLowerCase().replace('_', '-'));
+        forkMissing();
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessageEquals(Reload.INSTANCE, this::onReload)
+                .onMessageEquals(StopAll.INSTANCE, this::onStopAll)
+                .onMessage(Scale.class, this::onScale)
+                .onMessage(GetStatus.class, this::onGetStatus)
+                .onMessage(Subscribe.class, this::onSubscribe)
+                .onMessage(Unsubscribe.class, m -> { subscribers.remove(m.subscriber()); return this; })
+                .onMessage(SubscriberTerminated.class, m -> { subscribers.remove(m.subscriber()); return this; })
+                .onMessage(WrappedWorkerEvent.class, this::onWorkerEvent)
+                .onMessageEquals(ForkMissing.INSTANCE, () -> { forkMissing(); return this; })
+                .onMessage(Stable.class, this::onStable)
+                .onMessage(WorkerTerminated.class, m -> { getContext().getSelf().tell(new WorkerGone(m.workerId())); return this; })
+                .onMessage(WorkerGone.class, this::onWorkerGone)
+                .onSignal(PostStop.class, s -> { launcher.close(); return this; })
+                .build();
+    }
+
+    // ---- requests ----
+
+    private Behavior<Command> onReload() {
+        if (stopping.isPresent()) return this;
+        if (reloads.running()) {
+            reloads.queueAnother();
+            getContext().getLog().info("reload requested during reload {}: one more will follow",
+                    reloads.generation());
+            return this;
+        }
+        startReload();
+        return this;
+    }
+
+    private void startReload() {
+        int generation = reloads.start(workers.active());
+        getContext().getLog().info("reload {} started: replacing {} worker(s), {}", generation,
+                reloads.remaining(), settings.reloadStrategy().name().toLowerCase().replace('_', '-'));
+        publish(new RunnerEvent.ReloadStarted(generation));
+        stopNext();
+        forkMissing();
+        completeReloadIfDone();
+    }
+
+    private Behavior<Command> onStopAll() {
+        if (stopping.isPresent()) {
+            getContext().getLog().warn("second stop request: killing {} worker(s) now", workers.size());
+            workers.all().forEach(w -> w.ref.tell(Worker.KillNow.INSTANCE));
+            return this;
+        }
+        return stopAll(RunnerEvent.Stopped.Reason.REQUESTED);
+    }
+
+    private Behavior<Command> stopAll(RunnerEvent.Stopped.Reason reason) {
+        stopping = Optional.of(reason);
+        timers.cancel(ForkMissing.INSTANCE);
+        reloads.abandon();
+        getContext().getLog().info("stopping {} worker(s), SIGKILL after {}", workers.size(),
+                settings.killTimeout());
+        workers.all().stream().filter(w -> w.state != State.STOPPING).toList().forEach(this::retire);
+        return finishIfStopped();
+    }
+
+    private Behavior<Command> onScale(Scale m) {
+        if (stopping.isPresent()) return this;
+        int target = Math.max(1, m.relative() ? desired + m.amount() : m.amount());
+        getContext().getLog().info("scale from {} to {} worker(s)", desired, target);
+        desired = target;
+        int surplus = Plan.surplus(desired, surge(), workers.active().size());
+        for (int i = 0; i < surplus; i++) {
+            // An old worker still queued for replacement is the cheapest one to lose.
+            Entry victim = reloads.pollNext(workers).orElseGet(workers::scaleDownVictim);
+            reloads.forget(victim.id);
+            retire(victim);
+        }
+        forkMissing();
+        completeReloadIfDone();
+        return this;
+    }
+
+    private Behavior<Command> onGetStatus(GetStatus m) {
+        m.replyTo().tell(new RunnerStatus(settings.appName(), desired, reloads.generation(),
+                reloads.running(), stopping.isPresent(), crashes, workers.snapshot()));
+        return this;
+    }
+
+    private Behavior<Command> onSubscribe(Subscribe m) {
+        subscribe(m.subscriber());
+        return this;
+    }
+
+    private void subscribe(ActorRef<RunnerEvent> subscriber) {
+        if (subscribers.add(subscriber)) {
+            getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
+        }
+    }
+
+    // ---- worker events ----
+
+    private Behavior<Command> onWorkerEvent(WrappedWorkerEvent wrapped) {
+        Entry w = workers.get(wrapped.event().workerId());
+        if (w == null) return this;
+        Worker.Event event = wrapped.event();
+        if (event instanceof Worker.Started e) return onStarted(w, e);
+        if (event instanceof Worker.Listening) return onListening(w);
+        return onExited(w, (Worker.Exited) event);
+    }
+
+    private Behavior<Command> onStarted(Entry w, Worker.Started e) {
+        w.pid = e.pid();
+        w.port = e.port();
+        getContext().getLog().info("{} started on 127.0.0.1:{}", w, w.port);
+        publish(new RunnerEvent.WorkerStarted(w.id, w.generation, w.pid, w.port));
+        return this;
+    }
+
+    // Listening -> StopNext: a new worker is ready, so an old one may leave.
+    private Behavior<Command> onListening(Entry w) {
+        if (w.state != State.STARTING) return this;
+        workers.setState(w, State.READY);
+        everReady = true;
+        bootFailures = 0;
+        timers.startSingleTimer(new Stable(w.id), new Stable(w.id), settings.backoffReset());
+        getContext().getLog().info("{} listening: http://127.0.0.1:{}/ ({} of {} ready)", w, w.port,
+                workers.count(State.READY), desired);
+        publish(new RunnerEvent.WorkerListening(w.id, w.generation, w.pid, w.port));
+        stopNext();
+        completeReloadIfDone();
+        return this;
+    }
+
+    private Behavior<Command> onExited(Entry w, Worker.Exited e) {
+        workers.remove(w);
+        timers.cancel(new Stable(w.id));
+        boolean expected = e.cause() == Worker.Cause.STOPPED;
+        publish(new RunnerEvent.WorkerExited(w.id, w.generation, w.pid, e.status().code(), e.reason(),
+                expected));
+        if (expected) {
+            getContext().getLog().info("{} exited after stop: {}", w, e.reason());
+            return finishIfStopped();
+        }
+        logFailure(w, e);
+        if (stopping.isPresent()) return finishIfStopped();
+        crashes++;
+        reloads.forget(w.id);
+        if (reloads.running() && w.generation == reloads.generation()) {
+            abortReload(w + " " + describe(e));
+        }
+        if (!everReady && ++bootFailures >= settings.bootFailureLimit() && settings.bootFailureLimit() > 0) {
+            String reason = "app failed to start " + bootFailures + " time(s) in a row, last: "
+                    + describe(e);
+            getContext().getLog().error("boot failed: {}; stopping", reason);
+            publish(new RunnerEvent.BootFailed(reason));
+            return stopAll(RunnerEvent.Stopped.Reason.BOOT_FAILED);
+        }
+        // Disconnected -> ForkMissing, after the backoff so a crash loop cannot eat the machine.
+        Duration delay = backoff.next();
+        getContext().getLog().warn("replacing {} in {} (failure {} in a row)", w, delay, backoff.failures());
+        timers.startSingleTimer(ForkMissing.INSTANCE, delay);
+        return this;
+    }
+
+    // The death notice can overtake the Worker's last message (system messages go first), hence
+    // the hop through WorkerGone. A Worker still listed then failed; its PostStop killed the process.
+    private Behavior<Command> onWorkerGone(WorkerGone m) {
+        Entry w = workers.get(m.workerId());
+        if (w == null) return this;
+        getContext().getLog().error("{} supervisor failed; its process was killed", w);
+        return onExited(w, new Worker.Exited(w.id, w.pid, new ExitStatus(-1),
+                Worker.Cause.CRASHED, "worker actor failed"));
+    }
+
+    private Behavior<Command> onStable(Stable m) {
+        if (workers.get(m.workerId()) != null && backoff.failures() > 0) {
+            getContext().getLog().info("worker {} up for {}: crash backoff reset", m.workerId(),
+                    settings.backoffReset());
+            backoff.reset();
+        }
+        return this;
+    }
+
+    // ---- the protocol steps ----
+
+    /** ForkMissing: start workers until desired (+1 during a surge reload) are active. */
+    private void forkMissing() {
+        if (stopping.isPresent() || timers.isTimerActive(ForkMissing.INSTANCE)) return;
+        int missing = Plan.missing(desired, surge(), workers.active().size());
+        for (int i = 0; i < missing; i++) fork();
+    }
+
+    private void fork() {
+        int id = ++nextId;
+        int generation = reloads.generation();
+        LaunchSpec spec = new LaunchSpec(id, generation, settings.command(), settings.portEnv(),
+                settings.extraEnv(), readyPattern());
+        Worker.Timing timing = new Worker.Timing(settings.readyTimeout(), settings.probeInterval(),
+                settings.killTimeout());
+        ActorRef<Worker.Command> ref = getContext().spawn(
+                Worker.create(spec, launcher, probe, timing, events), "worker-" + id);
+        getContext().watchWith(ref, new WorkerTerminated(id));
+        workers.add(new Entry(id, generation, ref));
+    }
+
+    /** StopNext: during a reload, retire queued old workers while the strategy allows it. */
+    private void stopNext() {
+        while (reloads.running() && Plan.mayStopNext(settings.reloadStrategy(), desired,
+                workers.count(State.READY), workers.count(State.STARTING))) {
+            Optional<Entry> next = reloads.pollNext(workers);
+            if (next.isEmpty()) return;
+            retire(next.get());
+        }
+    }
+
+    /** Takes a worker out of rotation and stops it; it is Disconnected at once. */
+    private void retire(Entry w) {
+        workers.setState(w, State.STOPPING);
+        // Said before the SIGTERM goes out, so whoever reads the log never sees the stop first.
+        getContext().getLog().info("{} leaves rotation: SIGTERM", w);
+        publish(new RunnerEvent.WorkerDraining(w.id, w.generation, w.pid));
+        w.ref.tell(Worker.Stop.INSTANCE);
+        disconnected();
+    }
+
+    /** Disconnected -> ForkMissing: a worker no longer counts toward capacity. */
+    private void disconnected() {
+        forkMissing();
+    }
+
+    private void completeReloadIfDone() {
+        if (!reloads.running() || reloads.remaining() > 0 || !workers.allReadyIn(reloads.generation())
+                || workers.count(State.READY) < desired) {
+            return;
+        }
+        Duration took = reloads.complete();
+        getContext().getLog().info("reload {} completed in {} ms: {} worker(s) ready",
+                reloads.generation(), took.toMillis(), workers.count(State.READY));
+        publish(new RunnerEvent.ReloadCompleted(reloads.generation(), took));
+        if (reloads.takeQueued()) startReload();
+    }
+
+    private void abortReload(String reason) {
+        reloads.abandon();
+        getContext().getLog().error("reload {} aborted: {}; the other workers keep serving",
+                reloads.generation(), reason);
+        publish(new RunnerEvent.ReloadAborted(reloads.generation(), reason));
+        if (reloads.takeQueued()) startReload();
+    }
+
+    private Behavior<Command> finishIfStopped() {
+        if (stopping.isEmpty() || workers.size() > 0) return this;
+        getContext().getLog().info("all workers stopped");
+        publish(new RunnerEvent.Stopped(stopping.get()));
+        return Behaviors.stopped();
+    }
+
+    // ---- helpers ----
+
+    private int surge() {
+        return Plan.surge(settings.reloadStrategy(), reloads.running() && reloads.remaining() > 0);
+    }
+
+    private Optional<java.util.regex.Pattern> readyPattern() {
+        return settings.ready() instanceof RunnerSettings.Readiness.Log log
+                ? Optional.of(log.pattern()) : Optional.empty();
+    }
+
+    private void publish(RunnerEvent event) {
+        subscribers.forEach(s -> s.tell(event));
+    }
+
+    private void logFailure(Entry w, Worker.Exited e) {
+        String what = describe(e);
+        if (e.status().killedBySigkill() && e.cause() == Worker.Cause.CRASHED) {
+            getContext().getLog().error("{} {} (out of memory?)", w, what);
+        } else {
+            getContext().getLog().warn("{} {}", w, what);
+        }
+    }
+
+    private String describe(Worker.Exited e) {
+        return switch (e.cause()) {
+            case LAUNCH_FAILED -> "could not start: " + e.reason();
+            case NOT_READY -> "not ready within " + settings.readyTimeout() + ": killed";
+            case CRASHED, STOPPED -> "exited with " + e.reason();
+        };
+    }
+}

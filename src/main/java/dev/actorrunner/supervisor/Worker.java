@@ -1,0 +1,227 @@
+package dev.actorrunner.supervisor;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.BehaviorBuilder;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.TimerScheduler;
+import dev.actorrunner.probe.ReadinessProbe;
+import dev.actorrunner.process.ExitStatus;
+import dev.actorrunner.process.LaunchSpec;
+import dev.actorrunner.process.ProcessLauncher;
+import dev.actorrunner.process.WorkerProcess;
+import java.time.Duration;
+
+/**
+ * Owns one worker process from fork to exit: Launching -> Starting -> Ready -> Stopping -> gone.
+ * It tells its parent what happened ({@link Event}) and stops itself after {@link Exited}. It is
+ * never restarted: a restart would lose the process handle and orphan the child, so if it fails
+ * it kills its process on the way out and the Master replaces it.
+ */
+public final class Worker {
+
+    public sealed interface Command {}
+
+    /** Leave service: SIGTERM now, SIGKILL after kill-timeout. Sent by the Master; idempotent. */
+    public enum Stop implements Command { INSTANCE }
+
+    /** SIGKILL now (a second StopAll). Sent by the Master. */
+    public enum KillNow implements Command { INSTANCE }
+
+    private record Launched(WorkerProcess process) implements Command {}
+
+    private record LaunchFailed(String reason) implements Command {}
+
+    private enum Probe implements Command { INSTANCE }
+
+    private record ProbeResult(boolean ready) implements Command {}
+
+    private enum ReadyTimeout implements Command { INSTANCE }
+
+    /** The ancestor's 60 s kill timer: the grace after SIGTERM has run out. */
+    private enum Kill implements Command { INSTANCE }
+
+    private record ProcessExited(ExitStatus status) implements Command {}
+
+    /** What a worker tells its parent, in this order: Started, Listening, then Exited. */
+    public sealed interface Event {
+        int workerId();
+    }
+
+    /** The process runs on {@code port}; it is not ready yet. */
+    public record Started(int workerId, long pid, int port) implements Event {}
+
+    /** The readiness probe passed. */
+    public record Listening(int workerId) implements Event {}
+
+    /** The process is gone (or never started: pid -1); the Worker actor stops right after. */
+    public record Exited(int workerId, long pid, ExitStatus status, Cause cause, String reason)
+            implements Event {}
+
+    /** Why a worker's process ended. Only STOPPED was asked for. */
+    public enum Cause { STOPPED, CRASHED, NOT_READY, LAUNCH_FAILED }
+
+    /** Timings a worker needs. */
+    public record Timing(Duration readyTimeout, Duration probeInterval, Duration killTimeout) {}
+
+    public static Behavior<Command> create(LaunchSpec spec, ProcessLauncher launcher,
+                                           ReadinessProbe probe, Timing timing,
+                                           ActorRef<Event> parent) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+                new Worker(context, timers, spec, probe, timing, parent).launching(launcher)));
+    }
+
+    private final ActorContext<Command> context;
+    private final TimerScheduler<Command> timers;
+    private final LaunchSpec spec;
+    private final ReadinessProbe probe;
+    private final Timing timing;
+    private final ActorRef<Event> parent;
+    private final int id;
+    private WorkerProcess process;
+
+    private Worker(ActorContext<Command> context, TimerScheduler<Command> timers, LaunchSpec spec,
+                   ReadinessProbe probe, Timing timing, ActorRef<Event> parent) {
+        this.context = context;
+        this.timers = timers;
+        this.spec = spec;
+        this.probe = probe;
+        this.timing = timing;
+        this.parent = parent;
+        this.id = spec.workerId();
+    }
+
+    // Launching: the fork runs on the launcher's thread; a Stop that arrives now is kept for later.
+    private Behavior<Command> launching(ProcessLauncher launcher) {
+        context.pipeToSelf(launcher.launch(spec), (p, failure) -> failure == null
+                ? new Launched(p) : new LaunchFailed(rootMessage(failure)));
+        return launching(false);
+    }
+
+    private Behavior<Command> launching(boolean stopRequested) {
+        return Behaviors.receive(Command.class)
+                .onMessage(Launched.class, m -> onLaunched(m, stopRequested))
+                .onMessage(LaunchFailed.class, this::onLaunchFailed)
+                .onMessageEquals(Stop.INSTANCE, () -> launching(true))
+                .onMessageEquals(KillNow.INSTANCE, () -> launching(true))
+                .build();
+    }
+
+    private Behavior<Command> onLaunched(Launched m, boolean stopRequested) {
+        process = m.process();
+        context.pipeToSelf(process.exited(), (status, failure) -> new ProcessExited(status));
+        if (stopRequested) {
+            parent.tell(new Started(id, process.pid(), process.port()));
+            return stopping(Cause.STOPPED);
+        }
+        timers.startSingleTimer(ReadyTimeout.INSTANCE, timing.readyTimeout());
+        timers.startSingleTimer(Probe.INSTANCE, timing.probeInterval());
+        parent.tell(new Started(id, process.pid(), process.port()));
+        return starting();
+    }
+
+    private Behavior<Command> onLaunchFailed(LaunchFailed m) {
+        parent.tell(new Exited(id, -1, new ExitStatus(-1), Cause.LAUNCH_FAILED, m.reason()));
+        return Behaviors.stopped();
+    }
+
+    // Starting: the process runs; probes are scheduled one at a time until one passes.
+    private Behavior<Command> starting() {
+        return withExit(Cause.CRASHED)
+                .onMessageEquals(Probe.INSTANCE, this::onProbe)
+                .onMessage(ProbeResult.class, this::onProbeResult)
+                .onMessageEquals(ReadyTimeout.INSTANCE, this::onReadyTimeout)
+                .onMessageEquals(Stop.INSTANCE, () -> stopping(Cause.STOPPED))
+                .onMessageEquals(KillNow.INSTANCE, this::killNow)
+                .build();
+    }
+
+    private Behavior<Command> onProbe() {
+        context.pipeToSelf(probe.check(process), (ok, failure) -> new ProbeResult(failure == null && ok));
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onProbeResult(ProbeResult m) {
+        if (!m.ready()) {
+            timers.startSingleTimer(Probe.INSTANCE, timing.probeInterval());
+            return Behaviors.same();
+        }
+        timers.cancel(ReadyTimeout.INSTANCE);
+        parent.tell(new Listening(id));
+        return ready();
+    }
+
+    // A replacement that never becomes ready must not block a reload forever (the ancestor did).
+    private Behavior<Command> onReadyTimeout() {
+        timers.cancel(Probe.INSTANCE);
+        process.kill();
+        return withExit(Cause.NOT_READY)
+                .onMessageEquals(Stop.INSTANCE, Behaviors::same)
+                .onMessageEquals(KillNow.INSTANCE, this::killNow)
+                .build();
+    }
+
+    // Ready: in rotation; only the Master's Stop or the process's death ends it.
+    private Behavior<Command> ready() {
+        return withExit(Cause.CRASHED)
+                .onMessageEquals(Stop.INSTANCE, () -> stopping(Cause.STOPPED))
+                .onMessageEquals(KillNow.INSTANCE, this::killNow)
+                .build();
+    }
+
+    // Stopping: SIGTERM sent; Kill fires after kill-timeout if the process is still there.
+    private Behavior<Command> stopping(Cause cause) {
+        timers.cancelAll();
+        process.terminate();
+        timers.startSingleTimer(Kill.INSTANCE, timing.killTimeout());
+        return withExit(cause)
+                .onMessageEquals(Kill.INSTANCE, this::onKill)
+                .onMessageEquals(Stop.INSTANCE, Behaviors::same)
+                .onMessageEquals(KillNow.INSTANCE, this::killNow)
+                .build();
+    }
+
+    private Behavior<Command> onKill() {
+        if (process.isAlive()) {
+            context.getLog().error("worker {} (pid {}, gen {}) still running {} after SIGTERM: SIGKILL",
+                    id, process.pid(), spec.generation(), timing.killTimeout());
+            process.kill();
+        }
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> killNow() {
+        process.kill();
+        return Behaviors.same();
+    }
+
+    /** The part every state with a live process shares: its exit ends the actor. */
+    private BehaviorBuilder<Command> withExit(Cause cause) {
+        return Behaviors.receive(Command.class)
+                .onMessage(ProcessExited.class, m -> onExited(m, cause))
+                .onSignal(PostStop.class, s -> onPostStop());
+    }
+
+    private Behavior<Command> onExited(ProcessExited m, Cause cause) {
+        parent.tell(new Exited(id, process.pid(), m.status(), cause, m.status().describe()));
+        process = null;
+        return Behaviors.stopped();
+    }
+
+    // Only reached with a live process when the actor fails or its parent stops: never orphan it.
+    private Behavior<Command> onPostStop() {
+        if (process != null && process.isAlive()) process.kill();
+        return Behaviors.same();
+    }
+
+    private static String rootMessage(Throwable failure) {
+        Throwable t = failure;
+        while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.util.concurrent.ExecutionException)) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.toString();
+    }
+}

@@ -1,0 +1,104 @@
+package dev.actorrunner.supervisor;
+
+import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.probe.ReadinessProbe;
+import dev.actorrunner.process.ExitStatus;
+import dev.actorrunner.process.LaunchException;
+import dev.actorrunner.process.LaunchSpec;
+import dev.actorrunner.process.ProcessLauncher;
+import dev.actorrunner.process.WorkerProcess;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A launcher whose processes the test scripts: it decides when they are ready and when they die. */
+final class FakeLauncher implements ProcessLauncher {
+    final List<FakeProcess> launched = new CopyOnWriteArrayList<>();
+    volatile boolean failLaunches;
+    volatile boolean newProcessesIgnoreTerm;
+    volatile boolean closed;
+    private final AtomicInteger pids = new AtomicInteger(1000);
+
+    FakeLauncher(RunnerSettings.PortRange ignored) {}
+
+    FakeLauncher() {}
+
+    /** Readiness of a fake: the check completes when the test calls {@link FakeProcess#becomeReady()}. */
+    static ReadinessProbe probe() {
+        return p -> ((FakeProcess) p).ready;
+    }
+
+    @Override
+    public CompletionStage<WorkerProcess> launch(LaunchSpec spec) {
+        if (failLaunches) {
+            return CompletableFuture.failedFuture(new LaunchException("cannot start \"app\": boom", null));
+        }
+        int pid = pids.incrementAndGet();
+        FakeProcess p = new FakeProcess(spec, pid, 20000 + spec.workerId(), newProcessesIgnoreTerm);
+        launched.add(p);
+        return CompletableFuture.completedFuture(p);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    FakeProcess worker(int workerId) {
+        return launched.stream().filter(p -> p.spec.workerId() == workerId).findFirst()
+                .orElseThrow(() -> new AssertionError("worker " + workerId + " was never launched"));
+    }
+
+    /** Processes that are ready, alive and not asked to stop: what clients could reach. */
+    long serving() {
+        return launched.stream()
+                .filter(p -> p.ready.isDone() && p.isAlive() && p.terms.get() == 0 && p.kills.get() == 0)
+                .count();
+    }
+
+    static final class FakeProcess implements WorkerProcess {
+        final LaunchSpec spec;
+        final long pid;
+        final int port;
+        final boolean ignoresTerm;
+        final CompletableFuture<Boolean> ready = new CompletableFuture<>();
+        final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+        final AtomicInteger terms = new AtomicInteger();
+        final AtomicInteger kills = new AtomicInteger();
+
+        FakeProcess(LaunchSpec spec, long pid, int port, boolean ignoresTerm) {
+            this.spec = spec;
+            this.pid = pid;
+            this.port = port;
+            this.ignoresTerm = ignoresTerm;
+        }
+
+        void becomeReady() {
+            ready.complete(true);
+        }
+
+        void crash(int code) {
+            exit.complete(new ExitStatus(code));
+        }
+
+        @Override public long pid() { return pid; }
+        @Override public int port() { return port; }
+        @Override public boolean isAlive() { return !exit.isDone(); }
+        @Override public CompletionStage<ExitStatus> exited() { return exit; }
+        @Override public CompletionStage<Void> readyLine() { return new CompletableFuture<>(); }
+
+        @Override
+        public void terminate() {
+            terms.incrementAndGet();
+            if (!ignoresTerm) exit.complete(new ExitStatus(143));
+        }
+
+        @Override
+        public void kill() {
+            kills.incrementAndGet();
+            exit.complete(new ExitStatus(137));
+        }
+    }
+}

@@ -1,0 +1,373 @@
+package dev.actorrunner.supervisor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.FishingOutcomes;
+import akka.actor.testkit.typed.javadsl.ManualTime;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import com.typesafe.config.ConfigFactory;
+import dev.actorrunner.ActorRunner;
+import dev.actorrunner.RunnerEvent;
+import dev.actorrunner.RunnerEvent.ReloadAborted;
+import dev.actorrunner.RunnerEvent.ReloadCompleted;
+import dev.actorrunner.RunnerEvent.ReloadStarted;
+import dev.actorrunner.RunnerEvent.WorkerDraining;
+import dev.actorrunner.RunnerEvent.WorkerExited;
+import dev.actorrunner.RunnerEvent.WorkerListening;
+import dev.actorrunner.RunnerEvent.WorkerStarted;
+import dev.actorrunner.RunnerStatus;
+import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The Master's protocol against scripted processes, on manual time: no processes, no sleeps. */
+class MasterTest {
+    private static final Duration PROBE = Duration.ofMillis(100);
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration KILL_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration BACKOFF_MIN = Duration.ofSeconds(1);
+    private static final Duration BACKOFF_MAX = Duration.ofSeconds(4);
+    private static final Duration BACKOFF_RESET = Duration.ofSeconds(30);
+
+    private static final ActorTestKit kit =
+            ActorTestKit.create(ManualTime.config().withFallback(ConfigFactory.load()));
+    private static final ManualTime time = ManualTime.get(kit.system());
+
+    private FakeLauncher launcher;
+    private TestProbe<RunnerEvent> events;
+    private ActorRef<ActorRunner.Command> runner;
+
+    @AfterAll
+    static void shutdown() {
+        kit.shutdownTestKit();
+    }
+
+    @BeforeEach
+    void fresh() {
+        launcher = new FakeLauncher();
+        events = kit.createTestProbe();
+    }
+
+    private void start(int workers, Consumer<RunnerSettings.Builder> tweak) {
+        RunnerSettings.Builder b = RunnerSettings.builder(List.of("app"))
+                .workers(workers)
+                .probeInterval(PROBE)
+                .readyTimeout(READY_TIMEOUT)
+                .killTimeout(KILL_TIMEOUT)
+                .backoffMin(BACKOFF_MIN)
+                .backoffMax(BACKOFF_MAX)
+                .backoffReset(BACKOFF_RESET);
+        tweak.accept(b);
+        runner = kit.spawn(Master.create(b.build(), r -> launcher, FakeLauncher.probe(),
+                List.of(events.ref())));
+    }
+
+    private void startReady(int workers, Consumer<RunnerSettings.Builder> tweak) {
+        start(workers, tweak);
+        for (int i = 0; i < workers; i++) expectStarted();
+        time.timePasses(PROBE);
+        for (int i = 1; i <= workers; i++) {
+            launcher.worker(i).becomeReady();
+            expectListening(i);
+        }
+    }
+
+    private int expectStarted() {
+        return events.expectMessageClass(WorkerStarted.class).workerId();
+    }
+
+    /** A started worker's first probe fires; the fake's check then completes when it is ready. */
+    private void probeFires() {
+        time.timePasses(PROBE);
+    }
+
+    private void expectListening(int id) {
+        assertEquals(id, events.expectMessageClass(WorkerListening.class).workerId());
+    }
+
+    private static Predicate<RunnerEvent> exited(int id) {
+        return e -> e instanceof WorkerExited x && x.workerId() == id;
+    }
+
+    private static Predicate<RunnerEvent> started(int id) {
+        return e -> e instanceof WorkerStarted x && x.workerId() == id;
+    }
+
+    /** The next events match the predicates, in any order (they come from independent actors). */
+    @SafeVarargs
+    private void expectInAnyOrder(Predicate<RunnerEvent>... expected) {
+        List<RunnerEvent> got = new ArrayList<>();
+        for (int i = 0; i < expected.length; i++) got.add(events.receiveMessage());
+        for (Predicate<RunnerEvent> p : expected) {
+            assertTrue(got.stream().anyMatch(p), "unexpected events: " + got);
+        }
+    }
+
+    private RunnerEvent.Stopped awaitStopped() {
+        List<RunnerEvent> seen = events.fishForMessage(Duration.ofSeconds(3), e -> e instanceof RunnerEvent.Stopped
+                ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+        return (RunnerEvent.Stopped) seen.get(seen.size() - 1);
+    }
+
+    private RunnerStatus status() {
+        TestProbe<RunnerStatus> reply = kit.createTestProbe();
+        runner.tell(new ActorRunner.GetStatus(reply.ref()));
+        return reply.receiveMessage();
+    }
+
+    @Test
+    void bootForksDesiredWorkersAndReportsEachListening() {
+        startReady(3, b -> {});
+        RunnerStatus s = status();
+        assertEquals(3, s.readyCount());
+        assertEquals(3, launcher.launched.size());
+        assertEquals("PORT", launcher.worker(1).spec.portEnv());
+    }
+
+    @Test
+    void surgeReloadStopsAnOldWorkerOnlyOnceItsReplacementIsListening() {
+        startReady(2, b -> {});
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        assertEquals(2, events.expectMessageClass(ReloadStarted.class).generation());
+        assertEquals(3, expectStarted());
+        probeFires();
+        events.expectNoMessage(Duration.ofMillis(100));
+        assertEquals(0, launcher.worker(1).terms.get(), "no old worker stops before its replacement is ready");
+
+        launcher.worker(3).becomeReady();
+        expectListening(3);
+        assertEquals(1, events.expectMessageClass(WorkerDraining.class).workerId());
+        // Worker 1's exit and worker 4's start both follow its leaving rotation, in either order.
+        expectInAnyOrder(exited(1), started(4));
+        assertEquals(2, launcher.serving(), "two workers serve while the second replacement starts");
+        assertEquals(0, launcher.worker(2).terms.get());
+
+        probeFires();
+        launcher.worker(4).becomeReady();
+        expectListening(4);
+        assertEquals(2, events.expectMessageClass(WorkerDraining.class).workerId());
+        // Complete once every worker in rotation is new; the last old one may still be exiting.
+        expectInAnyOrder(exited(2), e -> e instanceof ReloadCompleted c && c.generation() == 2);
+        assertEquals(4, launcher.launched.size());
+        assertEquals(List.of(3, 4), status().workers().stream().map(RunnerStatus.Worker::id).toList());
+    }
+
+    @Test
+    void stopFirstReloadStopsAnOldWorkerBeforeForkingItsReplacement() {
+        startReady(2, b -> b.reloadStrategy(ReloadStrategy.STOP_FIRST));
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(1, events.expectMessageClass(WorkerDraining.class).workerId());
+        expectInAnyOrder(exited(1), started(3));
+        assertEquals(1, launcher.worker(1).terms.get());
+        assertEquals(0, launcher.worker(2).terms.get(), "one step at a time: worker 2 waits for worker 3");
+
+        probeFires();
+        launcher.worker(3).becomeReady();
+        expectListening(3);
+        assertEquals(2, events.expectMessageClass(WorkerDraining.class).workerId());
+        expectInAnyOrder(exited(2), started(4));
+        probeFires();
+        launcher.worker(4).becomeReady();
+        expectListening(4);
+        events.expectMessageClass(ReloadCompleted.class);
+    }
+
+    @Test
+    void replacementNotReadyInTimeIsKilledAndReloadAbortedWhileOldWorkersServe() {
+        startReady(2, b -> {});
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(3, expectStarted());
+        time.timePasses(READY_TIMEOUT);
+        WorkerExited exited = events.expectMessageClass(WorkerExited.class);
+        assertEquals(3, exited.workerId());
+        assertFalse(exited.expected());
+        assertEquals(1, launcher.worker(3).kills.get());
+        events.expectMessageClass(ReloadAborted.class);
+        assertEquals(0, launcher.worker(1).terms.get());
+        assertEquals(0, launcher.worker(2).terms.get());
+        assertEquals(2, launcher.serving());
+
+        // Nothing is missing, so the backoff timer forks nothing: the old workers simply stay.
+        time.timePasses(BACKOFF_MAX);
+        events.expectNoMessage(Duration.ofMillis(200));
+        RunnerStatus s = status();
+        assertFalse(s.reloading());
+        assertEquals(List.of(1, 2), s.workers().stream().map(RunnerStatus.Worker::id).toList());
+    }
+
+    @Test
+    void reloadsRequestedDuringAReloadCoalesceIntoOneMore() {
+        startReady(1, b -> {});
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        assertEquals(2, events.expectMessageClass(ReloadStarted.class).generation());
+        assertEquals(2, expectStarted());
+        probeFires();
+        launcher.worker(2).becomeReady();
+        expectListening(2);
+        events.expectMessageClass(WorkerDraining.class);
+        assertEquals(2, events.expectMessageClass(ReloadCompleted.class).generation());
+        assertEquals(3, events.expectMessageClass(ReloadStarted.class).generation());
+        expectInAnyOrder(exited(1), started(3));
+        probeFires();
+        launcher.worker(3).becomeReady();
+        expectListening(3);
+        events.expectMessageClass(WorkerDraining.class);
+        expectInAnyOrder(exited(2), e -> e instanceof ReloadCompleted c && c.generation() == 3);
+        events.expectNoMessage(Duration.ofMillis(200));
+        assertEquals(3, launcher.launched.size());
+    }
+
+    @Test
+    void stopAllDuringAReloadStopsEveryWorkerAndForksNoMore() {
+        startReady(2, b -> {});
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(3, expectStarted());
+        runner.tell(ActorRunner.StopAll.INSTANCE);
+        assertEquals(RunnerEvent.Stopped.Reason.REQUESTED, awaitStopped().reason());
+        assertEquals(3, launcher.launched.size());
+        launcher.launched.forEach(p -> assertEquals(1, p.terms.get(), "pid " + p.pid + " got SIGTERM"));
+        events.expectTerminated(runner);
+        assertTrue(launcher.closed);
+    }
+
+    @Test
+    void killFiresAfterKillTimeoutOnlyForAProcessStillAlive() {
+        launcher.newProcessesIgnoreTerm = true;
+        startReady(2, b -> {});
+        launcher.worker(2).crash(0); // exits by itself: no kill for it
+        events.expectMessageClass(WorkerExited.class);
+        runner.tell(ActorRunner.StopAll.INSTANCE);
+        events.expectMessageClass(WorkerDraining.class);
+        time.timePasses(KILL_TIMEOUT.minusMillis(1));
+        events.expectNoMessage(Duration.ofMillis(100));
+        assertEquals(0, launcher.worker(1).kills.get(), "no SIGKILL before the grace has passed");
+        time.timePasses(Duration.ofMillis(1));
+        WorkerExited exited = events.expectMessageClass(WorkerExited.class);
+        assertEquals(137, exited.exitCode());
+        assertEquals(1, launcher.worker(1).kills.get());
+        assertEquals(0, launcher.worker(2).kills.get());
+        events.expectMessageClass(RunnerEvent.Stopped.class);
+    }
+
+    @Test
+    void secondStopAllKillsAtOnce() {
+        launcher.newProcessesIgnoreTerm = true;
+        startReady(1, b -> {});
+        runner.tell(ActorRunner.StopAll.INSTANCE);
+        events.expectMessageClass(WorkerDraining.class);
+        runner.tell(ActorRunner.StopAll.INSTANCE);
+        assertEquals(137, events.expectMessageClass(WorkerExited.class).exitCode());
+        events.expectMessageClass(RunnerEvent.Stopped.class);
+    }
+
+    @Test
+    void crashedWorkerIsReplacedWithBackoffThatGrowsToItsCapAndResetsAfterAStableRun() {
+        startReady(1, b -> {});
+        int id = 1;
+        for (Duration expected : List.of(Duration.ofSeconds(1), Duration.ofSeconds(2),
+                Duration.ofSeconds(4), Duration.ofSeconds(4))) {
+            launcher.worker(id).crash(1);
+            events.expectMessageClass(WorkerExited.class);
+            assertReplacedAfter(expected);
+            id++;
+        }
+        probeFires();
+        launcher.worker(id).becomeReady();
+        expectListening(id);
+        time.timePasses(BACKOFF_RESET);
+        launcher.worker(id).crash(1);
+        events.expectMessageClass(WorkerExited.class);
+        assertReplacedAfter(BACKOFF_MIN);
+    }
+
+    private void assertReplacedAfter(Duration delay) {
+        time.timePasses(delay.minusMillis(1));
+        events.expectNoMessage(Duration.ofMillis(100));
+        time.timePasses(Duration.ofMillis(1));
+        expectStarted();
+    }
+
+    @Test
+    void scaleUpForksAndScaleDownStopsTheSurplus() {
+        startReady(2, b -> {});
+        runner.tell(ActorRunner.Scale.by(1));
+        assertEquals(3, expectStarted());
+        probeFires();
+        launcher.worker(3).becomeReady();
+        expectListening(3);
+
+        runner.tell(ActorRunner.Scale.to(1));
+        assertEquals(1, events.expectMessageClass(WorkerDraining.class).workerId());
+        assertEquals(2, events.expectMessageClass(WorkerDraining.class).workerId());
+        events.expectMessageClass(WorkerExited.class);
+        events.expectMessageClass(WorkerExited.class);
+        RunnerStatus s = status();
+        assertEquals(1, s.desiredWorkers());
+        assertEquals(List.of(3), s.workers().stream().map(RunnerStatus.Worker::id).toList());
+
+        runner.tell(ActorRunner.Scale.by(-5));
+        events.expectNoMessage(Duration.ofMillis(200));
+        assertEquals(1, status().desiredWorkers(), "never below one worker");
+    }
+
+    @Test
+    void appThatNeverBootsStopsTheRunnerAfterTheLimit() {
+        start(2, b -> b.bootFailureLimit(3));
+        expectStarted();
+        expectStarted();
+        launcher.worker(1).crash(1);
+        launcher.worker(2).crash(1);
+        events.expectMessageClass(WorkerExited.class);
+        events.expectMessageClass(WorkerExited.class);
+        time.timePasses(Duration.ofSeconds(2)); // two failures: the second doubled the backoff
+        expectStarted();
+        expectStarted();
+        launcher.launched.get(2).crash(1);
+        events.expectMessageClass(WorkerExited.class);
+        events.expectMessageClass(RunnerEvent.BootFailed.class);
+        List<RunnerEvent> rest = List.of(events.receiveMessage(), events.receiveMessage());
+        assertTrue(rest.get(0) instanceof WorkerDraining || rest.get(0) instanceof WorkerExited, rest::toString);
+        assertEquals(RunnerEvent.Stopped.Reason.BOOT_FAILED, awaitStopped().reason());
+    }
+
+    @Test
+    void launchFailuresCountAsBootFailures() {
+        launcher.failLaunches = true;
+        start(1, b -> b.bootFailureLimit(2));
+        WorkerExited first = events.expectMessageClass(WorkerExited.class);
+        assertEquals(-1, first.pid());
+        assertTrue(first.description().contains("boom"), first.description());
+        time.timePasses(BACKOFF_MIN);
+        events.expectMessageClass(WorkerExited.class);
+        events.expectMessageClass(RunnerEvent.BootFailed.class);
+        assertEquals(RunnerEvent.Stopped.Reason.BOOT_FAILED,
+                events.expectMessageClass(RunnerEvent.Stopped.class).reason());
+    }
+
+    @Test
+    void crashAfterBootDoesNotCountTowardBootFailure() {
+        startReady(1, b -> b.bootFailureLimit(1));
+        launcher.worker(1).crash(3);
+        events.expectMessageClass(WorkerExited.class);
+        time.timePasses(BACKOFF_MIN);
+        assertEquals(2, expectStarted());
+        assertFalse(status().stopping());
+    }
+}
