@@ -1,0 +1,109 @@
+package dev.actorrunner.demo;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A worker for the demo: {@code GET /} answers {@code hello from pid N}, {@code /health} answers
+ * {@code ok}. Listens on 127.0.0.1:$PORT (8080 if unset). Try it with
+ * {@code actor-runner -- java -cp actor-runner.jar dev.actorrunner.demo.HelloServer}.
+ *
+ * <p>On SIGTERM it drains: every response from then on carries {@code Connection: close} so
+ * kept-alive clients leave, requests already running may finish (up to 10 s), then it stops and
+ * exits 0 (1 if the drain timed out).
+ */
+public final class HelloServer {
+
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
+
+    private final long pid = ProcessHandle.current().pid();
+    private final HttpServer server;
+    private final ExecutorService threads = Executors.newFixedThreadPool(4);
+    private final Object lock = new Object();
+    private int inFlight; // guarded by lock
+    private volatile boolean draining;
+
+    private HelloServer(int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        server.setExecutor(threads);
+        server.createContext("/", this::handle);
+    }
+
+    public static void main(String[] args) throws IOException {
+        // Without it the JDK server meets Nagle's algorithm and delayed ACKs: ~650 req/s under
+        // keep-alive instead of tens of thousands. Read once, when the first server is created.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        int port = Integer.parseInt(System.getenv().getOrDefault("PORT", "8080"));
+        HelloServer hello = new HelloServer(port);
+        Runtime.getRuntime().addShutdownHook(new Thread(hello::drainAndStop, "drain"));
+        hello.server.start();
+        System.out.println("listening on 127.0.0.1:" + port + " (pid " + hello.pid + ")");
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        synchronized (lock) {
+            inFlight++;
+        }
+        try {
+            String path = exchange.getRequestURI().getPath();
+            switch (path) {
+                case "/" -> respond(exchange, 200, "hello from pid " + pid + "\n");
+                case "/health" -> respond(exchange, 200, "ok\n");
+                default -> respond(exchange, 404, "not found\n");
+            }
+        } finally {
+            synchronized (lock) {
+                inFlight--;
+                lock.notifyAll();
+            }
+        }
+    }
+
+    private void respond(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        // The JDK server closes the connection after a response that says so.
+        if (draining) exchange.getResponseHeaders().set("Connection", "close");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** The shutdown hook: runs on SIGTERM (and SIGINT), and must not call System.exit. */
+    private void drainAndStop() {
+        draining = true;
+        boolean drained = awaitIdle();
+        server.stop(1); // closes the listener and idle connections; gives late arrivals 1 s
+        threads.shutdown();
+        System.out.println("stopped (pid " + pid + ")" + (drained ? "" : ": requests still running after "
+                + DRAIN_TIMEOUT.toSeconds() + " s were cut off"));
+        System.out.flush();
+        // Without halt the JVM reports 143 (killed by SIGTERM); 0 says "drained cleanly". halt is
+        // the only way to choose the code from a hook; this app registers no other hook to cut short.
+        Runtime.getRuntime().halt(drained ? 0 : 1);
+    }
+
+    private boolean awaitIdle() {
+        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+        synchronized (lock) {
+            while (inFlight > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                try {
+                    lock.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+}

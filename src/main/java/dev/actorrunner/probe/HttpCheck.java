@@ -1,0 +1,52 @@
+package dev.actorrunner.probe;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * "GET path answers 2xx", over a plain socket: one request, {@code Connection: close}, only the
+ * status line is read. Cheaper than an HttpClient and keeps the self-connect check of
+ * {@link TcpCheck#open}. Blocking; run through {@link Probes#bounded}.
+ */
+final class HttpCheck {
+
+    private static final int MAX_STATUS_LINE = 1024;
+
+    private HttpCheck() {}
+
+    static boolean answers2xx(int port, String path) throws IOException {
+        try (Socket socket = TcpCheck.open(port)) {
+            if (socket == null) return false;
+            socket.setSoTimeout((int) Probes.IO_TIMEOUT.toMillis());
+            String request = "GET " + (path.startsWith("/") ? path : "/" + path) + " HTTP/1.1\r\n"
+                    + "Host: 127.0.0.1:" + port + "\r\n"
+                    + "User-Agent: actor-runner-probe\r\n"
+                    + "Accept: */*\r\n"
+                    + "Connection: close\r\n\r\n";
+            OutputStream out = socket.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            return is2xx(statusLine(new BufferedInputStream(socket.getInputStream(), 256)));
+        }
+    }
+
+    /** "HTTP/1.1 204 No Content" -> true. */
+    static boolean is2xx(String statusLine) {
+        String[] parts = statusLine.split(" ", 3);
+        return parts.length >= 2 && parts[0].startsWith("HTTP/") && parts[1].length() == 3
+                && parts[1].charAt(0) == '2' && Character.isDigit(parts[1].charAt(1))
+                && Character.isDigit(parts[1].charAt(2));
+    }
+
+    private static String statusLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b; (b = in.read()) != -1 && b != '\n' && line.length() < MAX_STATUS_LINE; ) {
+            if (b != '\r') line.append((char) b);
+        }
+        return line.toString();
+    }
+}

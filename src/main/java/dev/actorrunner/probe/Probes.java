@@ -1,0 +1,87 @@
+package dev.actorrunner.probe;
+
+import dev.actorrunner.config.RunnerSettings.Readiness;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Builds the {@link ReadinessProbe} a {@link Readiness} setting names. */
+public final class Probes {
+
+    /** Connect and read timeouts of one check; a check answers within twice this. */
+    static final Duration IO_TIMEOUT = Duration.ofSeconds(1);
+
+    /** Hard bound of one check, whatever the executor's backlog. */
+    static final Duration CHECK_BOUND = Duration.ofSeconds(2);
+
+    /**
+     * Blocking socket work of the probes. Concurrency is bounded by the callers (one check in
+     * flight per starting worker), so a cached pool is enough; idle threads die after 30 s.
+     */
+    private static final ExecutorService IO = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
+            30, TimeUnit.SECONDS, new SynchronousQueue<>(), daemonThreads());
+
+    private Probes() {}
+
+    /** The probe for {@code readiness}, doing its socket I/O on a shared pool of daemon threads. */
+    public static ReadinessProbe forReadiness(Readiness readiness) {
+        return forReadiness(readiness, IO);
+    }
+
+    /** As {@link #forReadiness(Readiness)}, with blocking socket I/O on {@code io}. */
+    public static ReadinessProbe forReadiness(Readiness readiness, Executor io) {
+        if (readiness instanceof Readiness.Tcp) {
+            return process -> bounded(() -> TcpCheck.connects(process.port()), io);
+        }
+        if (readiness instanceof Readiness.Http http) {
+            return process -> bounded(() -> HttpCheck.answers2xx(process.port(), http.path()), io);
+        }
+        if (readiness instanceof Readiness.Log) {
+            // The pattern itself went to the launcher in LaunchSpec.readyLine.
+            return process -> CompletableFuture.completedFuture(
+                    process.readyLine().toCompletableFuture().isDone());
+        }
+        if (readiness instanceof Readiness.None) {
+            return process -> CompletableFuture.completedFuture(true);
+        }
+        throw new IllegalArgumentException("unknown readiness " + readiness);
+    }
+
+    /** Runs {@code check} on {@code io}; any exception, or no answer within the bound, is false. */
+    static CompletionStage<Boolean> bounded(Callable<Boolean> check, Executor io) {
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        try {
+            io.execute(() -> {
+                try {
+                    result.complete(check.call());
+                } catch (Exception e) {
+                    result.complete(false);
+                }
+            });
+            // Completed on io, not on the JDK's shared timer thread, so callers' continuations
+            // cannot stall every other timeout in the JVM.
+            CompletableFuture.delayedExecutor(CHECK_BOUND.toMillis(), TimeUnit.MILLISECONDS, io)
+                    .execute(() -> result.complete(false));
+        } catch (RuntimeException rejected) {
+            result.complete(false);
+        }
+        return result;
+    }
+
+    private static ThreadFactory daemonThreads() {
+        AtomicInteger count = new AtomicInteger();
+        return task -> {
+            Thread thread = new Thread(task, "actor-runner-probe-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,144 @@
+package dev.actorrunner.probe;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.actorrunner.config.RunnerSettings.Readiness;
+import dev.actorrunner.process.ExitStatus;
+import dev.actorrunner.process.WorkerProcess;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ProbesTest {
+
+    private HttpServer http;
+    private ServerSocket socket;
+
+    @AfterEach
+    void close() throws IOException {
+        if (http != null) http.stop(0);
+        if (socket != null) socket.close();
+    }
+
+    /** Only what probes look at: the port and the ready line. */
+    private record FakeWorker(int port, CompletableFuture<Void> readyLine) implements WorkerProcess {
+        FakeWorker(int port) {
+            this(port, new CompletableFuture<>());
+        }
+
+        @Override public long pid() { return 1; }
+        @Override public void terminate() {}
+        @Override public void kill() {}
+        @Override public boolean isAlive() { return true; }
+        @Override public CompletionStage<ExitStatus> exited() { return new CompletableFuture<>(); }
+    }
+
+    private static boolean check(Readiness readiness, WorkerProcess worker) throws Exception {
+        long start = System.nanoTime();
+        boolean ready = Probes.forReadiness(readiness).check(worker).toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertTrue(took.compareTo(Duration.ofMillis(2500)) < 0, "a check took " + took);
+        return ready;
+    }
+
+    private static ServerSocket listen() throws IOException {
+        ServerSocket s = new ServerSocket();
+        s.bind(new InetSocketAddress("127.0.0.1", 0));
+        return s;
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket s = listen()) {
+            return s.getLocalPort();
+        }
+    }
+
+    private int serveHttp(int status) throws IOException {
+        http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        http.createContext("/health", exchange -> {
+            exchange.sendResponseHeaders(status, -1);
+            exchange.close();
+        });
+        http.start();
+        return http.getAddress().getPort();
+    }
+
+    @Test
+    void tcpPassesWhenSomethingListens() throws Exception {
+        socket = listen();
+        assertTrue(check(new Readiness.Tcp(), new FakeWorker(socket.getLocalPort())));
+    }
+
+    @Test
+    void tcpFailsOnAClosedPort() throws Exception {
+        assertFalse(check(new Readiness.Tcp(), new FakeWorker(closedPort())));
+    }
+
+    @Test
+    void httpPassesOn2xx() throws Exception {
+        assertTrue(check(new Readiness.Http("/health"), new FakeWorker(serveHttp(204))));
+    }
+
+    @Test
+    void httpFailsOn500() throws Exception {
+        assertFalse(check(new Readiness.Http("/health"), new FakeWorker(serveHttp(500))));
+    }
+
+    @Test
+    void httpFailsOnAClosedPort() throws Exception {
+        assertFalse(check(new Readiness.Http("/health"), new FakeWorker(closedPort())));
+    }
+
+    @Test
+    void httpFailsInTimeWhenTheServerNeverAnswers() throws Exception {
+        socket = listen(); // accepted by the kernel's backlog, never read
+        assertFalse(check(new Readiness.Http("/health"), new FakeWorker(socket.getLocalPort())));
+    }
+
+    @Test
+    void logPassesOnceTheReadyLineWasSeen() throws Exception {
+        FakeWorker worker = new FakeWorker(0);
+        Readiness log = new Readiness.Log(Pattern.compile("started"));
+        assertFalse(check(log, worker));
+        worker.readyLine().complete(null);
+        assertTrue(check(log, worker));
+    }
+
+    @Test
+    void nonePassesAtOnce() throws Exception {
+        assertTrue(check(new Readiness.None(), new FakeWorker(0)));
+    }
+
+    @Test
+    void statusLineParsing() {
+        assertTrue(HttpCheck.is2xx("HTTP/1.1 200 OK"));
+        assertTrue(HttpCheck.is2xx("HTTP/1.0 299"));
+        assertFalse(HttpCheck.is2xx("HTTP/1.1 301 Moved"));
+        assertFalse(HttpCheck.is2xx("SSH-2.0-OpenSSH"));
+        assertFalse(HttpCheck.is2xx(""));
+    }
+
+    @Test
+    void aConnectionToItselfIsNotReady() throws Exception {
+        // What the kernel may do by chance when a probe's ephemeral source port equals the port it
+        // probes; binding the source port makes it certain (TCP simultaneous open).
+        int port = closedPort();
+        Socket self = new Socket();
+        self.setReuseAddress(true);
+        self.bind(new InetSocketAddress("127.0.0.1", port));
+        assertNull(TcpCheck.open(self, port));
+        assertTrue(self.isClosed(), "the self-connected socket would hold the worker's port");
+    }
+}
