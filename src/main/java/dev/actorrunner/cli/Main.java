@@ -1,0 +1,230 @@
+package dev.actorrunner.cli;
+
+import dev.actorrunner.config.InvalidSettingsException;
+import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.config.SettingsLoader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.function.ToIntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code actor-runner [OPTIONS] APP.jar [APP_ARGS...]}, {@code actor-runner [OPTIONS] -- COMMAND
+ * [ARGS...]} or {@code actor-runner [OPTIONS] --demo}. Every option is passed on as text to
+ * {@link SettingsLoader}, so a flag and the same value in the config file get the same checks and
+ * messages. {@link #main} is the only place that exits the JVM; tests run {@link #commandLine}.
+ */
+@Command(name = "actor-runner", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        customSynopsis = {
+            "actor-runner [OPTIONS] APP.jar [APP_ARGS...]",
+            "       actor-runner [OPTIONS] -- COMMAND [ARGS...]",
+            "       actor-runner [OPTIONS] --demo"},
+        description = {
+            "Runs N workers of an app behind one public port and replaces them one by one on a reload,"
+                    + " so that no client notices a deploy, crash or restart.",
+            "Each worker gets a private port in $PORT and in {port} of any argument.",
+            "Signals: HUP reloads, TERM and INT stop gracefully, TTIN adds a worker, TTOU removes one.",
+            "Arguments after APP.jar or COMMAND go to the app unchanged, even if they look like options.",
+            "Flags win over $WORKER_COUNT, which wins over --config. Durations: 500ms, 60s, 2m.",
+            ""},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:stopped as asked",
+            "1:unexpected error",
+            "2:usage or configuration error",
+            "3:the app failed to boot (boot-failure-limit)"})
+public final class Main implements Callable<Integer> {
+
+    // Created before the ActorSystem starts: slf4j otherwise warns that it replayed early calls.
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    @Option(names = {"-w", "--workers"}, paramLabel = "N|auto",
+            description = "Workers to keep ready (default: $WORKER_COUNT, else 2); auto = one per processor.")
+    String workers;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "N", description = "Public port (default: 8080).")
+    String port;
+
+    @Option(names = "--bind", paramLabel = "HOST", description = "Public address (default: 127.0.0.1).")
+    String bind;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "HOCON file with settings under actor-runner { } (see conf/actor-runner.conf).")
+    Path config;
+
+    @Option(names = "--ready", paramLabel = "tcp|http:PATH|log:REGEX|none",
+            description = "How a worker shows it is ready (default: tcp, the port accepts a connection).")
+    String ready;
+
+    @Option(names = "--ready-timeout", paramLabel = "DURATION",
+            description = "A worker not ready by then is killed (default: 60s).")
+    String readyTimeout;
+
+    @Option(names = "--kill-timeout", paramLabel = "DURATION",
+            description = "Grace between SIGTERM and SIGKILL of a stopping worker (default: 60s).")
+    String killTimeout;
+
+    @Option(names = "--reload-strategy", paramLabel = "surge|stop-first",
+            description = "surge starts each replacement first; stop-first stops an old worker first (default: surge).")
+    String reloadStrategy;
+
+    @Option(names = "--port-env", paramLabel = "NAME",
+            description = "Variable that carries a worker's private port (default: PORT; \"\" for none).")
+    String portEnv;
+
+    @Option(names = "--jvm-opt", paramLabel = "OPT",
+            description = "A JVM option of the app's workers, e.g. -Xmx256m; repeatable.")
+    List<String> jvmOptions;
+
+    @Option(names = "--pid-file", paramLabel = "FILE", description = "Write the runner's pid there.")
+    String pidFile;
+
+    @Option(names = "--boot-failure-limit", paramLabel = "N",
+            description = "Failures in a row before any worker was ready that end the runner with exit code 3"
+                    + " (default: 3; 0 = retry forever).")
+    String bootFailureLimit;
+
+    @Option(names = "--backoff-min", paramLabel = "DURATION",
+            description = "First delay before a crashed worker is replaced (default: 1s).")
+    String backoffMin;
+
+    @Option(names = "--backoff-max", paramLabel = "DURATION", description = "Cap of that delay (default: 30s).")
+    String backoffMax;
+
+    @Option(names = "--demo", description = "Run the built-in demo HTTP app instead of an app.")
+    boolean demo;
+
+    @Parameters(paramLabel = "APP.jar|COMMAND", arity = "0..*", description = "The app and its arguments.")
+    List<String> positionals = List.of();
+
+    @Spec
+    CommandSpec spec;
+
+    private final Map<String, String> env;
+    private final ToIntFunction<RunnerSettings> host;
+
+    /**
+     * @param env  the environment (WORKER_COUNT, PATH)
+     * @param host runs the runner until it stops and returns the exit code; tests give a fake
+     */
+    Main(Map<String, String> env, ToIntFunction<RunnerSettings> host) {
+        this.env = env;
+        this.host = host;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine(new Main(System.getenv(), RunnerHost::run)).execute(args));
+    }
+
+    /** The configured picocli command line around {@code main}; {@code execute} never exits. */
+    static CommandLine commandLine(Main main) {
+        return new CommandLine(main)
+                // APP_ARGS belong to the app, even "--server.port={port}" or "-w": stop parsing at APP.jar.
+                .setStopAtPositional(true)
+                // "@file" is an app argument, not a picocli argument file.
+                .setExpandAtFiles(false)
+                // "--jvm-opt -parameters" is a JVM option, not -p (--port) clustered with "arameters".
+                .setAllowOptionsAsOptionParameters(true)
+                .setParameterExceptionHandler(CliErrors::onUsageError)
+                .setExecutionExceptionHandler(CliErrors::onFailure);
+    }
+
+    @Override
+    public Integer call() throws InvalidSettingsException {
+        RunnerSettings settings = settings();
+        Optional<PidFile> pidFile = writePidFile(settings);
+        try {
+            log.info("starting {}: {} worker{}, reload strategy {}, ready {}, public address {}:{}",
+                    settings.appName(), settings.workers(), settings.workers() == 1 ? "" : "s",
+                    describe(settings.reloadStrategy()),
+                    describe(settings.ready()), settings.bindHost(), settings.port());
+            return host.applyAsInt(settings);
+        } finally {
+            pidFile.ifPresent(PidFile::close);
+        }
+    }
+
+    /** The settings from the parsed command line, the environment and the --config file. */
+    RunnerSettings settings() throws InvalidSettingsException {
+        SettingsLoader loader = new SettingsLoader(env)
+                .configFile(config)
+                .flag("workers", "--workers", workers)
+                .flag("port", "--port", port)
+                .flag("bind", "--bind", bind)
+                .flag("ready", "--ready", ready)
+                .flag("ready-timeout", "--ready-timeout", readyTimeout)
+                .flag("kill-timeout", "--kill-timeout", killTimeout)
+                .flag("reload-strategy", "--reload-strategy", reloadStrategy)
+                .flag("port-env", "--port-env", portEnv)
+                .flag("jvm-options", "--jvm-opt", jvmOptions)
+                .flag("pid-file", "--pid-file", pidFile)
+                .flag("boot-failure-limit", "--boot-failure-limit", bootFailureLimit)
+                .flag("restart.backoff-min", "--backoff-min", backoffMin)
+                .flag("restart.backoff-max", "--backoff-max", backoffMax)
+                .demo(demo);
+        if (!positionals.isEmpty() && commandAfterDoubleDash()) {
+            loader.command(positionals);
+        } else if (!positionals.isEmpty()) {
+            loader.app(positionals.get(0), positionals.subList(1, positionals.size()));
+        }
+        return loader.load();
+    }
+
+    /**
+     * Whether the positionals were introduced by {@code --} ("-- java -jar x.jar" is a command)
+     * rather than by an APP.jar ("x.jar -- y" passes "--" on to the app): picocli keeps the
+     * positionals of both alike, so look at the argument just before them.
+     */
+    private boolean commandAfterDoubleDash() {
+        List<String> original = spec.commandLine().getParseResult().originalArgs();
+        int before = original.size() - positionals.size() - 1;
+        return before >= 0 && original.get(before).equals("--");
+    }
+
+    private static Optional<PidFile> writePidFile(RunnerSettings settings) throws InvalidSettingsException {
+        if (settings.pidFile().isEmpty()) return Optional.empty();
+        try {
+            return Optional.of(PidFile.write(settings.pidFile().get(), ProcessHandle.current().pid()));
+        } catch (IOException e) {
+            throw InvalidSettingsException.of("pid file: " + e.getMessage());
+        }
+    }
+
+    private static String describe(RunnerSettings.ReloadStrategy strategy) {
+        return strategy.name().toLowerCase().replace('_', '-');
+    }
+
+    private static String describe(RunnerSettings.Readiness ready) {
+        if (ready instanceof RunnerSettings.Readiness.Http http) return "http:" + http.path();
+        if (ready instanceof RunnerSettings.Readiness.Log logLine) return "log:" + logLine.pattern();
+        return ready instanceof RunnerSettings.Readiness.None ? "none" : "tcp";
+    }
+
+    /** --version: from the version properties the build writes into the jar. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("/actor-runner-version.properties")) {
+                if (in != null) p.load(in);
+            }
+            return new String[] {
+                "actor-runner " + p.getProperty("version", "(unknown version)"),
+                "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")"};
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.actorrunner.cli;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.ChildFailed;
+import akka.actor.typed.Terminated;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import dev.actorrunner.ActorRunner;
+import dev.actorrunner.RunnerEvent;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The CLI's root actor: spawns the runner, passes it the signals' commands, and ends the
+ * ActorSystem when the runner ends, leaving the exit code in {@code exitCode}. The runner's
+ * {@link RunnerEvent.Stopped} says how it ended; a runner that stops without it has failed. The
+ * death notice is a system message and may overtake the Stopped event in the mailbox, so a plain
+ * stop is judged only after one more trip through the mailbox ({@link RunnerGone}).
+ */
+final class RunnerGuardian {
+
+    sealed interface Command {}
+
+    /** A command for the runner, from a signal handler. */
+    record ToRunner(ActorRunner.Command command) implements Command {}
+
+    private record Event(RunnerEvent event) implements Command {}
+
+    private enum RunnerGone implements Command { INSTANCE }
+
+    private final ActorContext<Command> context;
+    private final ActorRef<ActorRunner.Command> runner;
+    private final CompletableFuture<Integer> exitCode;
+
+    private RunnerGuardian(ActorContext<Command> context, ActorRef<ActorRunner.Command> runner,
+                           CompletableFuture<Integer> exitCode) {
+        this.context = context;
+        this.runner = runner;
+        this.exitCode = exitCode;
+    }
+
+    /** @param exitCode completed with an {@link ExitCodes} value just before this actor stops */
+    static Behavior<Command> create(Behavior<ActorRunner.Command> runnerBehavior, CompletableFuture<Integer> exitCode) {
+        return Behaviors.setup(context -> {
+            ActorRef<ActorRunner.Command> runner = context.spawn(runnerBehavior, "runner");
+            context.watch(runner);
+            runner.tell(new ActorRunner.Subscribe(context.messageAdapter(RunnerEvent.class, Event::new)));
+            return new RunnerGuardian(context, runner, exitCode).running();
+        });
+    }
+
+    private Behavior<Command> running() {
+        return Behaviors.receive(Command.class)
+                .onMessage(ToRunner.class, this::onToRunner)
+                .onMessage(Event.class, this::onEvent)
+                .onMessageEquals(RunnerGone.INSTANCE, this::onRunnerGone)
+                .onSignal(Terminated.class, this::onRunnerTerminated)
+                .build();
+    }
+
+    private Behavior<Command> onToRunner(ToRunner message) {
+        runner.tell(message.command());
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onEvent(Event message) {
+        if (!(message.event() instanceof RunnerEvent.Stopped stopped)) return Behaviors.same();
+        exitCode.complete(stopped.reason() == RunnerEvent.Stopped.Reason.BOOT_FAILED
+                ? ExitCodes.BOOT_FAILED : ExitCodes.OK);
+        return Behaviors.stopped();
+    }
+
+    private Behavior<Command> onRunnerTerminated(Terminated terminated) {
+        if (terminated instanceof ChildFailed failed) {
+            context.getLog().error("the runner failed", failed.getCause());
+            exitCode.complete(ExitCodes.SOFTWARE);
+            return Behaviors.stopped();
+        }
+        context.getSelf().tell(RunnerGone.INSTANCE);
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onRunnerGone() {
+        context.getLog().error("the runner stopped without saying why");
+        exitCode.complete(ExitCodes.SOFTWARE);
+        return Behaviors.stopped();
+    }
+}

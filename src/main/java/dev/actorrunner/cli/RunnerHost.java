@@ -1,0 +1,53 @@
+package dev.actorrunner.cli;
+
+import akka.actor.typed.ActorSystem;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.actorrunner.ActorRunner;
+import dev.actorrunner.config.RunnerSettings;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Runs one runner in an ActorSystem of its own until the runner stops, with the signals bridged
+ * to it, and returns the exit code. Blocks the calling thread (the CLI's main thread).
+ */
+final class RunnerHost {
+
+    /**
+     * The CLI's Akka settings, on top of the host's (application.conf, -D): logs go through slf4j
+     * (logback) only, and the CLI, not Akka, decides when the JVM ends: no Akka shutdown hook or
+     * exit, since TERM and INT are handled by {@link SignalBridge} and must drain the workers.
+     * Kept out of reference.conf: a library must not change an embedding host's logging.
+     */
+    static final String AKKA_SETTINGS = """
+            akka {
+              loggers = ["akka.event.slf4j.Slf4jLogger"]
+              logging-filter = "akka.event.slf4j.Slf4jLoggingFilter"
+              loglevel = INFO
+              stdout-loglevel = OFF
+              jvm-shutdown-hooks = off
+              coordinated-shutdown.exit-jvm = off
+              coordinated-shutdown.run-by-jvm-shutdown-hook = off
+            }
+            """;
+
+    private RunnerHost() {}
+
+    static Config systemConfig() {
+        return ConfigFactory.parseString(AKKA_SETTINGS).withFallback(ConfigFactory.load());
+    }
+
+    /** Runs until the runner has stopped; one of {@link ExitCodes}. */
+    static int run(RunnerSettings settings) {
+        CompletableFuture<Integer> exitCode = new CompletableFuture<>();
+        // Handlers first, so that no signal meets the JVM's default (exit without draining) while
+        // the system starts; one that arrives before the system exists is passed on once it does.
+        CompletableFuture<ActorSystem<RunnerGuardian.Command>> started = new CompletableFuture<>();
+        SignalBridge.install(command -> started.thenAccept(s -> s.tell(new RunnerGuardian.ToRunner(command))));
+        ActorSystem<RunnerGuardian.Command> system = ActorSystem.create(
+                RunnerGuardian.create(ActorRunner.create(settings), exitCode), "actor-runner", systemConfig());
+        started.complete(system);
+        system.getWhenTerminated().toCompletableFuture().join();
+        return exitCode.getNow(ExitCodes.SOFTWARE);
+    }
+}

@@ -1,0 +1,277 @@
+package dev.actorrunner.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
+import dev.actorrunner.config.RunnerSettings.PortRange;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * Builds {@link RunnerSettings} from four layers, later winning: the jar's reference.conf, a HOCON
+ * file, the environment ({@code WORKER_COUNT}), command-line flags. Every value, whatever its
+ * layer, goes through the same checks, and a problem names the layer that supplied the value:
+ * {@code --port: ...}, {@code WORKER_COUNT: ...} or {@code config: actor-runner.port: ...}. All
+ * problems are collected before failing.
+ *
+ * <p>What to run (app + args, command, or the demo) is taken whole from the highest layer that
+ * names it: {@code actor-runner other.jar} replaces the file's app and its args, and its command.
+ *
+ * <p>A loader is filled once and loaded once:
+ * <pre>{@code
+ * RunnerSettings s = new SettingsLoader(System.getenv())
+ *         .configFile(path)
+ *         .flag("workers", "--workers", "4")
+ *         .app("app.jar", List.of("--server.port={port}"))
+ *         .load();
+ * }</pre>
+ */
+public final class SettingsLoader {
+
+    /** The environment variable kept from the Node ancestor; beats the file, loses to --workers. */
+    public static final String WORKER_COUNT = "WORKER_COUNT";
+
+    static final String ROOT = "actor-runner";
+    private static final List<String> RUN_KEYS = List.of("app", "args", "command");
+
+    private final Map<String, String> env;
+    private final Map<String, Flag> flags = new LinkedHashMap<>();
+    private Path configFile;
+    private boolean demo;
+
+    /** A command-line value and the flag that gave it, for problem lines. */
+    private record Flag(Object value, String name) {}
+
+    /** @param env the runner's environment (System.getenv() in production, a plain map in tests) */
+    public SettingsLoader(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+    }
+
+    /** The HOCON file given with --config; null for none. */
+    public SettingsLoader configFile(Path file) {
+        this.configFile = file;
+        return this;
+    }
+
+    /**
+     * A command-line value for {@code key} (a key under actor-runner, e.g. "workers" or
+     * "restart.backoff-min"), reported as {@code flag} in problem lines. A null value means the
+     * flag was not given. Give strings (or a list of strings): they are parsed exactly like the
+     * same text in a config file.
+     */
+    public SettingsLoader flag(String key, String flag, Object value) {
+        if (RUN_KEYS.contains(key) || !isSettingKey(key)) throw new IllegalArgumentException("not a flag key: " + key);
+        if (value != null) flags.put(key, new Flag(value, flag));
+        return this;
+    }
+
+    /** APP.jar and its arguments from the command line: they replace the file's app, args and command. */
+    public SettingsLoader app(String jar, List<String> args) {
+        flags.put("app", new Flag(jar, "app"));
+        flags.put("args", new Flag(List.copyOf(args), "app"));
+        return this;
+    }
+
+    /** {@code -- COMMAND ARGS...} from the command line: replaces the file's app, args and command. */
+    public SettingsLoader command(List<String> command) {
+        flags.put("command", new Flag(List.copyOf(command), "command"));
+        return this;
+    }
+
+    /** --demo: run the built-in demo app, whatever the file's app or command. */
+    public SettingsLoader demo(boolean demo) {
+        this.demo = demo;
+        return this;
+    }
+
+    /** Merges the layers and validates the result; throws with every problem found. */
+    public RunnerSettings load() throws InvalidSettingsException {
+        List<String> problems = new ArrayList<>();
+        Config file = configFile == null ? ConfigFactory.empty() : ConfigFile.read(configFile, problems);
+        if (demo || RUN_KEYS.stream().anyMatch(flags::containsKey)) {
+            for (String key : RUN_KEYS) file = file.withoutPath(ROOT + "." + key);
+        }
+        Config merged = flagLayer().withFallback(envLayer()).withFallback(file).withFallback(reference());
+        return build(merged, this::where, demo, env.get("PATH"), problems);
+    }
+
+    /**
+     * For embedding: settings from the {@code actor-runner} block of a host's config (e.g.
+     * {@code system.settings().config()}), with this library's reference.conf as fallback.
+     */
+    public static RunnerSettings fromConfig(Config config) throws InvalidSettingsException {
+        return build(config.withFallback(reference()), key -> "config: " + ROOT + "." + key, false,
+                System.getenv("PATH"), new ArrayList<>());
+    }
+
+    private Config flagLayer() {
+        Config layer = ConfigFactory.empty();
+        for (Map.Entry<String, Flag> e : flags.entrySet()) {
+            layer = layer.withValue(ROOT + "." + e.getKey(),
+                    ConfigValueFactory.fromAnyRef(e.getValue().value(), e.getValue().name()));
+        }
+        return layer;
+    }
+
+    private Config envLayer() {
+        String workers = env.get(WORKER_COUNT);
+        if (workers == null || workers.isBlank()) return ConfigFactory.empty(); // unset and empty alike
+        return ConfigFactory.empty().withValue(ROOT + ".workers", ConfigValueFactory.fromAnyRef(workers, WORKER_COUNT));
+    }
+
+    /** Names the layer whose value for {@code key} won. */
+    private String where(String key) {
+        Flag flag = flags.get(key);
+        if (flag != null) return flag.name();
+        if (key.equals("workers") && envLayer().hasPath(ROOT + ".workers")) return WORKER_COUNT;
+        return "config: " + ROOT + "." + key;
+    }
+
+    /** Only this library's block: other libraries' reference.conf are none of our business. */
+    static Config reference() {
+        return Reference.CONFIG;
+    }
+
+    /** Parsed once: the class path's reference.conf files include all of Akka's. */
+    private static final class Reference {
+        static final Config CONFIG =
+                ConfigFactory.parseResources(SettingsLoader.class.getClassLoader(), "reference.conf").withOnlyPath(ROOT);
+    }
+
+    private static boolean isSettingKey(String key) {
+        return SettingsReader.KEYS.contains(key)
+                || key.startsWith("restart.") && SettingsReader.RESTART_KEYS.contains(key.substring("restart.".length()));
+    }
+
+    private static RunnerSettings build(Config merged, UnaryOperator<String> where, boolean demo, String pathEnv,
+                                        List<String> problems) throws InvalidSettingsException {
+        Config block;
+        try {
+            block = merged.resolve().getConfig(ROOT);
+        } catch (ConfigException e) {
+            problems.add("config: " + e.getMessage());
+            throw new InvalidSettingsException(problems);
+        }
+        SettingsReader r = new SettingsReader(block, where, problems);
+        r.rejectUnknownKeys();
+        Optional<WorkerCommand> run = WorkerCommand.resolve(r, demo, pathEnv, problems);
+        // With a placeholder for every bad value, so that the checks across keys can still run.
+        RunnerSettings settings = RunnerSettings.builder(run.map(WorkerCommand::argv).orElse(List.of("?")))
+                .appName(run.map(WorkerCommand::appName).orElse("?"))
+                .workers(r.workers())
+                .bindHost(r.read("bind", "127.0.0.1", ValueParsers::host))
+                .port(r.intIn("port", 1, 65535))
+                .ready(r.read("ready", new RunnerSettings.Readiness.Tcp(), ValueParsers::readiness))
+                .readyTimeout(r.duration("ready-timeout"))
+                .probeInterval(r.duration("probe-interval"))
+                .killTimeout(r.duration("kill-timeout"))
+                .reloadStrategy(r.read("reload-strategy", RunnerSettings.ReloadStrategy.SURGE, ValueParsers::reloadStrategy))
+                .portEnv(r.read("port-env", "PORT", ValueParsers::portEnv))
+                .backoffMin(r.duration("restart.backoff-min"))
+                .backoffMax(r.duration("restart.backoff-max"))
+                .backoffReset(r.duration("restart.backoff-reset"))
+                .bootFailureLimit(r.intIn("boot-failure-limit", 0, Integer.MAX_VALUE))
+                .workerPorts(r.read("worker-ports", new PortRange(20000, 29999), ValueParsers::portRange))
+                .pidFile(r.has("pid-file") ? pidFile(r) : null)
+                .extraEnv(r.stringMap("env"))
+                .build();
+        checkAcrossKeys(r, settings, run.isPresent());
+        if (!problems.isEmpty()) throw new InvalidSettingsException(problems);
+        return settings;
+    }
+
+    /** Checks that involve two keys, each already found well-formed on its own. */
+    private static void checkAcrossKeys(SettingsReader r, RunnerSettings s, boolean commandKnown) {
+        if (commandKnown && r.ok("port-env") && s.portEnv().isEmpty()
+                && s.command().stream().noneMatch(arg -> arg.contains("{port}"))) {
+            r.problem("port-env", "is empty and no {port} appears in the command: a worker could not learn its port");
+        }
+        if (r.ok("restart.backoff-min", "restart.backoff-max") && s.backoffMin().compareTo(s.backoffMax()) > 0) {
+            r.problem("restart.backoff-min", "is above restart.backoff-max ("
+                    + show(s.backoffMin()) + " > " + show(s.backoffMax()) + ")");
+        }
+        PortRange ports = s.workerPorts();
+        if (r.ok("port", "worker-ports") && s.port() >= ports.from() && s.port() <= ports.to()) {
+            r.problem("worker-ports", "contains the public port " + s.port());
+        }
+        if (r.ok("workers", "worker-ports") && ports.size() < s.workers()) {
+            r.problem("worker-ports", "has " + ports.size() + " ports, fewer than the " + s.workers() + " workers");
+        }
+    }
+
+    /**
+     * Checks what can be checked without writing: the CLI writes the file only once every other
+     * setting is known good, and a failure to write then is reported too.
+     */
+    private static Path pidFile(SettingsReader r) {
+        String value = r.read("pid-file", "", v -> {
+            String text = SettingsReader.scalar(v, "a file path");
+            if (text.isBlank()) throw new SettingsReader.Bad("a file path");
+            return text;
+        });
+        if (value.isEmpty()) return null;
+        Path path = Path.of(value).toAbsolutePath().normalize();
+        Path dir = path.getParent();
+        if (Files.isDirectory(path)) {
+            r.problem("pid-file", path + ": is a directory");
+        } else if (dir == null || !Files.isDirectory(dir)) {
+            r.problem("pid-file", dir + ": no such directory");
+        } else if (!Files.isWritable(dir)) {
+            r.problem("pid-file", dir + ": directory not writable");
+        }
+        return path;
+    }
+
+    static String show(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+    }
+
+    /** Reading and first checks of the --config file. */
+    static final class ConfigFile {
+        private ConfigFile() {}
+
+        /** The file's content, or an empty config after recording why it cannot be used. */
+        static Config read(Path file, List<String> problems) {
+            Path path = file.toAbsolutePath().normalize();
+            if (!Files.exists(path)) return unusable(problems, path + ": no such file");
+            if (Files.isDirectory(path)) return unusable(problems, path + ": is a directory");
+            if (!Files.isReadable(path)) return unusable(problems, path + ": not readable");
+            Config config;
+            try {
+                // CONF whatever the extension: HOCON is a superset of JSON, and a file named
+                // "runner.cfg" must not be silently read as nothing.
+                config = ConfigFactory.parseFile(path.toFile(),
+                        ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false));
+            } catch (ConfigException e) {
+                return unusable(problems, e.getMessage());
+            }
+            ConfigValue block = config.root().get(ROOT);
+            if (block != null && block.valueType() != ConfigValueType.OBJECT) {
+                return unusable(problems, ROOT + ": expected an object, got " + SettingsReader.render(block));
+            }
+            // Other top-level keys may be helpers for substitutions, but a setting there was meant
+            // for the block and would silently do nothing.
+            config.root().keySet().stream().filter(SettingsReader.KEYS::contains).sorted().forEach(key ->
+                    problems.add("config: " + key + ": settings go under " + ROOT + " { }"));
+            return config;
+        }
+
+        private static Config unusable(List<String> problems, String why) {
+            problems.add("config: " + why);
+            return ConfigFactory.empty();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.actorrunner.config;
+
+import static dev.actorrunner.config.SettingsReader.scalar;
+
+import com.typesafe.config.ConfigValue;
+import dev.actorrunner.config.RunnerSettings.PortRange;
+import dev.actorrunner.config.RunnerSettings.Readiness;
+import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
+import dev.actorrunner.config.SettingsReader.Bad;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** Parsers of the settings that have their own little syntax; each throws {@link Bad}. */
+final class ValueParsers {
+
+    private static final Pattern RANGE = Pattern.compile("\\s*(\\d{1,5})\\s*-\\s*(\\d{1,5})\\s*");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    private ValueParsers() {}
+
+    /** {@code tcp}, {@code http:PATH} ({@code http} alone is {@code http:/}), {@code log:REGEX}, {@code none}. */
+    static Readiness readiness(ConfigValue v) {
+        String s = scalar(v, "tcp, http:PATH, log:REGEX or none").strip();
+        if (s.equals("tcp")) return new Readiness.Tcp();
+        if (s.equals("none")) return new Readiness.None();
+        if (s.equals("http")) return new Readiness.Http("/");
+        if (s.startsWith("http:")) {
+            String path = s.substring("http:".length());
+            if (!path.startsWith("/") || path.chars().anyMatch(Character::isWhitespace)) {
+                throw new Bad("http: followed by a path starting with /");
+            }
+            return new Readiness.Http(path);
+        }
+        if (s.startsWith("log:")) {
+            String regex = s.substring("log:".length());
+            if (regex.isEmpty()) throw new Bad("log: followed by a regular expression");
+            try {
+                return new Readiness.Log(Pattern.compile(regex));
+            } catch (PatternSyntaxException e) {
+                throw new Bad("log: followed by a valid regular expression (" + e.getDescription() + ")");
+            }
+        }
+        throw new Bad("tcp, http:PATH, log:REGEX or none");
+    }
+
+    static ReloadStrategy reloadStrategy(ConfigValue v) {
+        String expected = "\"surge\" or \"stop-first\"";
+        return switch (scalar(v, expected).strip()) {
+            case "surge" -> ReloadStrategy.SURGE;
+            case "stop-first" -> ReloadStrategy.STOP_FIRST;
+            default -> throw new Bad(expected);
+        };
+    }
+
+    /** {@code "20000-29999"}, inclusive, inside 1-65535. */
+    static PortRange portRange(ConfigValue v) {
+        String expected = "a port range like \"20000-29999\" inside 1-65535";
+        Matcher m = RANGE.matcher(scalar(v, expected));
+        if (!m.matches()) throw new Bad(expected);
+        int from = Integer.parseInt(m.group(1));
+        int to = Integer.parseInt(m.group(2));
+        if (from < 1 || to > 65535 || from > to) throw new Bad(expected);
+        return new PortRange(from, to);
+    }
+
+    /** A variable name, or "" to pass the port through {@code {port}} in the command only. */
+    static String portEnv(ConfigValue v) {
+        String expected = "an environment variable name, or \"\" for none";
+        String s = scalar(v, expected).strip();
+        if (!s.isEmpty() && !ENV_NAME.matcher(s).matches()) throw new Bad(expected);
+        return s;
+    }
+
+    static String host(ConfigValue v) {
+        String expected = "a host name or IP address";
+        String s = scalar(v, expected).strip();
+        if (s.isEmpty() || s.chars().anyMatch(Character::isWhitespace)) throw new Bad(expected);
+        return s;
+    }
+}

@@ -1,0 +1,76 @@
+package dev.actorrunner.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PidFileTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void holdsThePidReadableByTheOwnerOnly() throws IOException {
+        Path path = dir.resolve("runner.pid");
+        PidFile.write(path, 1234);
+        assertEquals("1234\n", Files.readString(path));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(path)));
+    }
+
+    @Test
+    void replacesASymlinkInsteadOfWritingThroughIt() throws IOException {
+        Path victim = Files.writeString(dir.resolve("victim"), "precious");
+        Path path = Files.createSymbolicLink(dir.resolve("runner.pid"), victim);
+        PidFile.write(path, 1234);
+        assertEquals("precious", Files.readString(victim));
+        assertFalse(Files.isSymbolicLink(path));
+        assertTrue(Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS));
+        assertEquals("1234\n", Files.readString(path));
+    }
+
+    @Test
+    void replacesAStaleFile() throws IOException {
+        Path path = Files.writeString(dir.resolve("runner.pid"), "999\n");
+        PidFile.write(path, 1234);
+        assertEquals("1234\n", Files.readString(path));
+    }
+
+    @Test
+    void closeDeletesTheFile() throws IOException {
+        Path path = dir.resolve("runner.pid");
+        PidFile.write(path, 1234).close();
+        assertFalse(Files.exists(path));
+    }
+
+    @Test
+    void closeKeepsAFileThatAnotherRunnerTookOver() throws IOException {
+        Path path = dir.resolve("runner.pid");
+        PidFile ours = PidFile.write(path, 1234);
+        PidFile.write(path, 5678);
+        ours.close();
+        assertEquals("5678\n", Files.readString(path));
+    }
+
+    @Test
+    void leavesNoTempFileBehind() throws IOException {
+        PidFile.write(dir.resolve("runner.pid"), 1234);
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count());
+        }
+    }
+
+    @Test
+    void aMissingDirectoryIsOneLine() {
+        IOException e = assertThrows(IOException.class, () -> PidFile.write(dir.resolve("no/runner.pid"), 1234));
+        assertEquals(dir.resolve("no") + ": cannot create a file there (no such directory)", e.getMessage());
+    }
+}

@@ -1,0 +1,414 @@
+package dev.actorrunner.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import dev.actorrunner.config.RunnerSettings.PortRange;
+import dev.actorrunner.config.RunnerSettings.Readiness;
+import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SettingsLoaderTest {
+
+    private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    @TempDir
+    Path dir;
+    private Path jar;
+    private Map<String, String> env;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        jar = Files.writeString(dir.resolve("app.jar"), "not really a jar");
+        // A PATH of our own, so that "-- node ..." resolves whether or not node is installed.
+        Path bin = Files.createDirectory(dir.resolve("bin"));
+        Files.createFile(bin.resolve("node"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        env = new HashMap<>(Map.of("PATH", bin.toString()));
+    }
+
+    private SettingsLoader loader() {
+        return new SettingsLoader(env);
+    }
+
+    private SettingsLoader withApp() {
+        return loader().app(jar.toString(), List.of());
+    }
+
+    private Path file(String content) throws IOException {
+        return Files.writeString(dir.resolve("runner.conf"), content);
+    }
+
+    private static List<String> problems(SettingsLoader loader) {
+        return assertThrows(InvalidSettingsException.class, loader::load).problems();
+    }
+
+    private static void assertOneProblem(String expected, SettingsLoader loader) {
+        assertEquals(List.of(expected), problems(loader));
+    }
+
+    @Test
+    void referenceConfHasTheDefaultsOfTheBuilder() throws Exception {
+        RunnerSettings loaded = loader().demo(true).load();
+        assertEquals(RunnerSettings.builder(loaded.command()).appName("demo").build(), loaded);
+    }
+
+    @Test
+    void theExampleConfigFileIsValidAndStatesTheDefaults() throws Exception {
+        RunnerSettings loaded = loader().configFile(Path.of("conf/actor-runner.conf")).demo(true).load();
+        assertEquals(RunnerSettings.builder(loaded.command()).appName("demo").build(), loaded);
+    }
+
+    @Test
+    void demoRunsHelloServerOnTheRunnersOwnJavaAndClassPath() throws Exception {
+        RunnerSettings s = loader().demo(true).flag("jvm-options", "--jvm-opt", List.of("-Xmx64m")).load();
+        assertEquals(List.of(JAVA, "-Xmx64m", "-cp"), s.command().subList(0, 3));
+        assertEquals("dev.actorrunner.demo.HelloServer", s.command().get(4));
+        List<String> classPath = List.of(s.command().get(3).split(":"));
+        assertTrue(classPath.stream().allMatch(entry -> Path.of(entry).isAbsolute()), classPath.toString());
+        assertTrue(classPath.contains(Path.of("target/classes").toAbsolutePath().toString()), classPath.toString());
+        assertEquals("demo", s.appName());
+    }
+
+    @Test
+    void appJarRunsOnTheRunnersOwnJavaWithArgsVerbatim() throws Exception {
+        RunnerSettings s = loader()
+                .flag("jvm-options", "--jvm-opt", List.of("-Xmx256m", "-Dx=y"))
+                .app(jar.toString(), List.of("--server.port={port}", "-x", "--"))
+                .load();
+        assertEquals(List.of(JAVA, "-Xmx256m", "-Dx=y", "-jar", jar.toAbsolutePath().toString(),
+                "--server.port={port}", "-x", "--"), s.command());
+        assertEquals("app.jar", s.appName());
+    }
+
+    @Test
+    void commandRunsAsGivenWithoutAShell() throws Exception {
+        RunnerSettings s = loader().command(List.of("node", "app.js", "$HOME", "a b")).load();
+        assertEquals(List.of("node", "app.js", "$HOME", "a b"), s.command());
+        assertEquals("node", s.appName());
+    }
+
+    @ParameterizedTest(name = "file {0}, env {1}, flag {2} -> {3}")
+    @CsvSource(nullValues = "-", value = {
+        "-, -, -, 2",
+        "3, -, -, 3",
+        "3, 4, -, 4",
+        "3, 4, 5, 5",
+        "-, -, 5, 5",
+        "3, '', -, 3",
+    })
+    void laterLayersWin(String file, String workerCount, String flag, int expected) throws Exception {
+        if (workerCount != null) env.put("WORKER_COUNT", workerCount);
+        SettingsLoader loader = withApp().flag("workers", "--workers", flag);
+        if (file != null) loader.configFile(file("actor-runner.workers = " + file));
+        assertEquals(expected, loader.load().workers());
+    }
+
+    @Test
+    void eachSettingFollowsThePrecedence() throws Exception {
+        RunnerSettings s = withApp().configFile(file("""
+                actor-runner {
+                  port = 9000
+                  kill-timeout = 5s
+                  ready = "http:/health"
+                  restart.backoff-max = 10s
+                }
+                """)).flag("port", "--port", "9001").load();
+        assertEquals(9001, s.port());
+        assertEquals(Duration.ofSeconds(5), s.killTimeout());
+        assertEquals(new Readiness.Http("/health"), s.ready());
+        assertEquals(Duration.ofSeconds(10), s.backoffMax());
+        assertEquals(Duration.ofSeconds(1), s.backoffMin());
+    }
+
+    @Test
+    void autoIsOneWorkerPerProcessor() throws Exception {
+        assertEquals(Runtime.getRuntime().availableProcessors(), withApp().flag("workers", "-w", "auto").load().workers());
+        env.put("WORKER_COUNT", "auto");
+        assertEquals(Runtime.getRuntime().availableProcessors(), withApp().load().workers());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"500ms, 500", "60s, 60000", "1.5s, 1500", "2m, 120000", "2 minutes, 120000", "1d, 86400000"})
+    void durationsAreHocon(String text, long millis) throws Exception {
+        RunnerSettings s = withApp().flag("ready-timeout", "--ready-timeout", text).load();
+        assertEquals(Duration.ofMillis(millis), s.readyTimeout());
+    }
+
+    @Test
+    void everyOtherSettingIsRead() throws Exception {
+        RunnerSettings s = withApp().configFile(file("""
+                actor-runner {
+                  bind = "0.0.0.0"
+                  probe-interval = 50ms
+                  reload-strategy = stop-first
+                  port-env = SERVER_PORT
+                  boot-failure-limit = 0
+                  worker-ports = "21000-21009"
+                  restart { backoff-min = 2s, backoff-reset = 5m }
+                  pid-file = "%s/runner.pid"
+                  env { A = "1", B = 2 }
+                }
+                """.formatted(dir))).load();
+        assertEquals("0.0.0.0", s.bindHost());
+        assertEquals(Duration.ofMillis(50), s.probeInterval());
+        assertEquals(ReloadStrategy.STOP_FIRST, s.reloadStrategy());
+        assertEquals("SERVER_PORT", s.portEnv());
+        assertEquals(0, s.bootFailureLimit());
+        assertEquals(new PortRange(21000, 21009), s.workerPorts());
+        assertEquals(Duration.ofSeconds(2), s.backoffMin());
+        assertEquals(Duration.ofMinutes(5), s.backoffReset());
+        assertEquals(dir.resolve("runner.pid"), s.pidFile().orElseThrow());
+        assertEquals(Map.of("A", "1", "B", "2"), s.extraEnv());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"tcp", "none", "http", "'http:/ready?x=1'", "'log:Started .* in \\d+'"})
+    void readinessForms(String text) throws Exception {
+        Readiness ready = withApp().flag("ready", "--ready", text).load().ready();
+        String shown = ready instanceof Readiness.Http h ? "http:" + h.path()
+                : ready instanceof Readiness.Log l ? "log:" + l.pattern().pattern()
+                : ready instanceof Readiness.None ? "none" : "tcp";
+        assertEquals(text.equals("http") ? "http:/" : text, shown);
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource(delimiter = '|', value = {
+        "workers            | --workers            | abc         | --workers: expected a number or \"auto\", got \"abc\"",
+        "workers            | --workers            | 0           | --workers: expected a number from 1 to 1024, got \"0\"",
+        "workers            | --workers            | 2000        | --workers: expected a number from 1 to 1024, got \"2000\"",
+        "port               | --port               | 70000       | --port: expected a number from 1 to 65535, got \"70000\"",
+        "port               | --port               | http        | --port: expected a number, got \"http\"",
+        "bind               | --bind               | ''          | --bind: expected a host name or IP address, got \"\"",
+        "ready              | --ready              | grpc        | --ready: expected tcp, http:PATH, log:REGEX or none, got \"grpc\"",
+        "ready              | --ready              | http:health | --ready: expected http: followed by a path starting with /, got \"http:health\"",
+        "ready              | --ready              | log:(       | --ready: expected log: followed by a valid regular expression (Unclosed group), got \"log:(\"",
+        "ready-timeout      | --ready-timeout      | 60          | --ready-timeout: expected a duration with a unit, like 60s or 500ms, got \"60\"",
+        "ready-timeout      | --ready-timeout      | soon        | --ready-timeout: expected a duration with a unit, like 60s or 500ms, got \"soon\"",
+        "kill-timeout       | --kill-timeout       | 0s          | --kill-timeout: expected a duration above 0 and at most 24d, got \"0s\"",
+        "kill-timeout       | --kill-timeout       | -5s         | --kill-timeout: expected a duration above 0 and at most 24d, got \"-5s\"",
+        "kill-timeout       | --kill-timeout       | 365d        | --kill-timeout: expected a duration above 0 and at most 24d, got \"365d\"",
+        "reload-strategy    | --reload-strategy    | rolling     | --reload-strategy: expected \"surge\" or \"stop-first\", got \"rolling\"",
+        "port-env           | --port-env           | 1PORT       | --port-env: expected an environment variable name, or \"\" for none, got \"1PORT\"",
+        "boot-failure-limit | --boot-failure-limit | -1          | --boot-failure-limit: expected a number of 0 or more, got \"-1\"",
+        "restart.backoff-min| --backoff-min        | 1           | --backoff-min: expected a duration with a unit, like 60s or 500ms, got \"1\"",
+        "restart.backoff-min| --backoff-min        | 1m          | --backoff-min: is above restart.backoff-max (60s > 30s)",
+        "pid-file           | --pid-file           | /no/such/dir/x.pid | --pid-file: /no/such/dir: no such directory",
+    })
+    void aBadFlagIsOneProblemNamingTheFlag(String key, String flag, String value, String expected) {
+        assertOneProblem(expected, withApp().flag(key, flag, value));
+    }
+
+    @Test
+    void aBadWorkerCountInTheEnvironmentNamesTheVariable() {
+        env.put("WORKER_COUNT", "abc");
+        assertOneProblem("WORKER_COUNT: expected a number or \"auto\", got \"abc\"", withApp());
+    }
+
+    @Test
+    void everyBadKeyOfTheFileIsReportedAtOnceWithItsPath() throws IOException {
+        List<String> problems = problems(withApp().configFile(file("""
+                actor-runner {
+                  workers = "abc"
+                  port = 0
+                  kill-timeout = 60
+                  wrokers = 3
+                  restart { backoff-mni = 1s }
+                  jvm-options = "-Xmx1g"
+                }
+                """)));
+        assertEquals(List.of(
+                "config: unknown key actor-runner.wrokers",
+                "config: unknown key actor-runner.restart.backoff-mni",
+                "config: actor-runner.jvm-options: expected a list of strings, got \"-Xmx1g\"",
+                "config: actor-runner.workers: expected a number or \"auto\", got \"abc\"",
+                "config: actor-runner.port: expected a number from 1 to 65535, got 0",
+                "config: actor-runner.kill-timeout: expected a duration with a unit, like 60s or 500ms, got 60"),
+                problems);
+    }
+
+    @Test
+    void settingsOutsideTheActorRunnerBlockAreReported() throws IOException {
+        assertOneProblem("config: workers: settings go under actor-runner { }",
+                withApp().configFile(file("workers = 3")));
+    }
+
+    @Test
+    void aMissingConfigFileIsReported() {
+        Path missing = dir.resolve("nope.conf");
+        assertOneProblem("config: " + missing + ": no such file", withApp().configFile(missing));
+    }
+
+    @Test
+    void aConfigFileThatIsADirectoryIsReported() {
+        assertOneProblem("config: " + dir + ": is a directory", withApp().configFile(dir));
+    }
+
+    @Test
+    void aConfigFileThatDoesNotParseIsReportedOnOneLine() throws IOException {
+        List<String> problems = problems(withApp().configFile(file("actor-runner {\n  workers = 3\n")));
+        assertEquals(1, problems.size());
+        assertTrue(problems.get(0).startsWith("config: "), problems.get(0));
+        assertTrue(problems.get(0).contains("runner.conf"), problems.get(0));
+    }
+
+    @Test
+    void problemsOfFileAndFlagsAreReportedTogether() throws IOException {
+        List<String> problems = problems(withApp().configFile(file("actor-runner.port = x"))
+                .flag("workers", "--workers", "many"));
+        assertEquals(List.of(
+                "--workers: expected a number or \"auto\", got \"many\"",
+                "config: actor-runner.port: expected a number, got \"x\""), problems);
+    }
+
+    @Test
+    void aFlagHidesTheFilesValue() throws Exception {
+        assertEquals(4, withApp().configFile(file("actor-runner.workers = abc")).flag("workers", "-w", "4").load().workers());
+    }
+
+    @Test
+    void withoutAnAppNothingCanRun() {
+        assertOneProblem("no app: give APP.jar, -- COMMAND, or --demo", loader());
+    }
+
+    @Test
+    void anAppThatDoesNotExistIsReported() {
+        Path missing = dir.resolve("missing.jar");
+        assertOneProblem("app: " + missing + ": no such file", loader().app(missing.toString(), List.of()));
+    }
+
+    @Test
+    void aCommandWithoutDoubleDashGetsAHint() {
+        assertOneProblem("app: " + Path.of("node").toAbsolutePath() + ": no such file (to run a command, put -- before it)",
+                loader().app("node", List.of("app.js")));
+    }
+
+    @Test
+    void anAppThatIsADirectoryIsReported() {
+        assertOneProblem("app: " + dir + ": is a directory", loader().app(dir.toString(), List.of()));
+    }
+
+    @Test
+    void anUnreadableAppIsReported() throws IOException {
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("-w-------"));
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(jar), "root reads everything");
+        assertOneProblem("app: " + jar + ": not readable", withApp());
+    }
+
+    @Test
+    void aCommandNotOnThePathIsReported() {
+        assertOneProblem("command: nodejs: not found on PATH", loader().command(List.of("nodejs", "app.js")));
+    }
+
+    @Test
+    void theCommandLinesAppReplacesTheFilesCommandAndArgs() throws Exception {
+        RunnerSettings s = withApp().configFile(file("actor-runner.command = [node, x.js]")).load();
+        assertEquals(List.of(JAVA, "-jar", jar.toString()), s.command());
+    }
+
+    @Test
+    void theFilesAppAndArgsAreUsedWithoutAnAppOnTheCommandLine() throws Exception {
+        RunnerSettings s = loader().configFile(file("""
+                actor-runner { app = "%s", args = ["--server.port={port}"] }
+                """.formatted(jar))).load();
+        assertEquals(List.of(JAVA, "-jar", jar.toString(), "--server.port={port}"), s.command());
+    }
+
+    @Test
+    void appAndCommandInOneFileConflict() throws IOException {
+        assertOneProblem("config: actor-runner.command: cannot be combined with app: give one of them",
+                loader().configFile(file("actor-runner { app = \"%s\", command = [node] }".formatted(jar))));
+    }
+
+    @Test
+    void jvmOptionsDoNotApplyToACommand() {
+        assertOneProblem("--jvm-opt: only applies to an app jar or --demo, not to a command",
+                loader().flag("jvm-options", "--jvm-opt", List.of("-Xmx1g")).command(List.of("node", "app.js")));
+    }
+
+    @Test
+    void demoWithAnAppIsAConflict() {
+        assertOneProblem("--demo: cannot be combined with APP.jar", withApp().demo(true));
+    }
+
+    @Test
+    void demoReplacesTheFilesApp() throws Exception {
+        assertEquals("demo", loader().configFile(file("actor-runner.command = [node]")).demo(true).load().appName());
+    }
+
+    @Test
+    void portThroughArgsOnlyIsFine() throws Exception {
+        RunnerSettings s = loader().flag("port-env", "--port-env", "")
+                .app(jar.toString(), List.of("--server.port={port}")).load();
+        assertEquals("", s.portEnv());
+    }
+
+    @Test
+    void portThroughJvmOptionsOnlyIsFine() throws Exception {
+        RunnerSettings s = withApp().flag("port-env", "--port-env", "")
+                .flag("jvm-options", "--jvm-opt", List.of("-Dserver.port={port}")).load();
+        assertEquals("", s.portEnv());
+    }
+
+    @Test
+    void aWorkerMustLearnItsPortSomehow() {
+        assertOneProblem("--port-env: is empty and no {port} appears in the command: a worker could not learn its port",
+                withApp().flag("port-env", "--port-env", ""));
+    }
+
+    @Test
+    void workerPortsMustNotHoldThePublicPort() {
+        assertOneProblem("config: actor-runner.worker-ports: contains the public port 20005",
+                withApp().flag("port", "--port", "20005"));
+    }
+
+    @Test
+    void workerPortsMustBeARangeInsideTheTcpPorts() throws IOException {
+        assertOneProblem("config: actor-runner.worker-ports: expected a port range like \"20000-29999\" inside 1-65535, got \"30000-70000\"",
+                withApp().configFile(file("actor-runner.worker-ports = \"30000-70000\"")));
+        assertOneProblem("config: actor-runner.worker-ports: has 1 ports, fewer than the 2 workers",
+                withApp().configFile(file("actor-runner.worker-ports = \"20000-20000\"")));
+    }
+
+    @Test
+    void aBadValueIsReportedOnceNotAgainByTheChecksAcrossKeys() throws IOException {
+        assertOneProblem("config: actor-runner.worker-ports: expected a port range like \"20000-29999\" inside 1-65535, got \"many\"",
+                withApp().flag("port", "--port", "25000").configFile(file("actor-runner.worker-ports = many")));
+    }
+
+    @Test
+    void envMustHoldStrings() throws IOException {
+        assertOneProblem("config: actor-runner.env: expected an object of NAME = \"value\" pairs, got an object",
+                withApp().configFile(file("actor-runner.env { A = [1] }")));
+    }
+
+    @Test
+    void substitutionsResolveAcrossTheFile() throws Exception {
+        RunnerSettings s = withApp().configFile(file("""
+                base = 9000
+                actor-runner.port = ${base}
+                """)).load();
+        assertEquals(9000, s.port());
+    }
+
+    @Test
+    void aHostConfigCanBeReadForEmbedding() throws Exception {
+        RunnerSettings s = SettingsLoader.fromConfig(ConfigFactory.parseString(
+                "actor-runner { workers = 3, app = \"%s\" }".formatted(jar)).withFallback(ConfigFactory.load()));
+        assertEquals(3, s.workers());
+        assertEquals("app.jar", s.appName());
+    }
+}
