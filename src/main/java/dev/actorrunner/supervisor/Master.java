@@ -20,7 +20,6 @@ import dev.actorrunner.RunnerStatus;
 import dev.actorrunner.RunnerStatus.State;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.probe.ReadinessProbe;
-import dev.actorrunner.process.ExitStatus;
 import dev.actorrunner.process.LaunchSpec;
 import dev.actorrunner.process.ProcessLauncher;
 import java.time.Duration;
@@ -53,10 +52,6 @@ public final class Master extends AbstractBehavior<Command> {
     /** A worker stayed up for backoff-reset: the crash backoff starts over. */
     private record Stable(int workerId) implements Command {}
 
-    private record WorkerTerminated(int workerId) implements Command {}
-
-    /** Sent to self after WorkerTerminated, so it queues behind an Exited already in the mailbox. */
-    private record WorkerGone(int workerId) implements Command {}
 
     private record SubscriberTerminated(ActorRef<RunnerEvent> subscriber) implements Command {}
 
@@ -120,8 +115,6 @@ public final class Master extends AbstractBehavior<Command> {
                 .onMessage(WrappedWorkerEvent.class, this::onWorkerEvent)
                 .onMessageEquals(ForkMissing.INSTANCE, () -> { forkMissing(); return this; })
                 .onMessage(Stable.class, this::onStable)
-                .onMessage(WorkerTerminated.class, m -> { getContext().getSelf().tell(new WorkerGone(m.workerId())); return this; })
-                .onMessage(WorkerGone.class, this::onWorkerGone)
                 .onSignal(PostStop.class, s -> { launcher.close(); return this; })
                 .build();
     }
@@ -164,7 +157,7 @@ public final class Master extends AbstractBehavior<Command> {
         timers.cancel(ForkMissing.INSTANCE);
         reloads.abandon();
         getContext().getLog().info("stopping {} worker(s), SIGKILL after {}", workers.size(),
-                settings.killTimeout());
+                Human.duration(settings.killTimeout()));
         workers.all().stream().filter(w -> w.state != State.STOPPING).toList().forEach(this::retire);
         return finishIfStopped();
     }
@@ -229,7 +222,7 @@ public final class Master extends AbstractBehavior<Command> {
         everReady = true;
         bootFailures = 0;
         timers.startSingleTimer(new Stable(w.id), new Stable(w.id), settings.backoffReset());
-        getContext().getLog().info("{} listening: http://127.0.0.1:{}/ ({} of {} ready)", w, w.port,
+        getContext().getLog().info("{} listening on 127.0.0.1:{} ({} of {} ready)", w, w.port,
                 workers.count(State.READY), desired);
         publish(new RunnerEvent.WorkerListening(w.id, w.generation, w.pid, w.port));
         stopNext();
@@ -263,25 +256,16 @@ public final class Master extends AbstractBehavior<Command> {
         }
         // Disconnected -> ForkMissing, after the backoff so a crash loop cannot eat the machine.
         Duration delay = backoff.next();
-        getContext().getLog().warn("replacing {} in {} (failure {} in a row)", w, delay, backoff.failures());
+        getContext().getLog().warn("replacing {} in {} (failure {} in a row)", w, Human.duration(delay),
+                backoff.failures());
         timers.startSingleTimer(ForkMissing.INSTANCE, delay);
         return this;
-    }
-
-    // The death notice can overtake the Worker's last message (system messages go first), hence
-    // the hop through WorkerGone. A Worker still listed then failed; its PostStop killed the process.
-    private Behavior<Command> onWorkerGone(WorkerGone m) {
-        Entry w = workers.get(m.workerId());
-        if (w == null) return this;
-        getContext().getLog().error("{} supervisor failed; its process was killed", w);
-        return onExited(w, new Worker.Exited(w.id, w.pid, new ExitStatus(-1),
-                Worker.Cause.CRASHED, "worker actor failed"));
     }
 
     private Behavior<Command> onStable(Stable m) {
         if (workers.get(m.workerId()) != null && backoff.failures() > 0) {
             getContext().getLog().info("worker {} up for {}: crash backoff reset", m.workerId(),
-                    settings.backoffReset());
+                    Human.duration(settings.backoffReset()));
             backoff.reset();
         }
         return this;
@@ -305,7 +289,6 @@ public final class Master extends AbstractBehavior<Command> {
                 settings.killTimeout());
         ActorRef<Worker.Command> ref = getContext().spawn(
                 Worker.create(spec, launcher, probe, timing, events), "worker-" + id);
-        getContext().watchWith(ref, new WorkerTerminated(id));
         workers.add(new Entry(id, generation, ref));
     }
 
@@ -388,7 +371,7 @@ public final class Master extends AbstractBehavior<Command> {
     private String describe(Worker.Exited e) {
         return switch (e.cause()) {
             case LAUNCH_FAILED -> "could not start: " + e.reason();
-            case NOT_READY -> "not ready within " + settings.readyTimeout() + ": killed";
+            case NOT_READY -> "not ready within " + Human.duration(settings.readyTimeout()) + ": killed";
             case CRASHED, STOPPED -> "exited with " + e.reason();
         };
     }

@@ -91,6 +91,7 @@ public final class Worker {
         this.timing = timing;
         this.parent = parent;
         this.id = spec.workerId();
+        context.setLoggerName(Worker.class);
     }
 
     // Launching: the fork runs on the launcher's thread; a Stop that arrives now is kept for later.
@@ -186,7 +187,7 @@ public final class Worker {
     private Behavior<Command> onKill() {
         if (process.isAlive()) {
             context.getLog().error("worker {} (pid {}, gen {}) still running {} after SIGTERM: SIGKILL",
-                    id, process.pid(), spec.generation(), timing.killTimeout());
+                    id, process.pid(), spec.generation(), Human.duration(timing.killTimeout()));
             process.kill();
         }
         return Behaviors.same();
@@ -210,9 +211,14 @@ public final class Worker {
         return Behaviors.stopped();
     }
 
-    // Only reached with a live process when the actor fails or its parent stops: never orphan it.
+    // Only reached with a live process when this actor failed (or its parent stopped): never
+    // orphan the child, and tell the parent, which otherwise would wait for an Exited forever.
     private Behavior<Command> onPostStop() {
-        if (process != null && process.isAlive()) process.kill();
+        if (process != null) {
+            process.kill();
+            parent.tell(new Exited(id, process.pid(), new ExitStatus(-1), Cause.CRASHED,
+                    "its supervising actor failed"));
+        }
         return Behaviors.same();
     }
 

@@ -19,6 +19,7 @@ final class FakeLauncher implements ProcessLauncher {
     volatile boolean failLaunches;
     volatile boolean newProcessesIgnoreTerm;
     volatile boolean closed;
+    volatile boolean probesThrow;
     private final AtomicInteger pids = new AtomicInteger(1000);
 
     FakeLauncher(RunnerSettings.PortRange ignored) {}
@@ -27,7 +28,11 @@ final class FakeLauncher implements ProcessLauncher {
 
     /** Readiness of a fake: the check completes when the test calls {@link FakeProcess#becomeReady()}. */
     static ReadinessProbe probe() {
-        return p -> ((FakeProcess) p).ready;
+        return p -> {
+            FakeProcess fake = (FakeProcess) p;
+            if (fake.probeThrows) throw new IllegalStateException("probe bug");
+            return fake.ready;
+        };
     }
 
     @Override
@@ -37,6 +42,7 @@ final class FakeLauncher implements ProcessLauncher {
         }
         int pid = pids.incrementAndGet();
         FakeProcess p = new FakeProcess(spec, pid, 20000 + spec.workerId(), newProcessesIgnoreTerm);
+        p.probeThrows = probesThrow;
         launched.add(p);
         return CompletableFuture.completedFuture(p);
     }
@@ -67,6 +73,7 @@ final class FakeLauncher implements ProcessLauncher {
         final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
         final AtomicInteger terms = new AtomicInteger();
         final AtomicInteger kills = new AtomicInteger();
+        volatile boolean probeThrows;
 
         FakeProcess(LaunchSpec spec, long pid, int port, boolean ignoresTerm) {
             this.spec = spec;

@@ -370,4 +370,18 @@ class MasterTest {
         assertEquals(2, expectStarted());
         assertFalse(status().stopping());
     }
+
+    @Test
+    void workerActorThatFailsKillsItsProcessAndIsReplaced() {
+        launcher.probesThrow = true;
+        start(1, b -> {});
+        expectStarted();
+        launcher.probesThrow = false;
+        probeFires();
+        WorkerExited exited = events.expectMessageClass(WorkerExited.class);
+        assertFalse(exited.expected());
+        assertEquals(1, launcher.worker(1).kills.get(), "the process does not outlive its actor");
+        time.timePasses(BACKOFF_MIN);
+        assertEquals(2, expectStarted());
+    }
 }

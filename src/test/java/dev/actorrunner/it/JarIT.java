@@ -1,0 +1,66 @@
+package dev.actorrunner.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.actorrunner.it.RunnerProcess.Worker;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.jar.JarFile;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The packaged jar, as the README's first command runs it. Needs `mvn package` (failsafe runs after it). */
+class JarIT {
+    private static final Path JAR = Path.of(System.getProperty("actorrunner.jar", "target/actor-runner.jar"));
+    private RunnerProcess runner;
+
+    @AfterEach
+    void kill() {
+        if (runner != null) runner.close();
+    }
+
+    @Test
+    void demoRunsTwoWorkersThatAnswerWithTheirPidAndStopsOnSigterm() throws Exception {
+        runner = RunnerProcess.startJar(JAR, List.of("--demo"));
+        List<Worker> workers = runner.awaitInRotation(2, Duration.ofSeconds(60));
+        for (Worker w : workers) {
+            assertEquals("hello from pid " + w.pid(), Http.get(w.port()).trim());
+        }
+        runner.signal("TERM");
+        assertEquals(0, runner.awaitExit(Duration.ofSeconds(30)), runner.output());
+        workers.forEach(w -> assertFalse(RunnerProcess.alive(w.pid())));
+    }
+
+    @Test
+    void everyAkkaReferenceConfIsMergedIntoTheJar() throws Exception {
+        try (JarFile jar = new JarFile(JAR.toFile());
+             InputStream in = jar.getInputStream(jar.getEntry("reference.conf"))) {
+            Config merged = ConfigFactory.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            assertTrue(merged.hasPath("akka.actor.default-dispatcher"), "akka-actor");
+            assertTrue(merged.hasPath("akka.actor.typed"), "akka-actor-typed");
+            assertTrue(merged.hasPath("akka.stream.materializer"), "akka-stream");
+            assertTrue(merged.hasPath("actor-runner.workers"), "our own");
+            assertEquals("dev.actorrunner.cli.Main", jar.getManifest().getMainAttributes().getValue("Main-Class"));
+        }
+    }
+
+    @Test
+    void thePlainLibraryJarIsBuiltBesideTheRunnableOne() throws Exception {
+        try (var files = Files.list(JAR.getParent())) {
+            Path lib = files.filter(p -> p.getFileName().toString().matches("actor-runner-[0-9].*[0-9T]\\.jar"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no plain jar in " + JAR.getParent()));
+            try (JarFile jar = new JarFile(lib.toFile())) {
+                assertTrue(jar.getEntry("dev/actorrunner/ActorRunner.class") != null);
+                assertTrue(jar.getEntry("akka/actor/typed/Behavior.class") == null, "no dependencies inside");
+            }
+        }
+    }
+}
