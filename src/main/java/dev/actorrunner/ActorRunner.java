@@ -3,6 +3,9 @@ package dev.actorrunner;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.front.Front;
+import dev.actorrunner.front.FrontBindException;
+import dev.actorrunner.front.FrontSettings;
 import dev.actorrunner.probe.Probes;
 import dev.actorrunner.process.OsProcessLauncher;
 import dev.actorrunner.supervisor.Master;
@@ -25,12 +28,32 @@ public final class ActorRunner {
 
     /**
      * A runner over real OS processes whose {@code subscribers} receive every event from the first
-     * one on (a {@link Subscribe} sent after spawning may miss the first workers' events).
+     * one on (a {@link Subscribe} sent after spawning may miss the first workers' events). It binds
+     * the public address when it starts; if that fails, the actor fails to start (its parent sees
+     * the {@link FrontBindException}). Bind first with {@link #bind} to handle that yourself.
      */
     public static Behavior<Command> create(RunnerSettings settings,
                                            List<ActorRef<RunnerEvent>> subscribers) {
         return Master.create(settings, OsProcessLauncher::new, Probes.forReadiness(settings.ready()),
-                subscribers);
+                subscribers, s -> {
+                    try {
+                        return bind(s);
+                    } catch (FrontBindException e) {
+                        throw new IllegalStateException(e.getMessage(), e);
+                    }
+                });
+    }
+
+    /** A runner that serves clients through an already bound {@code front}, which it then owns. */
+    public static Behavior<Command> create(RunnerSettings settings,
+                                           List<ActorRef<RunnerEvent>> subscribers, Front front) {
+        return Master.create(settings, OsProcessLauncher::new, Probes.forReadiness(settings.ready()),
+                subscribers, s -> front);
+    }
+
+    /** Binds the public address of {@code settings}; blocks until bound. Not on an actor's thread. */
+    public static Front bind(RunnerSettings settings) throws FrontBindException {
+        return Front.bind(FrontSettings.of(settings));
     }
 
     /** Messages a runner accepts. Not sealed only because the runner's private messages extend it. */

@@ -56,7 +56,7 @@ public final class Main implements Callable<Integer> {
             description = "Workers to keep ready (default: $WORKER_COUNT, else 2); auto = one per processor.")
     String workers;
 
-    @Option(names = {"-p", "--port"}, paramLabel = "N", description = "Public port (default: 8080).")
+    @Option(names = {"-p", "--port"}, paramLabel = "N", description = "Public port (default: 8080; 0 = any free port, printed at start).")
     String port;
 
     @Option(names = "--bind", paramLabel = "HOST", description = "Public address (default: 127.0.0.1).")
@@ -77,6 +77,14 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--kill-timeout", paramLabel = "DURATION",
             description = "Grace between SIGTERM and SIGKILL of a stopping worker (default: 60s).")
     String killTimeout;
+
+    @Option(names = "--drain-timeout", paramLabel = "DURATION",
+            description = "How long a worker out of rotation may finish its connections before SIGTERM (default: 30s).")
+    String drainTimeout;
+
+    @Option(names = "--queue-timeout", paramLabel = "DURATION",
+            description = "How long a connection waits for a ready worker before it is closed (default: 30s).")
+    String queueTimeout;
 
     @Option(names = "--reload-strategy", paramLabel = "surge|stop-first",
             description = "surge starts each replacement first; stop-first stops an old worker first (default: surge).")
@@ -168,6 +176,8 @@ public final class Main implements Callable<Integer> {
                 .flag("ready", "--ready", ready)
                 .flag("ready-timeout", "--ready-timeout", readyTimeout)
                 .flag("kill-timeout", "--kill-timeout", killTimeout)
+                .flag("drain-timeout", "--drain-timeout", drainTimeout)
+                .flag("queue-timeout", "--queue-timeout", queueTimeout)
                 .flag("reload-strategy", "--reload-strategy", reloadStrategy)
                 .flag("port-env", "--port-env", portEnv)
                 .flag("jvm-options", "--jvm-opt", jvmOptions)

@@ -5,6 +5,9 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.front.Front;
+import dev.actorrunner.front.FrontBindException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -39,13 +42,21 @@ final class RunnerHost {
 
     /** Runs until the runner has stopped; one of {@link ExitCodes}. */
     static int run(RunnerSettings settings) {
+        // Bound before anything starts: a busy port is a usage error, and no worker is forked for it.
+        Front front;
+        try {
+            front = ActorRunner.bind(settings);
+        } catch (FrontBindException e) {
+            System.err.println("actor-runner: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
         CompletableFuture<Integer> exitCode = new CompletableFuture<>();
         // Handlers first, so that no signal meets the JVM's default (exit without draining) while
         // the system starts; one that arrives before the system exists is passed on once it does.
         CompletableFuture<ActorSystem<RunnerGuardian.Command>> started = new CompletableFuture<>();
         SignalBridge.install(command -> started.thenAccept(s -> s.tell(new RunnerGuardian.ToRunner(command))));
         ActorSystem<RunnerGuardian.Command> system = ActorSystem.create(
-                RunnerGuardian.create(ActorRunner.create(settings), exitCode), "actor-runner", systemConfig());
+                RunnerGuardian.create(ActorRunner.create(settings, List.of(), front), exitCode), "actor-runner", systemConfig());
         started.complete(system);
         system.getWhenTerminated().toCompletableFuture().join();
         return exitCode.getNow(ExitCodes.SOFTWARE);

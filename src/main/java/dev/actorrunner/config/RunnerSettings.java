@@ -21,6 +21,9 @@ import java.util.Optional;
  * @param readyTimeout    a worker not listening by then is killed (and a reload aborted)
  * @param probeInterval   time between two readiness probes of a starting worker
  * @param killTimeout     grace between SIGTERM and SIGKILL (the ancestor's 60 s kill timer)
+ * @param drainTimeout    how long a worker out of rotation may keep its connections before SIGTERM
+ * @param queueTimeout    how long a connection accepted while no worker is ready waits for one
+ * @param ioThreads       event loop threads of the front
  * @param reloadStrategy  surge (new first) or stop-first (the ancestor's order)
  * @param portEnv         environment variable that carries the private port
  * @param backoffMin      first delay before a crashed worker is replaced
@@ -42,6 +45,9 @@ public record RunnerSettings(
         Duration readyTimeout,
         Duration probeInterval,
         Duration killTimeout,
+        Duration drainTimeout,
+        Duration queueTimeout,
+        int ioThreads,
         ReloadStrategy reloadStrategy,
         String portEnv,
         Duration backoffMin,
@@ -116,6 +122,9 @@ public record RunnerSettings(
         private Duration readyTimeout = Duration.ofSeconds(60);
         private Duration probeInterval = Duration.ofMillis(200);
         private Duration killTimeout = Duration.ofSeconds(60);
+        private Duration drainTimeout = Duration.ofSeconds(30);
+        private Duration queueTimeout = Duration.ofSeconds(30);
+        private int ioThreads = 1;
         private ReloadStrategy reloadStrategy = ReloadStrategy.SURGE;
         private String portEnv = "PORT";
         private Duration backoffMin = Duration.ofSeconds(1);
@@ -139,6 +148,9 @@ public record RunnerSettings(
         public Builder readyTimeout(Duration v) { readyTimeout = v; return this; }
         public Builder probeInterval(Duration v) { probeInterval = v; return this; }
         public Builder killTimeout(Duration v) { killTimeout = v; return this; }
+        public Builder drainTimeout(Duration v) { drainTimeout = v; return this; }
+        public Builder queueTimeout(Duration v) { queueTimeout = v; return this; }
+        public Builder ioThreads(int v) { ioThreads = v; return this; }
         public Builder reloadStrategy(ReloadStrategy v) { reloadStrategy = v; return this; }
         public Builder portEnv(String v) { portEnv = v; return this; }
         public Builder backoffMin(Duration v) { backoffMin = v; return this; }
@@ -151,7 +163,7 @@ public record RunnerSettings(
 
         public RunnerSettings build() {
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
-                    probeInterval, killTimeout, reloadStrategy, portEnv, backoffMin, backoffMax,
+                    probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, reloadStrategy, portEnv, backoffMin, backoffMax,
                     backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv);
         }
     }

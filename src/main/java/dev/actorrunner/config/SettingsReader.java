@@ -31,7 +31,7 @@ final class SettingsReader {
 
     /** Every key under actor-runner; anything else in a config file is a typo, and an error. */
     static final Set<String> KEYS = Set.of("workers", "bind", "port", "ready", "ready-timeout",
-            "probe-interval", "kill-timeout", "reload-strategy", "port-env", "jvm-options", "pid-file",
+            "probe-interval", "kill-timeout", "drain-timeout", "queue-timeout", "io-threads", "reload-strategy", "port-env", "jvm-options", "pid-file",
             "boot-failure-limit", "restart", "worker-ports", "app", "args", "command", "env");
     static final Set<String> RESTART_KEYS = Set.of("backoff-min", "backoff-max", "backoff-reset");
 

@@ -7,6 +7,9 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -18,10 +21,19 @@ import java.util.concurrent.Executors;
  * <p>On SIGTERM it drains: every response from then on carries {@code Connection: close} so
  * kept-alive clients leave, requests already running may finish (up to 10 s), then it stops and
  * exits 0 (1 if the drain timed out).
+ *
+ * <p>Like Tomcat, it ends a kept-alive connection on its own after 100 requests (with
+ * {@code Connection: close}) and closes one idle for 5 s. A runner draining this worker in TCP
+ * mode therefore sees its connections go within moments, even under a steady keep-alive load,
+ * and never has to wait for drain-timeout.
  */
 public final class HelloServer {
 
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
+    /** Tomcat's maxKeepAliveRequests. */
+    private static final int MAX_REQUESTS_PER_CONNECTION = 100;
+    /** Connections counted at once; beyond that the counts start over (idle ones are forgotten). */
+    private static final int MAX_TRACKED_CONNECTIONS = 10_000;
 
     private final long pid = ProcessHandle.current().pid();
     private final HttpServer server;
@@ -29,6 +41,7 @@ public final class HelloServer {
     private final Object lock = new Object();
     private int inFlight; // guarded by lock
     private volatile boolean draining;
+    private final Map<InetSocketAddress, AtomicInteger> requestsPerConnection = new ConcurrentHashMap<>();
 
     private HelloServer(int port) throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
@@ -40,6 +53,7 @@ public final class HelloServer {
         // Without it the JDK server meets Nagle's algorithm and delayed ACKs: ~650 req/s under
         // keep-alive instead of tens of thousands. Read once, when the first server is created.
         System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.setProperty("sun.net.httpserver.idleInterval", "5"); // seconds; the JDK's default is 30
         int port = Integer.parseInt(System.getenv().getOrDefault("PORT", "8080"));
         HelloServer hello = new HelloServer(port);
         Runtime.getRuntime().addShutdownHook(new Thread(hello::drainAndStop, "drain"));
@@ -70,11 +84,21 @@ public final class HelloServer {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
         // The JDK server closes the connection after a response that says so.
-        if (draining) exchange.getResponseHeaders().set("Connection", "close");
+        if (draining || lastOnItsConnection(exchange)) exchange.getResponseHeaders().set("Connection", "close");
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
         }
+    }
+
+    /** The 100th request of a connection; the client address (its port) tells connections apart. */
+    private boolean lastOnItsConnection(HttpExchange exchange) {
+        if (requestsPerConnection.size() > MAX_TRACKED_CONNECTIONS) requestsPerConnection.clear();
+        InetSocketAddress client = exchange.getRemoteAddress();
+        int n = requestsPerConnection.computeIfAbsent(client, c -> new AtomicInteger()).incrementAndGet();
+        if (n < MAX_REQUESTS_PER_CONNECTION) return false;
+        requestsPerConnection.remove(client);
+        return true;
     }
 
     /** The shutdown hook: runs on SIGTERM (and SIGINT), and must not call System.exit. */

@@ -19,6 +19,7 @@ import dev.actorrunner.RunnerEvent;
 import dev.actorrunner.RunnerStatus;
 import dev.actorrunner.RunnerStatus.State;
 import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.front.Router;
 import dev.actorrunner.probe.ReadinessProbe;
 import dev.actorrunner.process.LaunchSpec;
 import dev.actorrunner.process.ProcessLauncher;
@@ -55,22 +56,36 @@ public final class Master extends AbstractBehavior<Command> {
 
     private record SubscriberTerminated(ActorRef<RunnerEvent> subscriber) implements Command {}
 
-    /**
-     * A runner whose launcher is built once the actor starts (and closed when it stops);
-     * {@code subscribers} receive events from the very first one on.
-     */
+    /** The front could not connect to a worker it had in rotation (and tried another). */
+    private record ConnectFailed(int workerId) implements Command {}
+
+    /** A runner without a public port (tests, embedding behind a front of the host's own). */
     public static Behavior<Command> create(RunnerSettings settings,
                                            Function<RunnerSettings.PortRange, ProcessLauncher> launcher,
                                            ReadinessProbe probe,
                                            Collection<ActorRef<RunnerEvent>> subscribers) {
+        return create(settings, launcher, probe, subscribers, s -> Router.NONE);
+    }
+
+    /**
+     * A runner whose launcher and router are built once the actor starts (and closed when it
+     * stops); {@code subscribers} receive events from the very first one on.
+     */
+    public static Behavior<Command> create(RunnerSettings settings,
+                                           Function<RunnerSettings.PortRange, ProcessLauncher> launcher,
+                                           ReadinessProbe probe,
+                                           Collection<ActorRef<RunnerEvent>> subscribers,
+                                           Function<RunnerSettings, Router> router) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
                 new Master(context, timers, settings, launcher.apply(settings.workerPorts()), probe,
-                        subscribers)));
+                        subscribers, router.apply(settings))));
     }
 
     private final TimerScheduler<Command> timers;
     private final RunnerSettings settings;
     private final ProcessLauncher launcher;
+    private final Router router;
+    private final Set<Integer> refusedConnects = new HashSet<>();
     private final ReadinessProbe probe;
     private final ActorRef<Worker.Event> events;
     private final Workers workers = new Workers();
@@ -86,17 +101,20 @@ public final class Master extends AbstractBehavior<Command> {
 
     private Master(ActorContext<Command> context, TimerScheduler<Command> timers,
                    RunnerSettings settings, ProcessLauncher launcher, ReadinessProbe probe,
-                   Collection<ActorRef<RunnerEvent>> initialSubscribers) {
+                   Collection<ActorRef<RunnerEvent>> initialSubscribers, Router router) {
         super(context);
         this.timers = timers;
         this.settings = settings;
         this.launcher = launcher;
+        this.router = router;
         this.probe = probe;
         this.events = context.messageAdapter(Worker.Event.class, WrappedWorkerEvent::new);
         this.backoff = new Backoff(settings.backoffMin(), settings.backoffMax());
         this.reloads = new Reloads();
         this.desired = settings.workers();
         initialSubscribers.forEach(this::subscribe);
+        ActorRef<Command> self = context.getSelf();
+        router.onConnectFailed(id -> self.tell(new ConnectFailed(id)));
         context.getLog().info("starting {} worker(s) of {}, reload strategy {}", desired,
                 settings.appName(), settings.reloadStrategy().name().toLowerCase().replace('_', '-'));
         forkMissing();
@@ -115,7 +133,8 @@ public final class Master extends AbstractBehavior<Command> {
                 .onMessage(WrappedWorkerEvent.class, this::onWorkerEvent)
                 .onMessageEquals(ForkMissing.INSTANCE, () -> { forkMissing(); return this; })
                 .onMessage(Stable.class, this::onStable)
-                .onSignal(PostStop.class, s -> { launcher.close(); return this; })
+                .onMessage(ConnectFailed.class, this::onConnectFailed)
+                .onSignal(PostStop.class, s -> onPostStop())
                 .build();
     }
 
@@ -156,6 +175,7 @@ public final class Master extends AbstractBehavior<Command> {
         stopping = Optional.of(reason);
         timers.cancel(ForkMissing.INSTANCE);
         reloads.abandon();
+        router.stopAccepting();
         getContext().getLog().info("stopping {} worker(s), SIGKILL after {}", workers.size(),
                 Human.duration(settings.killTimeout()));
         workers.all().stream().filter(w -> w.state != State.STOPPING).toList().forEach(this::retire);
@@ -204,6 +224,7 @@ public final class Master extends AbstractBehavior<Command> {
         Worker.Event event = wrapped.event();
         if (event instanceof Worker.Started e) return onStarted(w, e);
         if (event instanceof Worker.Listening) return onListening(w);
+        if (event instanceof Worker.Terminating e) return onTerminating(w, e);
         return onExited(w, (Worker.Exited) event);
     }
 
@@ -219,6 +240,7 @@ public final class Master extends AbstractBehavior<Command> {
     private Behavior<Command> onListening(Entry w) {
         if (w.state != State.STARTING) return this;
         workers.setState(w, State.READY);
+        publishRoutes();
         everReady = true;
         bootFailures = 0;
         timers.startSingleTimer(new Stable(w.id), new Stable(w.id), settings.backoffReset());
@@ -231,7 +253,11 @@ public final class Master extends AbstractBehavior<Command> {
     }
 
     private Behavior<Command> onExited(Entry w, Worker.Exited e) {
+        boolean wasRouted = w.state == State.READY;
         workers.remove(w);
+        router.forget(w.id);
+        refusedConnects.remove(w.id);
+        if (wasRouted) publishRoutes();
         timers.cancel(new Stable(w.id));
         boolean expected = e.cause() == Worker.Cause.STOPPED;
         publish(new RunnerEvent.WorkerExited(w.id, w.generation, w.pid, e.status().code(), e.reason(),
@@ -286,7 +312,7 @@ public final class Master extends AbstractBehavior<Command> {
         LaunchSpec spec = new LaunchSpec(id, generation, settings.command(), settings.portEnv(),
                 settings.extraEnv(), readyPattern());
         Worker.Timing timing = new Worker.Timing(settings.readyTimeout(), settings.probeInterval(),
-                settings.killTimeout());
+                settings.drainTimeout(), settings.killTimeout());
         ActorRef<Worker.Command> ref = getContext().spawn(
                 Worker.create(spec, launcher, probe, timing, events), "worker-" + id);
         workers.add(new Entry(id, generation, ref));
@@ -302,14 +328,56 @@ public final class Master extends AbstractBehavior<Command> {
         }
     }
 
-    /** Takes a worker out of rotation and stops it; it is Disconnected at once. */
+    /**
+     * Takes a worker out of rotation at once and stops it: a ready one drains its connections
+     * first, then gets SIGTERM. It is Disconnected at once: it no longer counts toward capacity.
+     */
     private void retire(Entry w) {
-        workers.setState(w, State.STOPPING);
-        // Said before the SIGTERM goes out, so whoever reads the log never sees the stop first.
-        getContext().getLog().info("{} leaves rotation: SIGTERM", w);
+        boolean wasRouted = w.state == State.READY;
+        workers.setState(w, wasRouted ? State.DRAINING : State.STOPPING);
+        if (wasRouted) publishRoutes();
+        // Said before anything reaches the worker, so whoever reads the log never sees the stop first.
+        if (wasRouted) {
+            getContext().getLog().info("{} leaves rotation: draining {} connection(s)", w,
+                    router.openConnections(w.id));
+        } else {
+            getContext().getLog().info("{} leaves rotation: SIGTERM", w);
+        }
         publish(new RunnerEvent.WorkerDraining(w.id, w.generation, w.pid));
-        w.ref.tell(Worker.Stop.INSTANCE);
+        w.ref.tell(new Worker.Stop(router.drain(w.id)));
         disconnected();
+    }
+
+    private Behavior<Command> onTerminating(Entry w, Worker.Terminating e) {
+        workers.setState(w, State.STOPPING);
+        if (e.timedOut()) {
+            getContext().getLog().warn("{} still has {} connection(s) after {}: SIGTERM", w,
+                    router.openConnections(w.id), Human.duration(settings.drainTimeout()));
+        } else {
+            getContext().getLog().info("{} drained: SIGTERM", w);
+        }
+        return this;
+    }
+
+    /** The routing table the front reads: the ready workers. */
+    private void publishRoutes() {
+        router.publish(workers.all().stream().filter(w -> w.state == State.READY)
+                .map(w -> new Router.Route(w.id, w.port)).toList());
+    }
+
+    private Behavior<Command> onConnectFailed(ConnectFailed m) {
+        Entry w = workers.get(m.workerId());
+        // Once per worker: a dead worker refuses until its exit is seen, which is soon.
+        if (w != null && refusedConnects.add(w.id)) {
+            getContext().getLog().warn("{} refused a connection; the front retried another worker", w);
+        }
+        return this;
+    }
+
+    private Behavior<Command> onPostStop() {
+        router.close();
+        launcher.close();
+        return this;
     }
 
     /** Disconnected -> ForkMissing: a worker no longer counts toward capacity. */

@@ -13,9 +13,11 @@ import dev.actorrunner.process.LaunchSpec;
 import dev.actorrunner.process.ProcessLauncher;
 import dev.actorrunner.process.WorkerProcess;
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 
 /**
- * Owns one worker process from fork to exit: Launching -> Starting -> Ready -> Stopping -> gone.
+ * Owns one worker process from fork to exit: Launching -> Starting -> Ready -> Draining ->
+ * Stopping -> gone.
  * It tells its parent what happened ({@link Event}) and stops itself after {@link Exited}. It is
  * never restarted: a restart would lose the process handle and orphan the child, so if it fails
  * it kills its process on the way out and the Master replaces it.
@@ -24,8 +26,12 @@ public final class Worker {
 
     public sealed interface Command {}
 
-    /** Leave service: SIGTERM now, SIGKILL after kill-timeout. Sent by the Master; idempotent. */
-    public enum Stop implements Command { INSTANCE }
+    /**
+     * Leave service. Sent by the Master once the worker is out of rotation; {@code drained}
+     * completes when the front holds no connection to it any more. A ready worker waits for that
+     * (or drain-timeout), then gets SIGTERM, then SIGKILL after kill-timeout. Idempotent.
+     */
+    public record Stop(CompletionStage<Integer> drained) implements Command {}
 
     /** SIGKILL now (a second StopAll). Sent by the Master. */
     public enum KillNow implements Command { INSTANCE }
@@ -45,6 +51,10 @@ public final class Worker {
 
     private record ProcessExited(ExitStatus status) implements Command {}
 
+    private enum Drained implements Command { INSTANCE }
+
+    private enum DrainTimeout implements Command { INSTANCE }
+
     /** What a worker tells its parent, in this order: Started, Listening, then Exited. */
     public sealed interface Event {
         int workerId();
@@ -56,6 +66,9 @@ public final class Worker {
     /** The readiness probe passed. */
     public record Listening(int workerId) implements Event {}
 
+    /** Drained (or drain-timeout passed, {@code timedOut}): SIGTERM is being sent now. */
+    public record Terminating(int workerId, boolean timedOut) implements Event {}
+
     /** The process is gone (or never started: pid -1); the Worker actor stops right after. */
     public record Exited(int workerId, long pid, ExitStatus status, Cause cause, String reason)
             implements Event {}
@@ -64,7 +77,8 @@ public final class Worker {
     public enum Cause { STOPPED, CRASHED, NOT_READY, LAUNCH_FAILED }
 
     /** Timings a worker needs. */
-    public record Timing(Duration readyTimeout, Duration probeInterval, Duration killTimeout) {}
+    public record Timing(Duration readyTimeout, Duration probeInterval, Duration drainTimeout,
+                         Duration killTimeout) {}
 
     public static Behavior<Command> create(LaunchSpec spec, ProcessLauncher launcher,
                                            ReadinessProbe probe, Timing timing,
@@ -105,7 +119,7 @@ public final class Worker {
         return Behaviors.receive(Command.class)
                 .onMessage(Launched.class, m -> onLaunched(m, stopRequested))
                 .onMessage(LaunchFailed.class, this::onLaunchFailed)
-                .onMessageEquals(Stop.INSTANCE, () -> launching(true))
+                .onMessage(Stop.class, m -> launching(true))
                 .onMessageEquals(KillNow.INSTANCE, () -> launching(true))
                 .build();
     }
@@ -134,7 +148,7 @@ public final class Worker {
                 .onMessageEquals(Probe.INSTANCE, this::onProbe)
                 .onMessage(ProbeResult.class, this::onProbeResult)
                 .onMessageEquals(ReadyTimeout.INSTANCE, this::onReadyTimeout)
-                .onMessageEquals(Stop.INSTANCE, () -> stopping(Cause.STOPPED))
+                .onMessage(Stop.class, m -> stopping(Cause.STOPPED))
                 .onMessageEquals(KillNow.INSTANCE, this::killNow)
                 .build();
     }
@@ -159,7 +173,7 @@ public final class Worker {
         timers.cancel(Probe.INSTANCE);
         process.kill();
         return withExit(Cause.NOT_READY)
-                .onMessageEquals(Stop.INSTANCE, Behaviors::same)
+                .onMessage(Stop.class, m -> Behaviors.same())
                 .onMessageEquals(KillNow.INSTANCE, this::killNow)
                 .build();
     }
@@ -167,9 +181,27 @@ public final class Worker {
     // Ready: in rotation; only the Master's Stop or the process's death ends it.
     private Behavior<Command> ready() {
         return withExit(Cause.CRASHED)
-                .onMessageEquals(Stop.INSTANCE, () -> stopping(Cause.STOPPED))
+                .onMessage(Stop.class, this::draining)
                 .onMessageEquals(KillNow.INSTANCE, this::killNow)
                 .build();
+    }
+
+    // Draining: out of rotation; the connections it has go on until they close or drain-timeout.
+    // Only then SIGTERM: apps such as Spring Boot drop a kept-alive request that meets their shutdown.
+    private Behavior<Command> draining(Stop m) {
+        context.pipeToSelf(m.drained(), (n, failure) -> Drained.INSTANCE);
+        timers.startSingleTimer(DrainTimeout.INSTANCE, timing.drainTimeout());
+        return withExit(Cause.STOPPED)
+                .onMessageEquals(Drained.INSTANCE, () -> terminating(false))
+                .onMessageEquals(DrainTimeout.INSTANCE, () -> terminating(true))
+                .onMessage(Stop.class, s -> Behaviors.same())
+                .onMessageEquals(KillNow.INSTANCE, this::killNow)
+                .build();
+    }
+
+    private Behavior<Command> terminating(boolean timedOut) {
+        parent.tell(new Terminating(id, timedOut));
+        return stopping(Cause.STOPPED);
     }
 
     // Stopping: SIGTERM sent; Kill fires after kill-timeout if the process is still there.
@@ -179,7 +211,9 @@ public final class Worker {
         timers.startSingleTimer(Kill.INSTANCE, timing.killTimeout());
         return withExit(cause)
                 .onMessageEquals(Kill.INSTANCE, this::onKill)
-                .onMessageEquals(Stop.INSTANCE, Behaviors::same)
+                .onMessage(Stop.class, m -> Behaviors.same())
+                .onMessageEquals(Drained.INSTANCE, Behaviors::same)
+                .onMessageEquals(DrainTimeout.INSTANCE, Behaviors::same)
                 .onMessageEquals(KillNow.INSTANCE, this::killNow)
                 .build();
     }

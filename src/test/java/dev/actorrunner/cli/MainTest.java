@@ -81,7 +81,7 @@ class MainTest {
     @CsvSource(delimiter = '|', value = {
         "-w abc APP                      | --workers: expected a number or \"auto\", got \"abc\"",
         "--workers=0 APP                 | --workers: expected a number from 1 to 1024, got \"0\"",
-        "-p 99999 APP                    | --port: expected a number from 1 to 65535, got \"99999\"",
+        "-p 99999 APP                    | --port: expected a number from 0 to 65535, got \"99999\"",
         "--wrk 3 APP                     | Unknown option: '--wrk'",
         "APP -w                          | -",
         "-w                              | Missing required parameter for option '--workers'",

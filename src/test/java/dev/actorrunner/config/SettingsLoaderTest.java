@@ -190,7 +190,7 @@ class SettingsLoaderTest {
         "workers            | --workers            | abc         | --workers: expected a number or \"auto\", got \"abc\"",
         "workers            | --workers            | 0           | --workers: expected a number from 1 to 1024, got \"0\"",
         "workers            | --workers            | 2000        | --workers: expected a number from 1 to 1024, got \"2000\"",
-        "port               | --port               | 70000       | --port: expected a number from 1 to 65535, got \"70000\"",
+        "port               | --port               | 70000       | --port: expected a number from 0 to 65535, got \"70000\"",
         "port               | --port               | http        | --port: expected a number, got \"http\"",
         "bind               | --bind               | ''          | --bind: expected a host name or IP address, got \"\"",
         "ready              | --ready              | grpc        | --ready: expected tcp, http:PATH, log:REGEX or none, got \"grpc\"",
@@ -223,7 +223,7 @@ class SettingsLoaderTest {
         List<String> problems = problems(withApp().configFile(file("""
                 actor-runner {
                   workers = "abc"
-                  port = 0
+                  port = -1
                   kill-timeout = 60
                   wrokers = 3
                   restart { backoff-mni = 1s }
@@ -235,7 +235,7 @@ class SettingsLoaderTest {
                 "config: unknown key actor-runner.restart.backoff-mni",
                 "config: actor-runner.jvm-options: expected a list of strings, got \"-Xmx1g\"",
                 "config: actor-runner.workers: expected a number or \"auto\", got \"abc\"",
-                "config: actor-runner.port: expected a number from 1 to 65535, got 0",
+                "config: actor-runner.port: expected a number from 0 to 65535, got -1",
                 "config: actor-runner.kill-timeout: expected a duration with a unit, like 60s or 500ms, got 60"),
                 problems);
     }

@@ -13,9 +13,13 @@ final class Http {
 
     /** The body of {@code GET /} on 127.0.0.1:port, or throws if there is no 200 within 2 s. */
     static String get(int port) throws IOException {
+        return get(port, java.time.Duration.ofSeconds(2));
+    }
+
+    static String get(int port, java.time.Duration timeout) throws IOException {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-            s.setSoTimeout(2000);
+            s.setSoTimeout((int) timeout.toMillis());
             OutputStream out = s.getOutputStream();
             out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));

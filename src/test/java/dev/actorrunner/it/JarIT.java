@@ -29,11 +29,16 @@ class JarIT {
 
     @Test
     void demoRunsTwoWorkersThatAnswerWithTheirPidAndStopsOnSigterm() throws Exception {
-        runner = RunnerProcess.startJar(JAR, List.of("--demo"));
+        runner = RunnerProcess.startJar(JAR, List.of("--demo", "-p", "0"));
         List<Worker> workers = runner.awaitInRotation(2, Duration.ofSeconds(60));
         for (Worker w : workers) {
             assertEquals("hello from pid " + w.pid(), Http.get(w.port()).trim());
         }
+        int port = runner.publicPort(Duration.ofSeconds(10));
+        java.util.Set<String> answers = new java.util.HashSet<>();
+        for (int i = 0; i < 10; i++) answers.add(Http.get(port).trim());
+        assertEquals(workers.stream().map(w -> "hello from pid " + w.pid()).collect(java.util.stream.Collectors.toSet()),
+                answers, "the public port reaches both workers");
         runner.signal("TERM");
         assertEquals(0, runner.awaitExit(Duration.ofSeconds(30)), runner.output());
         workers.forEach(w -> assertFalse(RunnerProcess.alive(w.pid())));

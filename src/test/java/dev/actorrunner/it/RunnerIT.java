@@ -31,7 +31,8 @@ class RunnerIT {
     }
 
     private RunnerProcess runner(List<String> options, List<String> app) throws Exception {
-        List<String> args = new ArrayList<>(options);
+        List<String> args = new ArrayList<>(List.of("-p", "0"));
+        args.addAll(options);
         if (!options.contains("--kill-timeout")) args.addAll(List.of("--kill-timeout", "20s"));
         args.addAll(List.of("--backoff-min", "200ms", "--backoff-max", "1s"));
         args.addAll(app);
@@ -151,6 +152,21 @@ class RunnerIT {
         assertEquals(3, r.awaitExit(BOOT), r.output());
         assertTrue(r.output().contains("boot failed"), r.output());
         assertFalse(r.output().contains("Exception"), r.output());
+    }
+
+    @Test
+    void busyPublicPortExitsTwoWithOneLineAndStartsNoWorker() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            RunnerProcess r = RunnerProcess.start(List.of("-p", String.valueOf(port), "--bind", "127.0.0.1",
+                    "--", "sh", "-c", "echo worker started"));
+            runners.add(r);
+            assertEquals(2, r.awaitExit(Duration.ofSeconds(30)), r.output());
+            List<String> out = r.lines();
+            assertEquals(List.of("actor-runner: cannot listen on 127.0.0.1:" + port + ": address already in use"),
+                    out.stream().filter(l -> !l.contains("INFO") && !l.contains("WARN")).toList(), r.output());
+            assertTrue(out.stream().noneMatch(l -> l.contains("worker started")), r.output());
+        }
     }
 
     @Test

@@ -28,6 +28,7 @@ final class RunnerProcess implements AutoCloseable {
     static final Pattern LISTENING = Pattern.compile(
             "worker (\\d+) \\(pid (\\d+), gen (\\d+)\\) listening on 127\\.0\\.0\\.1:(\\d+)");
     static final Pattern LEAVES = Pattern.compile("worker (\\d+) \\(pid (\\d+), gen (\\d+)\\) leaves rotation");
+    static final Pattern FRONT = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) for clients");
     /** A crash: the worker is gone from rotation without having been asked to leave. */
     static final Pattern EXITED = Pattern.compile("worker (\\d+) \\(pid (\\d+), gen (\\d+)\\) exited");
 
@@ -41,6 +42,7 @@ final class RunnerProcess implements AutoCloseable {
     private final List<Worker> everListening = new CopyOnWriteArrayList<>();
     private final Set<Long> seenPids = ConcurrentHashMap.newKeySet();
     private final Thread reader;
+    private volatile int publicPort = -1;
 
     private RunnerProcess(Process process) {
         this.process = process;
@@ -100,6 +102,8 @@ final class RunnerProcess implements AutoCloseable {
                     left.add(Integer.parseInt(l.group(1)));
                     listening.remove(Integer.parseInt(l.group(1)));
                 }
+                Matcher f = FRONT.matcher(line);
+                if (f.find()) publicPort = Integer.parseInt(f.group(1));
                 Matcher x = EXITED.matcher(line);
                 if (x.find()) listening.remove(Integer.parseInt(x.group(1)));
                 lines.add(line);
@@ -107,6 +111,12 @@ final class RunnerProcess implements AutoCloseable {
         } catch (IOException ignored) {
             // the runner is gone; the lines read so far stay
         }
+    }
+
+    /** The public port the runner bound (the tests ask for port 0: any free one). */
+    int publicPort(Duration timeout) {
+        await(() -> publicPort > 0, timeout, "the public port to be bound");
+        return publicPort;
     }
 
     long pid() {

@@ -36,6 +36,7 @@ class MasterTest {
     private static final Duration PROBE = Duration.ofMillis(100);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration KILL_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(3);
     private static final Duration BACKOFF_MIN = Duration.ofSeconds(1);
     private static final Duration BACKOFF_MAX = Duration.ofSeconds(4);
     private static final Duration BACKOFF_RESET = Duration.ofSeconds(30);
@@ -45,6 +46,7 @@ class MasterTest {
     private static final ManualTime time = ManualTime.get(kit.system());
 
     private FakeLauncher launcher;
+    private FakeRouter router;
     private TestProbe<RunnerEvent> events;
     private ActorRef<ActorRunner.Command> runner;
 
@@ -56,6 +58,7 @@ class MasterTest {
     @BeforeEach
     void fresh() {
         launcher = new FakeLauncher();
+        router = new FakeRouter();
         events = kit.createTestProbe();
     }
 
@@ -65,12 +68,13 @@ class MasterTest {
                 .probeInterval(PROBE)
                 .readyTimeout(READY_TIMEOUT)
                 .killTimeout(KILL_TIMEOUT)
+                .drainTimeout(DRAIN_TIMEOUT)
                 .backoffMin(BACKOFF_MIN)
                 .backoffMax(BACKOFF_MAX)
                 .backoffReset(BACKOFF_RESET);
         tweak.accept(b);
         runner = kit.spawn(Master.create(b.build(), r -> launcher, FakeLauncher.probe(),
-                List.of(events.ref())));
+                List.of(events.ref()), s -> router));
     }
 
     private void startReady(int workers, Consumer<RunnerSettings.Builder> tweak) {
@@ -383,5 +387,62 @@ class MasterTest {
         assertEquals(1, launcher.worker(1).kills.get(), "the process does not outlive its actor");
         time.timePasses(BACKOFF_MIN);
         assertEquals(2, expectStarted());
+    }
+
+    @Test
+    void rotationFollowsListeningStopNextAndDeath() {
+        startReady(2, b -> {});
+        assertEquals(List.of(1, 2), router.current());
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(3, expectStarted());
+        assertEquals(List.of(1, 2), router.current(), "a starting worker is not routed to");
+        probeFires();
+        launcher.worker(3).becomeReady();
+        expectListening(3);
+        events.expectMessageClass(WorkerDraining.class);
+        assertTrue(router.tables.contains(List.of(1, 2, 3)), "worker 3 entered rotation: " + router.tables);
+        assertEquals(List.of(2, 3), router.current(), "worker 1 left it the moment it was chosen");
+
+        launcher.worker(2).crash(1); // an old worker dies during the reload
+        expectInAnyOrder(exited(1), exited(2), started(4));
+        assertEquals(List.of(3), router.current(), "a dead worker leaves rotation");
+    }
+
+    @Test
+    void drainingWorkerGetsSigtermOnlyOnceItsConnectionsAreGone() {
+        router.drainAtOnce = false;
+        startReady(1, b -> {});
+        runner.tell(ActorRunner.Scale.by(1));
+        assertEquals(2, expectStarted());
+        probeFires();
+        launcher.worker(2).becomeReady();
+        expectListening(2);
+        runner.tell(ActorRunner.Scale.to(1));
+        assertEquals(1, events.expectMessageClass(WorkerDraining.class).workerId());
+        assertEquals(List.of(2), router.current());
+        events.expectNoMessage(Duration.ofMillis(200));
+        assertEquals(0, launcher.worker(1).terms.get(), "no SIGTERM while connections remain");
+        router.drainOf(1).complete(3);
+        assertEquals(1, events.expectMessageClass(WorkerExited.class).workerId());
+        assertEquals(1, launcher.worker(1).terms.get());
+    }
+
+    @Test
+    void drainTimeoutSendsSigtermEvenWithConnectionsLeft() {
+        router.drainAtOnce = false;
+        startReady(1, b -> {});
+        runner.tell(ActorRunner.StopAll.INSTANCE);
+        events.expectMessageClass(WorkerDraining.class);
+        assertFalse(router.accepting, "a stopping runner accepts no new connection");
+        time.timePasses(DRAIN_TIMEOUT.minusMillis(1));
+        events.expectNoMessage(Duration.ofMillis(100));
+        assertEquals(0, launcher.worker(1).terms.get());
+        time.timePasses(Duration.ofMillis(1));
+        events.expectMessageClass(WorkerExited.class);
+        assertEquals(1, launcher.worker(1).terms.get());
+        awaitStopped();
+        events.expectTerminated(runner);
+        assertTrue(router.closed, "the port is released when the runner stops");
     }
 }

@@ -1,0 +1,59 @@
+package dev.actorrunner.front;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One worker as the front sees it: its port and its count of open connections. The count is
+ * taken when a connection is routed to it and given back when the connection to the worker closes
+ * (or its connect fails), exactly once each, so it is exact whatever way a connection ends.
+ */
+final class Backend {
+    final int workerId;
+    final int port;
+    private final AtomicInteger open = new AtomicInteger();
+    private volatile boolean draining;
+    private final CompletableFuture<Integer> idle = new CompletableFuture<>();
+    private volatile int openAtDrain;
+
+    Backend(int workerId, int port) {
+        this.workerId = workerId;
+        this.port = port;
+    }
+
+    int open() {
+        return open.get();
+    }
+
+    /**
+     * Counts a new connection, unless the backend is draining. The increment comes before the
+     * draining check and {@link #drain()} sets the flag before it checks the count, so either the
+     * router sees the drain and backs off, or the drain sees the connection and waits for it.
+     */
+    boolean tryAcquire() {
+        open.incrementAndGet();
+        if (draining) {
+            release();
+            return false;
+        }
+        return true;
+    }
+
+    void release() {
+        if (open.decrementAndGet() == 0 && draining) idle.complete(openAtDrain);
+    }
+
+    /** Completes with the connections open at the start once none is left. */
+    CompletableFuture<Integer> drain() {
+        if (!draining) {
+            openAtDrain = open.get();
+            draining = true;
+            if (open.get() == 0) idle.complete(openAtDrain);
+        }
+        return idle;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+}

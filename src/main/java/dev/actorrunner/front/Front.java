@@ -1,0 +1,196 @@
+package dev.actorrunner.front;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public port. Bound once, before the first worker starts, and open for the runner's whole
+ * life, so no client is refused during a reload or a crash. Each accepted connection is relayed to
+ * the ready worker with the fewest open connections ({@link RoutingTable}); a connection accepted
+ * while no worker is ready waits for one, up to queue-timeout.
+ *
+ * <p>Threads: Netty's event loops only. The routing table is an immutable snapshot swapped by
+ * {@link #publish}; per-worker counts are atomics; the Master hears only of events (a refused
+ * connect, a drain finished), never of single connections.
+ */
+public final class Front implements Router {
+    private static final Logger log = LoggerFactory.getLogger(Front.class);
+
+    final FrontSettings settings;
+    final Class<? extends Channel> clientChannel;
+    private final EventLoopGroup group;
+    private final List<Channel> listeners = new ArrayList<>();
+    private final Map<Integer, Backend> backends = new ConcurrentHashMap<>();
+    private final Queue<Relay> waiting = new ConcurrentLinkedQueue<>();
+    private volatile IntConsumer connectFailed = id -> {};
+    private volatile RoutingTable table = RoutingTable.EMPTY;
+
+    private Front(FrontSettings settings) {
+        this.settings = settings;
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.clientChannel = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads(),
+                new DefaultThreadFactory("actor-runner-front", true), io);
+    }
+
+    /**
+     * Binds the public address. Blocks until bound (call it before the runner starts, not on an
+     * actor's thread).
+     */
+    public static Front bind(FrontSettings settings) throws FrontBindException {
+        Front front = new Front(settings);
+        try {
+            front.listen();
+            return front;
+        } catch (FrontBindException e) {
+            front.close();
+            throw e;
+        }
+    }
+
+    private void listen() throws FrontBindException {
+        Class<? extends ServerChannel> serverChannel = Epoll.isAvailable()
+                ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(serverChannel)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new Relay(Front.this));
+                    }
+                });
+        String where = settings.host() + ":" + settings.port();
+        InetSocketAddress address = new InetSocketAddress(settings.host(), settings.port());
+        if (address.isUnresolved()) {
+            throw new FrontBindException("cannot listen on " + where + ": unknown host", null);
+        }
+        try {
+            Channel ch = b.bind(address).sync().channel();
+            listeners.add(ch);
+            log.info("listening on {} for clients", describe((InetSocketAddress) ch.localAddress()));
+        } catch (Exception e) {
+            throw new FrontBindException("cannot listen on " + where + ": " + cause(e), e);
+        }
+    }
+
+    /** The bound addresses (with the real port when 0 was asked for). */
+    public List<InetSocketAddress> addresses() {
+        return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+    }
+
+    @Override
+    public void publish(List<Route> routes) {
+        List<Backend> list = new ArrayList<>(routes.size());
+        for (Route r : routes) list.add(backends.computeIfAbsent(r.workerId(), id -> new Backend(id, r.port())));
+        RoutingTable next = new RoutingTable(list);
+        table = next;
+        if (!next.isEmpty()) wakeWaiting();
+    }
+
+    @Override
+    public CompletionStage<Integer> drain(int workerId) {
+        Backend b = backends.get(workerId);
+        return b == null ? CompletableFuture.completedFuture(0) : b.drain();
+    }
+
+    @Override
+    public void forget(int workerId) {
+        backends.remove(workerId);
+    }
+
+    @Override
+    public void stopAccepting() {
+        listeners.forEach(Channel::close);
+    }
+
+    @Override
+    public void close() {
+        stopAccepting();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void onConnectFailed(IntConsumer listener) {
+        connectFailed = listener;
+    }
+
+    @Override
+    public int openConnections(int workerId) {
+        Backend b = backends.get(workerId);
+        return b == null ? 0 : b.open();
+    }
+
+    /** Connections waiting for a ready worker (for tests). */
+    int waitingConnections() {
+        return waiting.size();
+    }
+
+    RoutingTable table() {
+        return table;
+    }
+
+    void park(Relay relay) {
+        waiting.add(relay);
+        // A table may have been published between the relay's look and this add: look again.
+        RoutingTable now = table;
+        if (now != relay.parkedOn() && !now.isEmpty()) wakeWaiting();
+    }
+
+    private void wakeWaiting() {
+        Relay r;
+        while ((r = waiting.poll()) != null) r.wake();
+    }
+
+    void connectFailed(Backend b) {
+        connectFailed.accept(b.workerId);
+    }
+
+    private static String describe(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    private static String cause(Throwable e) {
+        String m = e.getMessage();
+        if (m != null && m.contains("Address already in use")) return "address already in use";
+        if (m != null && m.contains("Permission denied")) return "permission denied (ports below 1024 need privileges)";
+        if (m != null && m.contains("Cannot assign requested address")) return "no such local address";
+        return m != null ? m : e.toString();
+    }
+}

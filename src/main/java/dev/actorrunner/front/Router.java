@@ -1,0 +1,52 @@
+package dev.actorrunner.front;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.IntConsumer;
+
+/**
+ * What the Master needs of the front, free of Netty types so that protocol tests can use a fake.
+ * Every method returns at once and may be called from any thread.
+ */
+public interface Router extends AutoCloseable {
+
+    /** A ready worker's private address. */
+    record Route(int workerId, int port) {}
+
+    /** The workers in rotation from now on; new connections go only to these. */
+    void publish(List<Route> routes);
+
+    /**
+     * Takes the worker out of rotation (if it still was) and completes once no connection to it
+     * remains, with the number of connections it had when the drain began.
+     */
+    CompletionStage<Integer> drain(int workerId);
+
+    /** The worker is gone: forget its counters. */
+    void forget(int workerId);
+
+    /** Open connections to the worker now (0 for one the router does not know). */
+    int openConnections(int workerId);
+
+    /** {@code listener} hears, on a front thread, of each worker that refused a connection. */
+    void onConnectFailed(IntConsumer listener);
+
+    /** Stops accepting connections; those open stay until they close (StopAll drains them). */
+    void stopAccepting();
+
+    /** Releases the port and the threads; open connections are cut. Idempotent. */
+    @Override
+    void close();
+
+    /** No front (embedding without a public port, tests): every drain is immediate. */
+    Router NONE = new Router() {
+        @Override public void publish(List<Route> routes) {}
+        @Override public CompletionStage<Integer> drain(int workerId) { return CompletableFuture.completedFuture(0); }
+        @Override public void forget(int workerId) {}
+        @Override public int openConnections(int workerId) { return 0; }
+        @Override public void onConnectFailed(IntConsumer listener) {}
+        @Override public void stopAccepting() {}
+        @Override public void close() {}
+    };
+}

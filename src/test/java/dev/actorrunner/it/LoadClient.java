@@ -1,0 +1,119 @@
+package dev.actorrunner.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Steady HTTP/1.1 load on the runner's public port from a few threads, each on its own connection.
+ * With {@code keepAlive} a thread reuses its connection until the server says
+ * {@code Connection: close}, as browsers and wrk do; without, every request opens a new one.
+ * Every request that does not end in a 200 is recorded with the time it started.
+ */
+final class LoadClient implements AutoCloseable {
+    record Failure(long startedNanos, String what) {}
+
+    final AtomicLong ok = new AtomicLong();
+    final List<Failure> failures = new CopyOnWriteArrayList<>();
+    final Set<String> answeredBy = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
+    private final int port;
+    private final boolean keepAlive;
+
+    LoadClient(int port, int connections, boolean keepAlive) {
+        this.port = port;
+        this.keepAlive = keepAlive;
+        for (int i = 0; i < connections; i++) {
+            Thread t = new Thread(this::run, "load-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    private void run() {
+        Socket socket = null;
+        while (running.get()) {
+            long started = System.nanoTime();
+            try {
+                if (socket == null) {
+                    socket = new Socket();
+                    socket.setTcpNoDelay(true);
+                    socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+                    socket.setSoTimeout(10_000);
+                }
+                boolean keep = exchange(socket);
+                ok.incrementAndGet();
+                if (!keep) {
+                    socket.close();
+                    socket = null;
+                }
+            } catch (IOException e) {
+                failures.add(new Failure(started, e.toString()));
+                closeQuietly(socket);
+                socket = null;
+            }
+        }
+        closeQuietly(socket);
+    }
+
+    /** One GET; true when the connection may be reused. */
+    private boolean exchange(Socket s) throws IOException {
+        OutputStream out = s.getOutputStream();
+        out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (keepAlive ? "" : "Connection: close\r\n") + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = s.getInputStream(); // unbuffered: never reads past this response
+        String status = line(in);
+        if (status == null) throw new IOException("connection closed before any response byte");
+        if (!status.startsWith("HTTP/1.1 200")) throw new IOException("status: " + status);
+        int length = -1;
+        boolean close = !keepAlive;
+        String h;
+        while ((h = line(in)) != null && !h.isEmpty()) {
+            String lower = h.toLowerCase();
+            if (lower.startsWith("content-length:")) length = Integer.parseInt(h.substring(15).trim());
+            if (lower.startsWith("connection:") && lower.contains("close")) close = true;
+        }
+        if (length < 0) throw new IOException("no content-length");
+        byte[] body = in.readNBytes(length);
+        if (body.length != length) throw new IOException("body cut short");
+        answeredBy.add(new String(body, StandardCharsets.UTF_8).trim());
+        return !close;
+    }
+
+    private static String line(InputStream in) throws IOException {
+        StringBuilder b = new StringBuilder();
+        int c;
+        while ((c = in.read()) != -1) {
+            if (c == '\n') return b.toString().stripTrailing();
+            b.append((char) c);
+        }
+        return b.length() == 0 ? null : b.toString();
+    }
+
+    private static void closeQuietly(Socket s) {
+        if (s == null) return;
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running.set(false);
+        for (Thread t : threads) t.join(15_000);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.actorrunner.supervisor;
+
+import dev.actorrunner.front.Router;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntConsumer;
+
+/** Records the routing tables the Master publishes; the test decides when a drain is over. */
+final class FakeRouter implements Router {
+    final List<List<Integer>> tables = new CopyOnWriteArrayList<>();
+    final Map<Integer, CompletableFuture<Integer>> drains = new ConcurrentHashMap<>();
+    volatile boolean drainAtOnce = true;
+    volatile boolean accepting = true;
+    volatile boolean closed;
+    volatile IntConsumer connectFailed;
+
+    /** Worker ids of the last table published. */
+    List<Integer> current() {
+        return tables.isEmpty() ? List.of() : tables.get(tables.size() - 1);
+    }
+
+    CompletableFuture<Integer> drainOf(int workerId) {
+        return drains.computeIfAbsent(workerId, id -> new CompletableFuture<>());
+    }
+
+    @Override
+    public void publish(List<Route> routes) {
+        tables.add(routes.stream().map(Route::workerId).toList());
+    }
+
+    @Override
+    public CompletionStage<Integer> drain(int workerId) {
+        CompletableFuture<Integer> f = drainOf(workerId);
+        if (drainAtOnce) f.complete(0);
+        return f;
+    }
+
+    @Override public void forget(int workerId) {}
+    @Override public int openConnections(int workerId) { return 0; }
+    @Override public void onConnectFailed(IntConsumer listener) { connectFailed = listener; }
+    @Override public void stopAccepting() { accepting = false; }
+    @Override public void close() { closed = true; }
+}
