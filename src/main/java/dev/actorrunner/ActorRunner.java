@@ -6,49 +6,111 @@ import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.front.Front;
 import dev.actorrunner.front.FrontBindException;
 import dev.actorrunner.front.FrontSettings;
+import dev.actorrunner.front.Router;
 import dev.actorrunner.probe.Probes;
 import dev.actorrunner.process.OsProcessLauncher;
 import dev.actorrunner.supervisor.Master;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * The runner as a typed actor: spawn {@link #create(RunnerSettings)} in any ActorSystem and drive it
  * with {@link Command}s instead of signals. It forks {@link RunnerSettings#workers()} worker
- * processes at once and keeps that many ready until {@link StopAll}; then it stops itself. It
- * installs no signal handler and never exits the JVM: the CLI does both around it.
+ * processes at once, keeps that many ready, replaces them one by one on {@link Reload}, replaces
+ * one that dies, and on {@link StopAll} stops them all and then itself.
+ *
+ * <pre>{@code
+ * RunnerSettings settings = SettingsLoader.fromConfig(context.getSystem().settings().config());
+ * ActorRef<ActorRunner.Command> runner =
+ *         context.spawn(ActorRunner.create(settings, List.of(eventAdapter)), "orders-runner");
+ * context.watch(runner);
+ * runner.tell(ActorRunner.Reload.INSTANCE);
+ * }</pre>
+ *
+ * <h2>Embedded, it leaves the host alone</h2>
+ * It installs no signal handler and never exits the JVM (the CLI does both around it). It runs on
+ * the dispatcher it is spawned with (the host's default one unless the host passes {@code Props});
+ * starting processes, reading their output and readiness probes run on the library's own few
+ * daemon threads, never on the host's dispatchers. It uses no Akka Streams materializer and changes
+ * no Akka setting. Settings come from code ({@link RunnerSettings#builder(List)}) or from the
+ * {@code actor-runner { }} block of the host's config
+ * ({@link dev.actorrunner.config.SettingsLoader#fromConfig}).
+ *
+ * <h2>When the host stops</h2>
+ * The runner registers a task in the host's CoordinatedShutdown, phase {@code service-stop}: when
+ * the host ActorSystem terminates (or the JVM gets SIGTERM and Akka's shutdown hook runs), the
+ * runner gets {@link StopAll} and the phase waits until every worker has exited. The phase's
+ * timeout bounds that wait (Akka's default is 5 s, far below a graceful stop's default of 30 s
+ * drain-timeout plus 60 s kill-timeout): a little before it runs out, the workers still alive are
+ * SIGKILLed, so the runner still stops within the phase. To give workers their full grace, set
+ * {@code akka.coordinated-shutdown.phases.service-stop.timeout} above drain-timeout plus
+ * kill-timeout plus one second; the runner warns at start when it is not. No worker outlives the runner actor, however
+ * it ends (stopped, failed, or stopped with its parent): a Worker actor that stops kills its
+ * process; on Linux the OS kills the workers even when the JVM dies by SIGKILL.
+ *
+ * <h2>Supervision</h2>
+ * A failure inside the runner never reaches the host's other actors. Each worker process is owned
+ * by one actor that is never restarted (a restart would lose the process handle): if it fails, it
+ * kills its process on the way out and the runner replaces the worker with backoff, as after a
+ * crash. If the runner actor itself fails, Akka Typed's default applies: it stops, its worker
+ * actors stop and kill their processes, and subscribers get no {@link RunnerEvent.Stopped}; a
+ * host that watches the runner gets {@code ChildFailed}. Watch the runner to learn that it ended,
+ * and handle {@code Terminated} when you do (an unhandled one fails the watcher with a
+ * {@code DeathPactException}). Do not wrap the runner in restart supervision: a restarted runner
+ * starts over with new workers, and ends the old ones abruptly.
+ *
+ * <h2>Several runners</h2>
+ * Runners in one ActorSystem are independent: spawn each under its own name, with its own app,
+ * its own public {@link RunnerSettings#port()} (0 for any free one; {@link #bind} first to learn
+ * which) and its own non-overlapping {@link RunnerSettings#workerPorts()} range.
  */
 public final class ActorRunner {
 
     private ActorRunner() {}
 
-    /** A runner over real OS processes. */
+    /**
+     * A runner over real OS processes, with no subscriber yet. Events published before a
+     * {@link Subscribe} arrives (the first workers starting) are not replayed.
+     *
+     * @param settings what to run and how; see {@link RunnerSettings#builder(List)}
+     * @return the runner's behavior, to spawn once per runner
+     */
     public static Behavior<Command> create(RunnerSettings settings) {
         return create(settings, List.of());
     }
 
     /**
-     * A runner over real OS processes whose {@code subscribers} receive every event from the first
-     * one on (a {@link Subscribe} sent after spawning may miss the first workers' events). It binds
-     * the public address when it starts; if that fails, the actor fails to start (its parent sees
-     * the {@link FrontBindException}). Bind first with {@link #bind} to handle that yourself.
+     * A runner over real OS processes whose {@code subscribers} receive every event from the very
+     * first one on, which a {@link Subscribe} sent after spawning cannot promise. It binds the
+     * public address when it starts; if that fails, the actor fails to start (a watching parent
+     * gets {@code ChildFailed} with an IllegalStateException around the {@link FrontBindException}).
+     * Bind first with {@link #bind} to handle that yourself.
+     *
+     * @param settings    what to run and how; see {@link RunnerSettings#builder(List)}
+     * @param subscribers receive every {@link RunnerEvent}, as if they had sent {@link Subscribe}
+     * @return the runner's behavior, to spawn once per runner
      */
     public static Behavior<Command> create(RunnerSettings settings,
                                            List<ActorRef<RunnerEvent>> subscribers) {
-        return Master.create(settings, OsProcessLauncher::new, Probes.forReadiness(settings.ready()),
-                subscribers, s -> {
-                    try {
-                        return bind(s);
-                    } catch (FrontBindException e) {
-                        throw new IllegalStateException(e.getMessage(), e);
-                    }
-                });
+        return embedded(settings, subscribers, s -> {
+            try {
+                return bind(s);
+            } catch (FrontBindException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        });
     }
 
-    /** A runner that serves clients through an already bound {@code front}, which it then owns. */
+    /**
+     * A runner that serves clients through an already bound {@code front}, which it then owns.
+     *
+     * @param front from {@link #bind}; closed when the runner stops
+     */
     public static Behavior<Command> create(RunnerSettings settings,
                                            List<ActorRef<RunnerEvent>> subscribers, Front front) {
-        return Master.create(settings, OsProcessLauncher::new, Probes.forReadiness(settings.ready()),
-                subscribers, s -> front);
+        Objects.requireNonNull(front, "front");
+        return embedded(settings, subscribers, s -> front);
     }
 
     /** Binds the public address of {@code settings}; blocks until bound. Not on an actor's thread. */
@@ -56,43 +118,84 @@ public final class ActorRunner {
         return Front.bind(FrontSettings.of(settings));
     }
 
-    /** Messages a runner accepts. Not sealed only because the runner's private messages extend it. */
+    private static Behavior<Command> embedded(RunnerSettings settings, List<ActorRef<RunnerEvent>> subscribers,
+                                              Function<RunnerSettings, Router> front) {
+        Objects.requireNonNull(settings, "settings");
+        List<ActorRef<RunnerEvent>> initial = List.copyOf(subscribers);
+        // A graceful stop lasts up to drain-timeout (connections finish) plus kill-timeout (SIGTERM).
+        return HostShutdown.around(Master.create(settings, OsProcessLauncher::new,
+                Probes.forReadiness(settings.ready()), initial, front),
+                settings.drainTimeout().plus(settings.killTimeout()));
+    }
+
+    /**
+     * Messages a runner accepts: the public ones below. Not sealed only because the runner's
+     * private messages implement it too; any other implementation is ignored.
+     */
     public interface Command {}
 
     /**
-     * Rolling reload (SIGHUP): every current worker is replaced by a new one, in the order of the
-     * settings' reload strategy. One that arrives during a reload is coalesced into one more reload
-     * after the current one. Ignored while stopping.
+     * Rolling reload (SIGHUP in the CLI): every current worker is replaced by a new one, in the
+     * order of {@link RunnerSettings#reloadStrategy()}. Subscribers see
+     * {@link RunnerEvent.ReloadStarted}, the workers' events, then
+     * {@link RunnerEvent.ReloadCompleted} or {@link RunnerEvent.ReloadAborted}. Reloads that
+     * arrive during a reload coalesce into one more after it. Ignored while stopping. No reply.
      */
     public enum Reload implements Command { INSTANCE }
 
     /**
-     * Graceful stop (SIGTERM, SIGINT): every worker gets SIGTERM, SIGKILL after kill-timeout, then
-     * the runner publishes {@link RunnerEvent.Stopped} and stops. A second StopAll while stopping
-     * kills every worker at once.
+     * Graceful stop (SIGTERM, SIGINT in the CLI): every worker leaves rotation and gets SIGTERM,
+     * and SIGKILL if still alive after kill-timeout; then the runner publishes
+     * {@link RunnerEvent.Stopped} and the actor stops (watch it to know when). A second StopAll
+     * while stopping kills every worker at once. Also sent by the host's CoordinatedShutdown.
      */
     public enum StopAll implements Command { INSTANCE }
 
     /**
      * Changes the desired number of workers: to {@code amount}, or by {@code amount} when
-     * {@code relative} (SIGTTIN is {@code by(1)}, SIGTTOU {@code by(-1)}). Never below 1.
+     * {@code relative} (SIGTTIN is {@code by(1)}, SIGTTOU {@code by(-1)}), never below 1. Extra
+     * workers are forked at once; surplus ones stop (old workers still queued for replacement
+     * first, then workers not yet ready, then the oldest). Ignored while stopping. No reply.
      */
     public record Scale(int amount, boolean relative) implements Command {
+        /** Keep {@code workers} workers (at least 1). */
         public static Scale to(int workers) {
             return new Scale(workers, false);
         }
 
+        /** Keep {@code delta} more workers, or fewer if negative (never below 1). */
         public static Scale by(int delta) {
             return new Scale(delta, true);
         }
     }
 
-    /** Asks for a snapshot of the runner's workers; the answer goes to {@code replyTo}. */
-    public record GetStatus(ActorRef<RunnerStatus> replyTo) implements Command {}
+    /**
+     * Asks for a snapshot of the runner's workers: {@code replyTo} gets one {@link RunnerStatus},
+     * also while stopping ({@link RunnerStatus#stopping()}). A runner that has stopped answers
+     * nothing, so ask with a timeout ({@code context.ask(RunnerStatus.class, runner, timeout,
+     * ActorRunner.GetStatus::new, ...)}).
+     */
+    public record GetStatus(ActorRef<RunnerStatus> replyTo) implements Command {
+        public GetStatus {
+            Objects.requireNonNull(replyTo, "replyTo");
+        }
+    }
 
-    /** From now on, {@code subscriber} receives every {@link RunnerEvent}. */
-    public record Subscribe(ActorRef<RunnerEvent> subscriber) implements Command {}
+    /**
+     * From now on {@code subscriber} receives every {@link RunnerEvent}, each once, in the order
+     * the runner decided them (events of different workers interleave). Subscribing twice changes
+     * nothing. A subscriber that stops (or fails) is dropped; it cannot harm the runner. No reply.
+     */
+    public record Subscribe(ActorRef<RunnerEvent> subscriber) implements Command {
+        public Subscribe {
+            Objects.requireNonNull(subscriber, "subscriber");
+        }
+    }
 
-    /** Stops sending events to {@code subscriber}. */
-    public record Unsubscribe(ActorRef<RunnerEvent> subscriber) implements Command {}
+    /** Stops sending events to {@code subscriber}; unknown subscribers are ignored. No reply. */
+    public record Unsubscribe(ActorRef<RunnerEvent> subscriber) implements Command {
+        public Unsubscribe {
+            Objects.requireNonNull(subscriber, "subscriber");
+        }
+    }
 }

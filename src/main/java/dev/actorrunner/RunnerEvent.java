@@ -2,7 +2,17 @@ package dev.actorrunner;
 
 import java.time.Duration;
 
-/** What a runner tells its subscribers ({@link ActorRunner.Subscribe}), in the order it happens. */
+/**
+ * What a runner tells its subscribers ({@link ActorRunner.Subscribe}), in the order it happens.
+ *
+ * <p>Each worker, identified by {@code workerId} (never reused within a runner), goes through
+ * {@link WorkerStarted}, {@link WorkerListening} if it became ready, {@link WorkerDraining} if the
+ * runner chose to stop it, and always ends with {@link WorkerExited}; a worker that could not be
+ * started at all has only WorkerExited, with pid -1. A reload is {@link ReloadStarted} followed,
+ * after its workers' events, by {@link ReloadCompleted} or {@link ReloadAborted}. {@link Stopped}
+ * is the last event of a runner that ended normally; a runner actor that failed sends nothing more
+ * (watch it to learn that).
+ */
 public sealed interface RunnerEvent {
 
     /** A worker process was started on its private port; not yet ready. */
@@ -36,6 +46,7 @@ public sealed interface RunnerEvent {
 
     /** Every worker is gone and the runner actor stops right after this event. */
     record Stopped(Reason reason) implements RunnerEvent {
+        /** REQUESTED: by StopAll (or the host's shutdown); BOOT_FAILED: after {@link BootFailed}. */
         public enum Reason { REQUESTED, BOOT_FAILED }
     }
 }

@@ -12,7 +12,9 @@ import com.typesafe.config.Config;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.RunnerEvent;
 import dev.actorrunner.RunnerEvent.Stopped.Reason;
+import dev.actorrunner.config.RunnerSettings;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -106,5 +108,13 @@ class RunnerGuardianTest {
         assertFalse(config.getBoolean("akka.coordinated-shutdown.exit-jvm"));
         assertFalse(config.getBoolean("akka.jvm-shutdown-hooks"));
         assertEquals("OFF", config.getString("akka.stdout-loglevel"));
+    }
+
+    @Test
+    void theCliSystemGivesWorkersTheirFullKillTimeoutIfItEndsWhileTheyRun() {
+        RunnerSettings settings = RunnerSettings.builder(List.of("app"))
+                .drainTimeout(Duration.ofSeconds(20)).killTimeout(Duration.ofSeconds(90)).build();
+        assertEquals(Duration.ofSeconds(115),
+                RunnerHost.systemConfig(settings).getDuration("akka.coordinated-shutdown.phases.service-stop.timeout"));
     }
 }
