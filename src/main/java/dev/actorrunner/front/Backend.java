@@ -2,6 +2,7 @@ package dev.actorrunner.front;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One worker as the front sees it: its port and its count of open connections. The count is
@@ -12,6 +13,7 @@ final class Backend {
     final int workerId;
     final int port;
     private final AtomicInteger open = new AtomicInteger();
+    private final LongAdder routed = new LongAdder();
     private volatile boolean draining;
     private final CompletableFuture<Integer> idle = new CompletableFuture<>();
     private volatile int openAtDrain;
@@ -25,6 +27,11 @@ final class Backend {
         return open.get();
     }
 
+    /** Connections (http: requests) counted by {@link #tryAcquire()} so far, for metrics. */
+    long routed() {
+        return routed.sum();
+    }
+
     /**
      * Counts a new connection, unless the backend is draining. The increment comes before the
      * draining check and {@link #drain()} sets the flag before it checks the count, so either the
@@ -36,6 +43,7 @@ final class Backend {
             release();
             return false;
         }
+        routed.increment();
         return true;
     }
 

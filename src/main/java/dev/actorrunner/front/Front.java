@@ -9,7 +9,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
+import dev.actorrunner.config.RunnerSettings;
 import io.netty.channel.epoll.Epoll;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -49,8 +52,10 @@ public final class Front implements Router {
     private final EventLoopGroup group;
     private final List<Channel> listeners = new ArrayList<>();
     private final Map<Integer, Backend> backends = new ConcurrentHashMap<>();
-    private final Queue<Relay> waiting = new ConcurrentLinkedQueue<>();
+    private final Queue<Parked> waiting = new ConcurrentLinkedQueue<>();
+    private final WorkerConnections pool = new WorkerConnections();
     private volatile IntConsumer connectFailed = id -> {};
+    private final Traffic traffic = new Traffic();
     private volatile RoutingTable table = RoutingTable.EMPTY;
 
     private Front(FrontSettings settings) {
@@ -92,7 +97,12 @@ public final class Front implements Router {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new Relay(Front.this));
+                        ch.pipeline().addLast(traffic); // first: it counts the raw bytes
+                        if (settings.mode() == RunnerSettings.Mode.HTTP) {
+                            ch.pipeline().addLast(new HttpServerCodec(decoderConfig()), new HttpRelay(Front.this, pool));
+                        } else {
+                            ch.pipeline().addLast(new Relay(Front.this));
+                        }
                     }
                 });
         String where = settings.host() + ":" + settings.port();
@@ -107,6 +117,33 @@ public final class Front implements Router {
         } catch (Exception e) {
             throw new FrontBindException("cannot listen on " + where + ": " + cause(e), e);
         }
+    }
+
+    /**
+     * Strict parsing: RFC 9112 framing (a request with both Content-Length and Transfer-Encoding,
+     * or a Transfer-Encoding that does not end in chunked, is refused, never guessed at), strict
+     * line endings, validated header names and values, and the configured size limits.
+     */
+    private HttpDecoderConfig decoderConfig() {
+        return new HttpDecoderConfig()
+                .setMaxInitialLineLength(settings.http().maxInitialLine())
+                .setMaxHeaderSize(settings.http().maxHeaderSize())
+                .setMaxChunkSize(64 * 1024)
+                .setUseRfc9112TransferEncoding(true)
+                .setStrictLineParsing(true)
+                .setValidateHeaders(true)
+                .setAllowDuplicateContentLengths(false);
+    }
+
+    /** Counters of connections and bytes since the front was bound (for metrics). */
+    public Traffic traffic() {
+        return traffic;
+    }
+
+    /** Connections (http mode: requests) routed to the worker so far; 0 for one the front does not know. */
+    public long routedTo(int workerId) {
+        Backend b = backends.get(workerId);
+        return b == null ? 0 : b.routed();
     }
 
     /** The bound addresses (with the real port when 0 was asked for). */
@@ -126,7 +163,11 @@ public final class Front implements Router {
     @Override
     public CompletionStage<Integer> drain(int workerId) {
         Backend b = backends.get(workerId);
-        return b == null ? CompletableFuture.completedFuture(0) : b.drain();
+        if (b == null) return CompletableFuture.completedFuture(0);
+        CompletableFuture<Integer> drained = b.drain();
+        // http mode: kept-alive connections to it that carry no request are closed at once.
+        if (settings.mode() == RunnerSettings.Mode.HTTP) group.forEach(loop -> loop.execute(() -> pool.closeAll(b)));
+        return drained;
     }
 
     @Override
@@ -165,19 +206,28 @@ public final class Front implements Router {
         return table;
     }
 
-    void park(Relay relay) {
+    /** A connection (tcp) or request (http) waiting for a table with a worker in it. */
+    interface Parked {
+        RoutingTable parkedOn();
+
+        void wake();
+    }
+
+    void park(Parked relay) {
         waiting.add(relay);
+        traffic.parked();
         // A table may have been published between the relay's look and this add: look again.
         RoutingTable now = table;
         if (now != relay.parkedOn() && !now.isEmpty()) wakeWaiting();
     }
 
     private void wakeWaiting() {
-        Relay r;
+        Parked r;
         while ((r = waiting.poll()) != null) r.wake();
     }
 
     void connectFailed(Backend b) {
+        traffic.connectFailed();
         connectFailed.accept(b.workerId);
     }
 

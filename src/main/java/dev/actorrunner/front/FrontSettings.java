@@ -1,5 +1,6 @@
 package dev.actorrunner.front;
 
+import dev.actorrunner.config.RunnerSettings;
 import java.time.Duration;
 
 /**
@@ -8,9 +9,16 @@ import java.time.Duration;
  * @param ioThreads      Netty event loop threads shared by accepted and worker connections
  * @param queueTimeout   how long an accepted connection waits for a ready worker before it is closed
  * @param connectTimeout how long a connect to a worker's private port may take before another is tried
+ * @param mode           tcp (a connection per worker) or http (a request per worker)
+ * @param http           the http mode's settings
  */
 public record FrontSettings(String host, int port, int ioThreads, Duration queueTimeout,
-                            Duration connectTimeout) {
+                            Duration connectTimeout, RunnerSettings.Mode mode, RunnerSettings.Http http) {
+
+    /** TCP mode. */
+    public FrontSettings(String host, int port, int ioThreads, Duration queueTimeout, Duration connectTimeout) {
+        this(host, port, ioThreads, queueTimeout, connectTimeout, RunnerSettings.Mode.TCP, RunnerSettings.Http.DEFAULTS);
+    }
 
     /**
      * A connect to a loopback port either succeeds or is refused at once; only a worker whose
@@ -18,7 +26,8 @@ public record FrontSettings(String host, int port, int ioThreads, Duration queue
      */
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
-    public static FrontSettings of(dev.actorrunner.config.RunnerSettings s) {
-        return new FrontSettings(s.bindHost(), s.port(), s.ioThreads(), s.queueTimeout(), CONNECT_TIMEOUT);
+    public static FrontSettings of(RunnerSettings s) {
+        return new FrontSettings(s.bindHost(), s.port(), s.ioThreads(), s.queueTimeout(), CONNECT_TIMEOUT,
+                s.mode(), s.http());
     }
 }

@@ -12,10 +12,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One client connection: picks a worker, connects to its private port on the same event loop, and
@@ -29,9 +27,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
     private Channel client;
     private Channel worker;
     private List<Backend> refused = List.of();
-    private boolean waiting;
-    private RoutingTable parkedOn;
-    private ScheduledFuture<?> queueTimer;
+    private Waiting waiting;
     private boolean clientDone;
     /**
      * Bytes read before the worker's connection is up. Auto-read is off, so this only happens when
@@ -48,6 +44,10 @@ final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         client = ctx.channel();
+        waiting = new Waiting(front, client, () -> {
+            refused = List.of();
+            route();
+        }, () -> client.close());
         route();
     }
 
@@ -60,50 +60,9 @@ final class Relay extends ChannelInboundHandlerAdapter {
             b = table.pick(refused);
         }
         if (b == null) {
-            park(table);
+            waiting.park(table);
         } else {
             connect(b);
-        }
-    }
-
-    /**
-     * No worker of {@code table} can take the connection: wait for the next table. Waiting on the
-     * same table again would retry workers that just refused, in a loop on the event loop.
-     */
-    private void park(RoutingTable table) {
-        if (!waiting) {
-            waiting = true;
-            long ms = front.settings.queueTimeout().toMillis();
-            queueTimer = client.eventLoop().schedule(this::queueTimedOut, ms, TimeUnit.MILLISECONDS);
-        }
-        parkedOn = table;
-        front.park(this);
-    }
-
-    RoutingTable parkedOn() {
-        return parkedOn;
-    }
-
-    /** A new table was published; called on any thread. */
-    void wake() {
-        client.eventLoop().execute(() -> {
-            if (!waiting || !client.isActive()) return;
-            RoutingTable table = front.table();
-            if (table == parkedOn || table.isEmpty()) {
-                front.park(this);
-                return;
-            }
-            waiting = false;
-            queueTimer.cancel(false);
-            refused = List.of();
-            route();
-        });
-    }
-
-    private void queueTimedOut() {
-        if (waiting) {
-            waiting = false;
-            client.close();
         }
     }
 
@@ -185,7 +144,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        waiting = false;
+        if (waiting != null) waiting.cancel();
         if (early != null) {
             early.forEach(ReferenceCountUtil::release);
             early = null;

@@ -1,0 +1,84 @@
+package dev.actorrunner.front;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The front's counters for metrics, since the runner started: connections accepted on the public
+ * port, bytes read from and written to clients, connects to a worker that failed (and were tried
+ * on another), and connections or requests that had to wait for a ready worker. One shared
+ * handler at the head of every client pipeline counts the raw bytes, whatever the mode; adders, so
+ * the event loops never contend on a counter.
+ */
+@ChannelHandler.Sharable
+public final class Traffic extends ChannelDuplexHandler {
+    private final LongAdder accepted = new LongAdder();
+    private final LongAdder bytesIn = new LongAdder();
+    private final LongAdder bytesOut = new LongAdder();
+    private final LongAdder connectFailures = new LongAdder();
+    private final LongAdder queueWaits = new LongAdder();
+
+    Traffic() {}
+
+    /** Connections accepted on the public port. */
+    public long accepted() {
+        return accepted.sum();
+    }
+
+    /** Bytes read from clients (relayed towards the workers). */
+    public long bytesIn() {
+        return bytesIn.sum();
+    }
+
+    /** Bytes written to clients (relayed from the workers). */
+    public long bytesOut() {
+        return bytesOut.sum();
+    }
+
+    /** Connects to a worker in rotation that failed; each was retried on another worker. */
+    public long connectFailures() {
+        return connectFailures.sum();
+    }
+
+    /** Times a connection (tcp) or request (http) was parked to wait for a ready worker. */
+    public long queueWaits() {
+        return queueWaits.sum();
+    }
+
+    void connectFailed() {
+        connectFailures.increment();
+    }
+
+    void parked() {
+        queueWaits.increment();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        accepted.increment();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        bytesIn.add(size(msg));
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        bytesOut.add(size(msg));
+        ctx.write(msg, promise);
+    }
+
+    private static long size(Object msg) {
+        if (msg instanceof ByteBuf b) return b.readableBytes();
+        if (msg instanceof ByteBufHolder h) return h.content().readableBytes();
+        return 0;
+    }
+}
