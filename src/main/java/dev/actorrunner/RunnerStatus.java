@@ -1,11 +1,20 @@
 package dev.actorrunner;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A snapshot of a runner, the answer to {@link ActorRunner.GetStatus}. {@code crashes} counts the
  * workers that died without being asked to since the runner started.
+ *
+ * @param startedAt    when the runner started
+ * @param reload       the reload in progress, if any
+ * @param reloadQueued a reload was asked for during the current one and will follow it
+ * @param lastReload   how the last reload that ended, ended
+ * @param reloads      reloads started, completed and aborted since the runner started
  */
 public record RunnerStatus(
         String app,
@@ -14,10 +23,26 @@ public record RunnerStatus(
         boolean reloading,
         boolean stopping,
         int crashes,
-        List<Worker> workers) {
+        List<Worker> workers,
+        Instant startedAt,
+        Optional<ReloadProgress> reload,
+        boolean reloadQueued,
+        Optional<ReloadResult> lastReload,
+        ReloadTotals reloads) {
 
     public RunnerStatus {
         workers = List.copyOf(workers);
+        Objects.requireNonNull(startedAt, "startedAt");
+        reload = reload == null ? Optional.empty() : reload;
+        lastReload = lastReload == null ? Optional.empty() : lastReload;
+        reloads = reloads == null ? ReloadTotals.NONE : reloads;
+    }
+
+    /** The first shape of this record, without the reload details (kept for source compatibility). */
+    public RunnerStatus(String app, int desiredWorkers, int generation, boolean reloading, boolean stopping,
+                        int crashes, List<Worker> workers) {
+        this(app, desiredWorkers, generation, reloading, stopping, crashes, workers, Instant.now(),
+                Optional.empty(), false, Optional.empty(), ReloadTotals.NONE);
     }
 
     /** Workers in rotation. */
@@ -25,10 +50,49 @@ public record RunnerStatus(
         return workers.stream().filter(w -> w.state() == State.READY).count();
     }
 
-    /** One worker; pid and port are -1 until its process has started. */
-    public record Worker(int id, int generation, long pid, int port, State state, Instant since) {}
+    /**
+     * One worker; pid and port are -1 until its process has started.
+     *
+     * @param since       when it entered its current state
+     * @param startedAt   when its process started (null until then)
+     * @param restarts    how many crashed workers came before it in its line: 0 for a worker forked
+     *                    at boot, by a scale up or by a reload; its predecessor's + 1 for one that
+     *                    replaces a crashed worker
+     * @param connections connections the public port holds open to it now
+     */
+    public record Worker(int id, int generation, long pid, int port, State state, Instant since,
+                         Instant startedAt, int restarts, int connections) {
+
+        /** The first shape of this record (kept for source compatibility). */
+        public Worker(int id, int generation, long pid, int port, State state, Instant since) {
+            this(id, generation, pid, port, state, since, null, 0, 0);
+        }
+
+        /** How long its process has run; zero before it started. */
+        public Duration uptime(Instant now) {
+            return startedAt == null ? Duration.ZERO : Duration.between(startedAt, now);
+        }
+    }
 
     /** starting: forked, not yet ready; ready: in rotation; draining: out of rotation, finishing;
      *  stopping: sent SIGTERM, waiting for exit. */
     public enum State { STARTING, READY, DRAINING, STOPPING }
+
+    /**
+     * The reload in progress: {@code replaced} of the {@code toReplace} old workers have left
+     * rotation, each after its replacement was ready (surge) or before (stop-first).
+     */
+    public record ReloadProgress(int generation, Instant startedAt, int toReplace, int replaced) {}
+
+    /**
+     * A reload that ended: completed (every worker of {@code generation} ready) or aborted
+     * ({@code reason} says why; the old workers not yet replaced kept serving).
+     */
+    public record ReloadResult(int generation, boolean completed, Instant endedAt, Duration took,
+                               int replaced, String reason) {}
+
+    /** Reloads since the runner started; one still running counts as started only. */
+    public record ReloadTotals(int started, int completed, int aborted) {
+        public static final ReloadTotals NONE = new ReloadTotals(0, 0, 0);
+    }
 }

@@ -32,13 +32,17 @@ import picocli.CommandLine.Spec;
         customSynopsis = {
             "actor-runner [OPTIONS] APP.jar [APP_ARGS...]",
             "       actor-runner [OPTIONS] -- COMMAND [ARGS...]",
-            "       actor-runner [OPTIONS] --demo"},
+            "       actor-runner [OPTIONS] --demo",
+            "       actor-runner status [--json] | reload [--wait] | scale N | stop [--wait]",
+            "           (to a running runner; each takes --control-socket PATH)"},
         description = {
             "Runs N workers of an app behind one public port and replaces them one by one on a reload,"
                     + " so that no client notices a deploy, crash or restart.",
             "Each worker gets a private port in $PORT and in {port} of any argument.",
             "Signals: HUP reloads, TERM and INT stop gracefully, TTIN adds a worker, TTOU removes one.",
             "Arguments after APP.jar or COMMAND go to the app unchanged, even if they look like options.",
+            "status, reload, scale and stop talk to a running runner through its control socket"
+                    + " (an app jar named like one of them: ./status).",
             "Flags win over $WORKER_COUNT, which wins over --config. Durations: 500ms, 60s, 2m.",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
@@ -78,6 +82,16 @@ public final class Main implements Callable<Integer> {
             description = "Grace between SIGTERM and SIGKILL of a stopping worker (default: 60s).")
     String killTimeout;
 
+    @Option(names = "--mode", paramLabel = "tcp|http",
+            description = "tcp pins each connection to a worker (any protocol); http routes each HTTP/1.1"
+                    + " request, so a reload never meets a request (default: tcp).")
+    String mode;
+
+    @Option(names = "--health-path", paramLabel = "PATH",
+            description = "http mode: answer GET PATH in the runner itself, 200 while a worker is ready,"
+                    + " else 503 (default: off).")
+    String healthPath;
+
     @Option(names = "--drain-timeout", paramLabel = "DURATION",
             description = "How long a worker out of rotation may finish its connections before SIGTERM (default: 30s).")
     String drainTimeout;
@@ -113,6 +127,18 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--backoff-max", paramLabel = "DURATION", description = "Cap of that delay (default: 30s).")
     String backoffMax;
 
+    @Option(names = "--control-socket", paramLabel = "auto|off|PATH",
+            description = "Socket for actor-runner status, reload, scale, stop (default: auto, a per-runner path"
+                    + " printed at start).")
+    String controlSocket;
+
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off).")
+    String metrics;
+
+    @Option(names = "--log-format", paramLabel = "text|json", description = "Log lines as text or JSON (default: text).")
+    String logFormat;
+
     @Option(names = "--demo", description = "Run the built-in demo HTTP app instead of an app.")
     boolean demo;
 
@@ -140,7 +166,12 @@ public final class Main implements Callable<Integer> {
 
     /** The configured picocli command line around {@code main}; {@code execute} never exits. */
     static CommandLine commandLine(Main main) {
-        return new CommandLine(main)
+        // Subcommands first: the settings below then apply to them too.
+        CommandLine cli = new CommandLine(main)
+                .addSubcommand(new ControlCommands.Status(main.env))
+                .addSubcommand(new ControlCommands.Reload(main.env))
+                .addSubcommand(new ControlCommands.Scale(main.env))
+                .addSubcommand(new ControlCommands.Stop(main.env))
                 // APP_ARGS belong to the app, even "--server.port={port}" or "-w": stop parsing at APP.jar.
                 .setStopAtPositional(true)
                 // "@file" is an app argument, not a picocli argument file.
@@ -149,11 +180,15 @@ public final class Main implements Callable<Integer> {
                 .setAllowOptionsAsOptionParameters(true)
                 .setParameterExceptionHandler(CliErrors::onUsageError)
                 .setExecutionExceptionHandler(CliErrors::onFailure);
+        // "scale -1" is one fewer, not an option; and options may follow N.
+        cli.getSubcommands().get("scale").setUnmatchedOptionsArePositionalParams(true).setStopAtPositional(false);
+        return cli;
     }
 
     @Override
     public Integer call() throws InvalidSettingsException {
         RunnerSettings settings = settings();
+        LogFormats.apply(settings.logFormat());
         Optional<PidFile> pidFile = writePidFile(settings);
         try {
             log.info("starting {}: {} worker{}, reload strategy {}, ready {}, public address {}:{}",
@@ -177,6 +212,8 @@ public final class Main implements Callable<Integer> {
                 .flag("ready-timeout", "--ready-timeout", readyTimeout)
                 .flag("kill-timeout", "--kill-timeout", killTimeout)
                 .flag("drain-timeout", "--drain-timeout", drainTimeout)
+                .flag("mode", "--mode", mode)
+                .flag("http.health-path", "--health-path", healthPath)
                 .flag("queue-timeout", "--queue-timeout", queueTimeout)
                 .flag("reload-strategy", "--reload-strategy", reloadStrategy)
                 .flag("port-env", "--port-env", portEnv)
@@ -185,6 +222,9 @@ public final class Main implements Callable<Integer> {
                 .flag("boot-failure-limit", "--boot-failure-limit", bootFailureLimit)
                 .flag("restart.backoff-min", "--backoff-min", backoffMin)
                 .flag("restart.backoff-max", "--backoff-max", backoffMax)
+                .flag("control-socket", "--control-socket", controlSocket)
+                .flag("metrics", "--metrics", metrics)
+                .flag("log-format", "--log-format", logFormat)
                 .demo(demo);
         if (!positionals.isEmpty() && commandAfterDoubleDash()) {
             loader.command(positionals);

@@ -7,6 +7,7 @@ import dev.actorrunner.ActorRunner;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.front.Front;
 import dev.actorrunner.front.FrontBindException;
+import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -40,6 +41,19 @@ final class RunnerHost {
         return ConfigFactory.parseString(AKKA_SETTINGS).withFallback(ConfigFactory.load());
     }
 
+    /**
+     * {@link #systemConfig()} with CoordinatedShutdown's service-stop phase, in which the runner
+     * stops its workers when its system ends, longer than a graceful stop (drain-timeout plus
+     * kill-timeout). The CLI stops the runner itself (StopAll) before its system ends, so the
+     * phase normally finds nothing to do; sized this way, a system that ends some other way still
+     * gives workers their full grace, and the runner has no reason to warn that it cannot.
+     */
+    static Config systemConfig(RunnerSettings settings) {
+        long phaseMillis = settings.drainTimeout().plus(settings.killTimeout()).plusSeconds(5).toMillis();
+        return ConfigFactory.parseString("akka.coordinated-shutdown.phases.service-stop.timeout = " + phaseMillis + "ms")
+                .withFallback(systemConfig());
+    }
+
     /** Runs until the runner has stopped; one of {@link ExitCodes}. */
     static int run(RunnerSettings settings) {
         // Bound before anything starts: a busy port is a usage error, and no worker is forked for it.
@@ -50,15 +64,28 @@ final class RunnerHost {
             System.err.println("actor-runner: " + e.getMessage());
             return ExitCodes.USAGE;
         }
+        // The control socket and metrics port too: one in use is a usage error, before any worker.
+        HostServices services;
+        try {
+            services = HostServices.bind(settings, front, System.getenv());
+        } catch (IOException e) {
+            front.close();
+            System.err.println("actor-runner: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
         CompletableFuture<Integer> exitCode = new CompletableFuture<>();
         // Handlers first, so that no signal meets the JVM's default (exit without draining) while
         // the system starts; one that arrives before the system exists is passed on once it does.
         CompletableFuture<ActorSystem<RunnerGuardian.Command>> started = new CompletableFuture<>();
         SignalBridge.install(command -> started.thenAccept(s -> s.tell(new RunnerGuardian.ToRunner(command))));
         ActorSystem<RunnerGuardian.Command> system = ActorSystem.create(
-                RunnerGuardian.create(ActorRunner.create(settings, List.of(), front), exitCode), "actor-runner", systemConfig());
+                RunnerGuardian.create(ActorRunner.create(settings, List.of(), front), exitCode), "actor-runner",
+                systemConfig(settings));
         started.complete(system);
+        services.attach(system);
         system.getWhenTerminated().toCompletableFuture().join();
-        return exitCode.getNow(ExitCodes.SOFTWARE);
+        int code = exitCode.getNow(ExitCodes.SOFTWARE);
+        services.close(code);
+        return code;
     }
 }

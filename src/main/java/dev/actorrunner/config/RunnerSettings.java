@@ -24,6 +24,8 @@ import java.util.Optional;
  * @param drainTimeout    how long a worker out of rotation may keep its connections before SIGTERM
  * @param queueTimeout    how long a connection accepted while no worker is ready waits for one
  * @param ioThreads       event loop threads of the front
+ * @param mode            tcp: a connection is pinned to a worker; http: each request is routed
+ * @param http            settings of the http mode
  * @param reloadStrategy  surge (new first) or stop-first (the ancestor's order)
  * @param portEnv         environment variable that carries the private port
  * @param backoffMin      first delay before a crashed worker is replaced
@@ -34,6 +36,9 @@ import java.util.Optional;
  * @param workerPorts     range the private loopback ports are taken from
  * @param pidFile         where the runner writes its pid, if anywhere
  * @param extraEnv        variables added to every worker's environment
+ * @param controlSocket   where the CLI's runner listens for {@code actor-runner status} and friends
+ * @param metrics         the address of the Prometheus endpoint, if any (off by default)
+ * @param logFormat       text lines or JSON lines (the CLI's logging; an embedding host keeps its own)
  */
 public record RunnerSettings(
         String appName,
@@ -48,6 +53,8 @@ public record RunnerSettings(
         Duration drainTimeout,
         Duration queueTimeout,
         int ioThreads,
+        Mode mode,
+        Http http,
         ReloadStrategy reloadStrategy,
         String portEnv,
         Duration backoffMin,
@@ -56,7 +63,10 @@ public record RunnerSettings(
         int bootFailureLimit,
         PortRange workerPorts,
         Optional<Path> pidFile,
-        Map<String, String> extraEnv) {
+        Map<String, String> extraEnv,
+        ControlSocket controlSocket,
+        Optional<HostPort> metrics,
+        LogFormat logFormat) {
 
     public RunnerSettings {
         Objects.requireNonNull(appName, "appName");
@@ -68,6 +78,55 @@ public record RunnerSettings(
         Objects.requireNonNull(workerPorts, "workerPorts");
         pidFile = pidFile == null ? Optional.empty() : pidFile;
         extraEnv = extraEnv == null ? Map.of() : Map.copyOf(extraEnv);
+        controlSocket = controlSocket == null ? new ControlSocket.Auto() : controlSocket;
+        metrics = metrics == null ? Optional.empty() : metrics;
+        logFormat = logFormat == null ? LogFormat.TEXT : logFormat;
+    }
+
+    /** Where the control socket goes. */
+    public sealed interface ControlSocket {
+        /** A per-runner path: $XDG_RUNTIME_DIR/actor-runner-PID.sock, else TMPDIR/actor-runner-USER/PID.sock. */
+        record Auto() implements ControlSocket {}
+
+        /** No control socket: signals only. */
+        record Off() implements ControlSocket {}
+
+        /** This path (its directory must exist). */
+        record At(Path path) implements ControlSocket {}
+    }
+
+    /** A TCP address to listen on; port 0 takes any free port. */
+    public record HostPort(String host, int port) {
+        public HostPort {
+            Objects.requireNonNull(host, "host");
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("bad port " + port);
+        }
+
+        @Override
+        public String toString() {
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    /** The runner's log lines: {@code text} for people, {@code json} (one object a line) for collectors. */
+    public enum LogFormat { TEXT, JSON }
+
+    /** How the front routes: by connection (any protocol) or by HTTP/1.1 request. */
+    public enum Mode { TCP, HTTP }
+
+    /**
+     * The http mode's settings.
+     *
+     * @param healthPath       a path the runner answers itself (200 while a worker is ready, else 503)
+     * @param forwardedHeaders add X-Forwarded-For, -Proto and -Host to each request
+     * @param trustForwarded   append to the client's X-Forwarded-* instead of replacing them (only
+     *                         behind a proxy of your own that sets them)
+     * @param maxInitialLine   longest request line accepted (longer: 414)
+     * @param maxHeaderSize    largest header block accepted (larger: 431)
+     */
+    public record Http(Optional<String> healthPath, boolean forwardedHeaders, boolean trustForwarded,
+                       int maxInitialLine, int maxHeaderSize) {
+        public static final Http DEFAULTS = new Http(Optional.empty(), true, false, 8192, 16384);
     }
 
     /** Reload order. */
@@ -125,6 +184,8 @@ public record RunnerSettings(
         private Duration drainTimeout = Duration.ofSeconds(30);
         private Duration queueTimeout = Duration.ofSeconds(30);
         private int ioThreads = 1;
+        private Mode mode = Mode.TCP;
+        private Http http = Http.DEFAULTS;
         private ReloadStrategy reloadStrategy = ReloadStrategy.SURGE;
         private String portEnv = "PORT";
         private Duration backoffMin = Duration.ofSeconds(1);
@@ -134,6 +195,9 @@ public record RunnerSettings(
         private PortRange workerPorts = new PortRange(20000, 29999);
         private Path pidFile;
         private Map<String, String> extraEnv = Map.of();
+        private ControlSocket controlSocket = new ControlSocket.Auto();
+        private HostPort metrics;
+        private LogFormat logFormat = LogFormat.TEXT;
 
         private Builder(List<String> command) {
             this.command = List.copyOf(command);
@@ -151,6 +215,8 @@ public record RunnerSettings(
         public Builder drainTimeout(Duration v) { drainTimeout = v; return this; }
         public Builder queueTimeout(Duration v) { queueTimeout = v; return this; }
         public Builder ioThreads(int v) { ioThreads = v; return this; }
+        public Builder mode(Mode v) { mode = v; return this; }
+        public Builder http(Http v) { http = v; return this; }
         public Builder reloadStrategy(ReloadStrategy v) { reloadStrategy = v; return this; }
         public Builder portEnv(String v) { portEnv = v; return this; }
         public Builder backoffMin(Duration v) { backoffMin = v; return this; }
@@ -160,11 +226,15 @@ public record RunnerSettings(
         public Builder workerPorts(PortRange v) { workerPorts = v; return this; }
         public Builder pidFile(Path v) { pidFile = v; return this; }
         public Builder extraEnv(Map<String, String> v) { extraEnv = v; return this; }
+        public Builder controlSocket(ControlSocket v) { controlSocket = v; return this; }
+        public Builder metrics(HostPort v) { metrics = v; return this; }
+        public Builder logFormat(LogFormat v) { logFormat = v; return this; }
 
         public RunnerSettings build() {
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
-                    probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, reloadStrategy, portEnv, backoffMin, backoffMax,
-                    backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv);
+                    probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, portEnv, backoffMin, backoffMax,
+                    backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv,
+                    controlSocket, Optional.ofNullable(metrics), logFormat);
         }
     }
 }

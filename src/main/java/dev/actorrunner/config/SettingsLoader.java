@@ -152,7 +152,8 @@ public final class SettingsLoader {
 
     private static boolean isSettingKey(String key) {
         return SettingsReader.KEYS.contains(key)
-                || key.startsWith("restart.") && SettingsReader.RESTART_KEYS.contains(key.substring("restart.".length()));
+                || key.startsWith("restart.") && SettingsReader.RESTART_KEYS.contains(key.substring("restart.".length()))
+                || key.startsWith("http.") && SettingsReader.HTTP_KEYS.contains(key.substring("http.".length()));
     }
 
     private static RunnerSettings build(Config merged, UnaryOperator<String> where, boolean demo, String pathEnv,
@@ -180,6 +181,15 @@ public final class SettingsLoader {
                 .drainTimeout(r.duration("drain-timeout"))
                 .queueTimeout(r.duration("queue-timeout"))
                 .ioThreads(r.intIn("io-threads", 1, 64))
+                .mode(r.read("mode", RunnerSettings.Mode.TCP, ValueParsers::mode))
+                .http(new RunnerSettings.Http(
+                        r.has("http.health-path")
+                                ? Optional.of(r.read("http.health-path", "/", ValueParsers::healthPath))
+                                : Optional.empty(),
+                        r.bool("http.forwarded-headers"),
+                        r.bool("http.trust-forwarded"),
+                        r.intIn("http.max-initial-line", 256, 1 << 20),
+                        r.intIn("http.max-header-size", 1024, 1 << 20)))
                 .reloadStrategy(r.read("reload-strategy", RunnerSettings.ReloadStrategy.SURGE, ValueParsers::reloadStrategy))
                 .portEnv(r.read("port-env", "PORT", ValueParsers::portEnv))
                 .backoffMin(r.duration("restart.backoff-min"))
@@ -189,6 +199,9 @@ public final class SettingsLoader {
                 .workerPorts(r.read("worker-ports", new PortRange(20000, 29999), ValueParsers::portRange))
                 .pidFile(r.has("pid-file") ? pidFile(r) : null)
                 .extraEnv(r.stringMap("env"))
+                .controlSocket(r.has("control-socket") ? controlSocket(r) : new RunnerSettings.ControlSocket.Auto())
+                .metrics(r.has("metrics") ? r.read("metrics", null, ValueParsers::hostPort) : null)
+                .logFormat(r.read("log-format", RunnerSettings.LogFormat.TEXT, ValueParsers::logFormat))
                 .build();
         checkAcrossKeys(r, settings, run.isPresent());
         if (!problems.isEmpty()) throw new InvalidSettingsException(problems);
@@ -236,6 +249,33 @@ public final class SettingsLoader {
         }
         return path;
     }
+
+    /**
+     * "auto" (a per-runner path), "off", or a path whose directory exists; the socket itself is
+     * created (and a stale one replaced) only when the runner starts.
+     */
+    private static RunnerSettings.ControlSocket controlSocket(SettingsReader r) {
+        String value = r.read("control-socket", "auto", v -> {
+            String text = SettingsReader.scalar(v, "auto, off or a socket path").strip();
+            if (text.isEmpty()) throw new SettingsReader.Bad("auto, off or a socket path");
+            return text;
+        });
+        if (value.equals("auto")) return new RunnerSettings.ControlSocket.Auto();
+        if (value.equals("off")) return new RunnerSettings.ControlSocket.Off();
+        Path path = Path.of(value).toAbsolutePath().normalize();
+        Path dir = path.getParent();
+        if (Files.isDirectory(path)) {
+            r.problem("control-socket", path + ": is a directory");
+        } else if (dir == null || !Files.isDirectory(dir)) {
+            r.problem("control-socket", dir + ": no such directory");
+        } else if (path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+            r.problem("control-socket", path + ": too long for a socket path (at most " + MAX_SOCKET_PATH + " bytes)");
+        }
+        return new RunnerSettings.ControlSocket.At(path);
+    }
+
+    /** sun_path is 108 bytes on Linux, including the terminating NUL. */
+    static final int MAX_SOCKET_PATH = 107;
 
     static String show(Duration d) {
         long ms = d.toMillis();

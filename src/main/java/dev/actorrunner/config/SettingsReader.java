@@ -31,9 +31,12 @@ final class SettingsReader {
 
     /** Every key under actor-runner; anything else in a config file is a typo, and an error. */
     static final Set<String> KEYS = Set.of("workers", "bind", "port", "ready", "ready-timeout",
-            "probe-interval", "kill-timeout", "drain-timeout", "queue-timeout", "io-threads", "reload-strategy", "port-env", "jvm-options", "pid-file",
-            "boot-failure-limit", "restart", "worker-ports", "app", "args", "command", "env");
+            "probe-interval", "kill-timeout", "drain-timeout", "queue-timeout", "io-threads", "mode", "http", "reload-strategy", "port-env", "jvm-options", "pid-file",
+            "boot-failure-limit", "restart", "worker-ports", "app", "args", "command", "env",
+            "control-socket", "metrics", "log-format");
     static final Set<String> RESTART_KEYS = Set.of("backoff-min", "backoff-max", "backoff-reset");
+    static final Set<String> HTTP_KEYS = Set.of("health-path", "forwarded-headers", "trust-forwarded",
+            "max-initial-line", "max-header-size");
 
     // Akka timers refuse delays beyond ~248 days and code that turns a duration into int
     // milliseconds overflows past 24.8 days; no runner timeout needs more than that.
@@ -85,6 +88,13 @@ final class SettingsReader {
             problem("restart", "expected an object with backoff-min, backoff-max and backoff-reset, got "
                     + render(restart));
         }
+        ConfigValue http = raw("http");
+        if (http instanceof ConfigObject object) {
+            object.keySet().stream().filter(key -> !HTTP_KEYS.contains(key)).sorted().forEach(key ->
+                    problems.add("config: unknown key " + ConfigUtil.joinPath("actor-runner", "http", key)));
+        } else {
+            problem("http", "expected an object, got " + render(http));
+        }
     }
 
     /** A number from 1 to 1024, or "auto" for one worker per available processor. */
@@ -94,6 +104,19 @@ final class SettingsReader {
                 return Math.min(Runtime.getRuntime().availableProcessors(), 1024);
             }
             return (int) inRange(integer(v, "a number or \"auto\""), 1, 1024);
+        });
+    }
+
+    boolean bool(String key) {
+        return read(key, false, v -> {
+            Object u = v.unwrapped();
+            if (u instanceof Boolean b) return b;
+            String s = u == null ? "" : String.valueOf(u).strip();
+            return switch (s) {
+                case "on", "true", "yes" -> true;
+                case "off", "false", "no" -> false;
+                default -> throw new Bad("on or off");
+            };
         });
     }
 

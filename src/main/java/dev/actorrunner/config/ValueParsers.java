@@ -16,6 +16,7 @@ final class ValueParsers {
 
     private static final Pattern RANGE = Pattern.compile("\\s*(\\d{1,5})\\s*-\\s*(\\d{1,5})\\s*");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern HOST_PORT = Pattern.compile("(?:\\[([^\\]]+)\\]|([^:\\s\\[\\]]+)):(\\d{1,5})");
 
     private ValueParsers() {}
 
@@ -53,6 +54,23 @@ final class ValueParsers {
         };
     }
 
+    static RunnerSettings.Mode mode(ConfigValue v) {
+        String expected = "\"tcp\" or \"http\"";
+        return switch (scalar(v, expected).strip()) {
+            case "tcp" -> RunnerSettings.Mode.TCP;
+            case "http" -> RunnerSettings.Mode.HTTP;
+            default -> throw new Bad(expected);
+        };
+    }
+
+    /** A path the runner answers itself: starts with "/", no spaces or control characters. */
+    static String healthPath(ConfigValue v) {
+        String expected = "a path such as /healthz";
+        String s = scalar(v, expected).strip();
+        if (!s.startsWith("/") || s.chars().anyMatch(c -> c <= ' ' || c == 127)) throw new Bad(expected);
+        return s;
+    }
+
     /** {@code "20000-29999"}, inclusive, inside 1-65535. */
     static PortRange portRange(ConfigValue v) {
         String expected = "a port range like \"20000-29999\" inside 1-65535";
@@ -70,6 +88,25 @@ final class ValueParsers {
         String s = scalar(v, expected).strip();
         if (!s.isEmpty() && !ENV_NAME.matcher(s).matches()) throw new Bad(expected);
         return s;
+    }
+
+    /** {@code HOST:PORT} or {@code [IPV6]:PORT}; port 0 takes any free port. */
+    static RunnerSettings.HostPort hostPort(ConfigValue v) {
+        String expected = "HOST:PORT, like 127.0.0.1:9100";
+        Matcher m = HOST_PORT.matcher(scalar(v, expected).strip());
+        if (!m.matches()) throw new Bad(expected);
+        int port = Integer.parseInt(m.group(3));
+        if (port > 65535) throw new Bad(expected + " (a port from 0 to 65535)");
+        return new RunnerSettings.HostPort(m.group(1) != null ? m.group(1) : m.group(2), port);
+    }
+
+    static RunnerSettings.LogFormat logFormat(ConfigValue v) {
+        String expected = "\"text\" or \"json\"";
+        return switch (scalar(v, expected).strip()) {
+            case "text" -> RunnerSettings.LogFormat.TEXT;
+            case "json" -> RunnerSettings.LogFormat.JSON;
+            default -> throw new Bad(expected);
+        };
     }
 
     static String host(ConfigValue v) {

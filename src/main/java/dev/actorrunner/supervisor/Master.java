@@ -24,8 +24,13 @@ import dev.actorrunner.probe.ReadinessProbe;
 import dev.actorrunner.process.LaunchSpec;
 import dev.actorrunner.process.ProcessLauncher;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Deque;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -42,6 +47,9 @@ import java.util.function.Function;
  * <p>The protocol keeps the Node ancestor's steps: Reload queues the current workers;
  * Listening(new) triggers StopNext; the stopped worker's Disconnected triggers ForkMissing; a
  * Kill timer (in {@link Worker}) follows every SIGTERM.
+ *
+ * <p>Every log line carries an event name ({@link EventLog}); a reload logs one line per step
+ * ({@code reload.progress}) and one at its end with the duration and the workers replaced.
  */
 public final class Master extends AbstractBehavior<Command> {
 
@@ -92,6 +100,10 @@ public final class Master extends AbstractBehavior<Command> {
     private final Set<ActorRef<RunnerEvent>> subscribers = new HashSet<>();
     private final Backoff backoff;
     private final Reloads reloads;
+    private final EventLog log;
+    private final Instant startedAt = Instant.now();
+    /** Restart counts for the next forks: one entry per crashed worker not yet replaced. */
+    private final Deque<Integer> crashedLines = new ArrayDeque<>();
     private int desired;
     private int nextId;
     private int crashes;
@@ -111,12 +123,13 @@ public final class Master extends AbstractBehavior<Command> {
         this.events = context.messageAdapter(Worker.Event.class, WrappedWorkerEvent::new);
         this.backoff = new Backoff(settings.backoffMin(), settings.backoffMax());
         this.reloads = new Reloads();
+        this.log = new EventLog(context, Master.class);
         this.desired = settings.workers();
         initialSubscribers.forEach(this::subscribe);
         ActorRef<Command> self = context.getSelf();
         router.onConnectFailed(id -> self.tell(new ConnectFailed(id)));
-        context.getLog().info("starting {} worker(s) of {}, reload strategy {}", desired,
-                settings.appName(), settings.reloadStrategy().name().toLowerCase().replace('_', '-'));
+        log.info("runner.starting", "starting {} worker(s) of {}, reload strategy {}", desired,
+                settings.appName(), strategy());
         forkMissing();
     }
 
@@ -144,7 +157,7 @@ public final class Master extends AbstractBehavior<Command> {
         if (stopping.isPresent()) return this;
         if (reloads.running()) {
             reloads.queueAnother();
-            getContext().getLog().info("reload requested during reload {}: one more will follow",
+            log.info("reload.queued", "reload requested during reload {}: one more will follow",
                     reloads.generation());
             return this;
         }
@@ -154,8 +167,8 @@ public final class Master extends AbstractBehavior<Command> {
 
     private void startReload() {
         int generation = reloads.start(workers.active());
-        getContext().getLog().info("reload {} started: replacing {} worker(s), {}", generation,
-                reloads.remaining(), settings.reloadStrategy().name().toLowerCase().replace('_', '-'));
+        log.info("reload.started", "reload {} started: replacing {} worker(s), {}", generation,
+                reloads.remaining(), strategy());
         publish(new RunnerEvent.ReloadStarted(generation));
         stopNext();
         forkMissing();
@@ -164,7 +177,7 @@ public final class Master extends AbstractBehavior<Command> {
 
     private Behavior<Command> onStopAll() {
         if (stopping.isPresent()) {
-            getContext().getLog().warn("second stop request: killing {} worker(s) now", workers.size());
+            log.warn("stop.kill", "second stop request: killing {} worker(s) now", workers.size());
             workers.all().forEach(w -> w.ref.tell(Worker.KillNow.INSTANCE));
             return this;
         }
@@ -174,9 +187,9 @@ public final class Master extends AbstractBehavior<Command> {
     private Behavior<Command> stopAll(RunnerEvent.Stopped.Reason reason) {
         stopping = Optional.of(reason);
         timers.cancel(ForkMissing.INSTANCE);
-        reloads.abandon();
+        reloads.abort("the runner is stopping");
         router.stopAccepting();
-        getContext().getLog().info("stopping {} worker(s), SIGKILL after {}", workers.size(),
+        log.info("stop.started", "stopping {} worker(s), SIGKILL after {}", workers.size(),
                 Human.duration(settings.killTimeout()));
         workers.all().stream().filter(w -> w.state != State.STOPPING).toList().forEach(this::retire);
         return finishIfStopped();
@@ -185,12 +198,12 @@ public final class Master extends AbstractBehavior<Command> {
     private Behavior<Command> onScale(Scale m) {
         if (stopping.isPresent()) return this;
         int target = Math.max(1, m.relative() ? desired + m.amount() : m.amount());
-        getContext().getLog().info("scale from {} to {} worker(s)", desired, target);
+        log.info("scale", "scale from {} to {} worker(s)", desired, target);
         desired = target;
         int surplus = Plan.surplus(desired, surge(), workers.active().size());
         for (int i = 0; i < surplus; i++) {
             // An old worker still queued for replacement is the cheapest one to lose.
-            Entry victim = reloads.pollNext(workers).orElseGet(workers::scaleDownVictim);
+            Entry victim = reloads.pollForScaleDown(workers).orElseGet(workers::scaleDownVictim);
             reloads.forget(victim.id);
             retire(victim);
         }
@@ -201,7 +214,8 @@ public final class Master extends AbstractBehavior<Command> {
 
     private Behavior<Command> onGetStatus(GetStatus m) {
         m.replyTo().tell(new RunnerStatus(settings.appName(), desired, reloads.generation(),
-                reloads.running(), stopping.isPresent(), crashes, workers.snapshot()));
+                reloads.running(), stopping.isPresent(), crashes, workers.snapshot(router::openConnections),
+                startedAt, reloads.progress(), reloads.queued(), reloads.last(), reloads.totals()));
         return this;
     }
 
@@ -231,7 +245,8 @@ public final class Master extends AbstractBehavior<Command> {
     private Behavior<Command> onStarted(Entry w, Worker.Started e) {
         w.pid = e.pid();
         w.port = e.port();
-        getContext().getLog().info("{} started on 127.0.0.1:{}", w, w.port);
+        w.startedAt = Instant.now();
+        log.info("worker.started", w, "{} started on 127.0.0.1:{}", w, w.port);
         publish(new RunnerEvent.WorkerStarted(w.id, w.generation, w.pid, w.port));
         return this;
     }
@@ -244,10 +259,11 @@ public final class Master extends AbstractBehavior<Command> {
         everReady = true;
         bootFailures = 0;
         timers.startSingleTimer(new Stable(w.id), new Stable(w.id), settings.backoffReset());
-        getContext().getLog().info("{} listening on 127.0.0.1:{} ({} of {} ready)", w, w.port,
+        log.info("worker.listening", w, "{} listening on 127.0.0.1:{} ({} of {} ready)", w, w.port,
                 workers.count(State.READY), desired);
         publish(new RunnerEvent.WorkerListening(w.id, w.generation, w.pid, w.port));
-        stopNext();
+        List<Entry> retired = stopNext();
+        if (reloads.running() && w.generation == reloads.generation()) logProgress(w, retired);
         completeReloadIfDone();
         return this;
     }
@@ -263,12 +279,13 @@ public final class Master extends AbstractBehavior<Command> {
         publish(new RunnerEvent.WorkerExited(w.id, w.generation, w.pid, e.status().code(), e.reason(),
                 expected));
         if (expected) {
-            getContext().getLog().info("{} exited after stop: {}", w, e.reason());
+            log.info("worker.exited", w, "{} exited after stop: {}", w, e.reason());
             return finishIfStopped();
         }
         logFailure(w, e);
         if (stopping.isPresent()) return finishIfStopped();
         crashes++;
+        crashedLines.add(w.restarts + 1);
         reloads.forget(w.id);
         if (reloads.running() && w.generation == reloads.generation()) {
             abortReload(w + " " + describe(e));
@@ -276,21 +293,28 @@ public final class Master extends AbstractBehavior<Command> {
         if (!everReady && ++bootFailures >= settings.bootFailureLimit() && settings.bootFailureLimit() > 0) {
             String reason = "app failed to start " + bootFailures + " time(s) in a row, last: "
                     + describe(e);
-            getContext().getLog().error("boot failed: {}; stopping", reason);
+            log.error("boot.failed", "boot failed: {}; stopping", reason);
             publish(new RunnerEvent.BootFailed(reason));
             return stopAll(RunnerEvent.Stopped.Reason.BOOT_FAILED);
         }
         // Disconnected -> ForkMissing, after the backoff so a crash loop cannot eat the machine.
         Duration delay = backoff.next();
-        getContext().getLog().warn("replacing {} in {} (failure {} in a row)", w, Human.duration(delay),
-                backoff.failures());
-        timers.startSingleTimer(ForkMissing.INSTANCE, delay);
+        if (timers.isTimerActive(ForkMissing.INSTANCE)) {
+            // A replacement is already due: it forks every missing worker, this one too. Restarting
+            // the timer would postpone it, and a crash every few seconds would starve the runner.
+            log.warn("worker.backoff", w, "replacing {} with the replacement already due (failure {} in a row)",
+                    w, backoff.failures());
+        } else {
+            log.warn("worker.backoff", w, "replacing {} in {} (failure {} in a row)", w, Human.duration(delay),
+                    backoff.failures());
+            timers.startSingleTimer(ForkMissing.INSTANCE, delay);
+        }
         return this;
     }
 
     private Behavior<Command> onStable(Stable m) {
         if (workers.get(m.workerId()) != null && backoff.failures() > 0) {
-            getContext().getLog().info("worker {} up for {}: crash backoff reset", m.workerId(),
+            log.info("worker.stable", "worker {} up for {}: crash backoff reset", m.workerId(),
                     Human.duration(settings.backoffReset()));
             backoff.reset();
         }
@@ -304,6 +328,8 @@ public final class Master extends AbstractBehavior<Command> {
         if (stopping.isPresent() || timers.isTimerActive(ForkMissing.INSTANCE)) return;
         int missing = Plan.missing(desired, surge(), workers.active().size());
         for (int i = 0; i < missing; i++) fork();
+        // Crashed workers that no fork replaced (a scale down came first) start no line.
+        crashedLines.clear();
     }
 
     private void fork() {
@@ -315,17 +341,29 @@ public final class Master extends AbstractBehavior<Command> {
                 settings.drainTimeout(), settings.killTimeout());
         ActorRef<Worker.Command> ref = getContext().spawn(
                 Worker.create(spec, launcher, probe, timing, events), "worker-" + id);
-        workers.add(new Entry(id, generation, ref));
+        Integer restarts = crashedLines.poll();
+        workers.add(new Entry(id, generation, ref, restarts == null ? 0 : restarts));
     }
 
     /** StopNext: during a reload, retire queued old workers while the strategy allows it. */
-    private void stopNext() {
+    private List<Entry> stopNext() {
+        List<Entry> retired = new ArrayList<>(1);
         while (reloads.running() && Plan.mayStopNext(settings.reloadStrategy(), desired,
                 workers.count(State.READY), workers.count(State.STARTING))) {
             Optional<Entry> next = reloads.pollNext(workers);
-            if (next.isEmpty()) return;
+            if (next.isEmpty()) break;
             retire(next.get());
+            retired.add(next.get());
         }
+        return retired;
+    }
+
+    /** One line per reload step: "reload 3: worker 5 ready in 2.1s, draining worker 2 (1 of 2 replaced)". */
+    private void logProgress(Entry ready, List<Entry> retired) {
+        String draining = retired.stream().map(w -> ", draining worker " + w.id).reduce("", String::concat);
+        RunnerStatus.ReloadProgress p = reloads.progress().orElseThrow();
+        log.info("reload.progress", ready, "reload {}: worker {} ready in {}{} ({} of {} replaced)",
+                p.generation(), ready.id, Human.duration(ready.age()), draining, p.replaced(), p.toReplace());
     }
 
     /**
@@ -338,10 +376,10 @@ public final class Master extends AbstractBehavior<Command> {
         if (wasRouted) publishRoutes();
         // Said before anything reaches the worker, so whoever reads the log never sees the stop first.
         if (wasRouted) {
-            getContext().getLog().info("{} leaves rotation: draining {} connection(s)", w,
+            log.info("worker.draining", w, "{} leaves rotation: draining {} connection(s)", w,
                     router.openConnections(w.id));
         } else {
-            getContext().getLog().info("{} leaves rotation: SIGTERM", w);
+            log.info("worker.stopping", w, "{} leaves rotation: SIGTERM", w);
         }
         publish(new RunnerEvent.WorkerDraining(w.id, w.generation, w.pid));
         w.ref.tell(new Worker.Stop(router.drain(w.id)));
@@ -351,10 +389,10 @@ public final class Master extends AbstractBehavior<Command> {
     private Behavior<Command> onTerminating(Entry w, Worker.Terminating e) {
         workers.setState(w, State.STOPPING);
         if (e.timedOut()) {
-            getContext().getLog().warn("{} still has {} connection(s) after {}: SIGTERM", w,
+            log.warn("worker.drain-timeout", w, "{} still has {} connection(s) after {}: SIGTERM", w,
                     router.openConnections(w.id), Human.duration(settings.drainTimeout()));
         } else {
-            getContext().getLog().info("{} drained: SIGTERM", w);
+            log.info("worker.drained", w, "{} drained: SIGTERM", w);
         }
         return this;
     }
@@ -369,7 +407,7 @@ public final class Master extends AbstractBehavior<Command> {
         Entry w = workers.get(m.workerId());
         // Once per worker: a dead worker refuses until its exit is seen, which is soon.
         if (w != null && refusedConnects.add(w.id)) {
-            getContext().getLog().warn("{} refused a connection; the front retried another worker", w);
+            log.warn("worker.refused", w, "{} refused a connection; the front retried another worker", w);
         }
         return this;
     }
@@ -391,23 +429,23 @@ public final class Master extends AbstractBehavior<Command> {
             return;
         }
         Duration took = reloads.complete();
-        getContext().getLog().info("reload {} completed in {} ms: {} worker(s) ready",
-                reloads.generation(), took.toMillis(), workers.count(State.READY));
+        log.info("reload.completed", "reload {} completed in {}: {} worker(s) replaced, {} ready",
+                reloads.generation(), Human.duration(took), reloads.replaced(), workers.count(State.READY));
         publish(new RunnerEvent.ReloadCompleted(reloads.generation(), took));
         if (reloads.takeQueued()) startReload();
     }
 
     private void abortReload(String reason) {
-        reloads.abandon();
-        getContext().getLog().error("reload {} aborted: {}; the other workers keep serving",
-                reloads.generation(), reason);
+        reloads.abort(reason);
+        log.error("reload.aborted", "reload {} aborted after {}: {}; {} worker(s) replaced, the other workers keep serving",
+                reloads.generation(), Human.duration(reloads.elapsed()), reason, reloads.replaced());
         publish(new RunnerEvent.ReloadAborted(reloads.generation(), reason));
         if (reloads.takeQueued()) startReload();
     }
 
     private Behavior<Command> finishIfStopped() {
         if (stopping.isEmpty() || workers.size() > 0) return this;
-        getContext().getLog().info("all workers stopped");
+        log.info("runner.stopped", "all workers stopped");
         publish(new RunnerEvent.Stopped(stopping.get()));
         return Behaviors.stopped();
     }
@@ -416,6 +454,10 @@ public final class Master extends AbstractBehavior<Command> {
 
     private int surge() {
         return Plan.surge(settings.reloadStrategy(), reloads.running() && reloads.remaining() > 0);
+    }
+
+    private String strategy() {
+        return settings.reloadStrategy().name().toLowerCase().replace('_', '-');
     }
 
     private Optional<java.util.regex.Pattern> readyPattern() {
@@ -430,9 +472,9 @@ public final class Master extends AbstractBehavior<Command> {
     private void logFailure(Entry w, Worker.Exited e) {
         String what = describe(e);
         if (e.status().killedBySigkill() && e.cause() == Worker.Cause.CRASHED) {
-            getContext().getLog().error("{} {} (out of memory?)", w, what);
+            log.error("worker.crashed", w, "{} {} (out of memory?)", w, what);
         } else {
-            getContext().getLog().warn("{} {}", w, what);
+            log.warn("worker.crashed", w, "{} {}", w, what);
         }
     }
 

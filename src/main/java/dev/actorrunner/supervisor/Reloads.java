@@ -1,7 +1,9 @@
 package dev.actorrunner.supervisor;
 
+import dev.actorrunner.RunnerStatus;
 import dev.actorrunner.RunnerStatus.State;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -9,7 +11,8 @@ import java.util.Optional;
 
 /**
  * The reload in progress, if any: its generation, the old workers still to replace, and whether
- * another reload was asked for meanwhile (any number of requests coalesce into one).
+ * another reload was asked for meanwhile (any number of requests coalesce into one). Also what
+ * status shows of reloads: the progress of this one, how the last one ended, and the totals.
  */
 final class Reloads {
     private final Deque<Integer> queue = new ArrayDeque<>();
@@ -17,14 +20,25 @@ final class Reloads {
     private boolean running;
     private boolean another;
     private long startedNanos;
+    private Instant startedAt;
+    private int toReplace;
+    private int replaced;
+    private int started;
+    private int completed;
+    private int aborted;
+    private Optional<RunnerStatus.ReloadResult> last = Optional.empty();
 
     /** Begins the next generation: every active worker of an older one is queued for replacement. */
     int start(List<Entry> active) {
         generation++;
         running = true;
+        started++;
         startedNanos = System.nanoTime();
+        startedAt = Instant.now();
         queue.clear();
         active.stream().filter(w -> w.generation < generation).forEach(w -> queue.add(w.id));
+        toReplace = queue.size();
+        replaced = 0;
         return generation;
     }
 
@@ -40,8 +54,31 @@ final class Reloads {
         return queue.size();
     }
 
-    /** Removes and returns the next queued worker that is still active. */
+    /** Old workers that left rotation for this reload so far. */
+    int replaced() {
+        return replaced;
+    }
+
+    /** How long the current (or last) reload has taken. */
+    Duration elapsed() {
+        return Duration.ofNanos(System.nanoTime() - startedNanos);
+    }
+
+    /** StopNext: removes and returns the next queued worker that is still active; it is being replaced. */
     Optional<Entry> pollNext(Workers workers) {
+        Optional<Entry> next = poll(workers);
+        next.ifPresent(w -> replaced++);
+        return next;
+    }
+
+    /** A scale down takes the next queued worker away: it needs no replacement. */
+    Optional<Entry> pollForScaleDown(Workers workers) {
+        Optional<Entry> next = poll(workers);
+        next.ifPresent(w -> toReplace--);
+        return next;
+    }
+
+    private Optional<Entry> poll(Workers workers) {
         while (!queue.isEmpty()) {
             Entry w = workers.get(queue.poll());
             if (w != null && (w.state == State.READY || w.state == State.STARTING)) return Optional.of(w);
@@ -51,11 +88,15 @@ final class Reloads {
 
     /** A queued worker that died or was scaled away needs no replacement step of its own. */
     void forget(int workerId) {
-        queue.remove(workerId);
+        if (queue.remove(workerId)) toReplace--;
     }
 
     void queueAnother() {
         another = true;
+    }
+
+    boolean queued() {
+        return another;
     }
 
     boolean takeQueued() {
@@ -66,12 +107,32 @@ final class Reloads {
 
     Duration complete() {
         running = false;
-        return Duration.ofNanos(System.nanoTime() - startedNanos);
+        completed++;
+        Duration took = elapsed();
+        last = Optional.of(new RunnerStatus.ReloadResult(generation, true, Instant.now(), took, replaced, ""));
+        return took;
     }
 
-    /** Aborted, or overtaken by StopAll: the remaining old workers stay. */
-    void abandon() {
+    /** A replacement failed, or a stop overtook the reload: the remaining old workers stay. */
+    void abort(String reason) {
+        if (!running) return;
         running = false;
+        aborted++;
         queue.clear();
+        last = Optional.of(new RunnerStatus.ReloadResult(generation, false, Instant.now(), elapsed(), replaced,
+                reason));
+    }
+
+    Optional<RunnerStatus.ReloadProgress> progress() {
+        return running ? Optional.of(new RunnerStatus.ReloadProgress(generation, startedAt, toReplace, replaced))
+                : Optional.empty();
+    }
+
+    Optional<RunnerStatus.ReloadResult> last() {
+        return last;
+    }
+
+    RunnerStatus.ReloadTotals totals() {
+        return new RunnerStatus.ReloadTotals(started, completed, aborted);
     }
 }

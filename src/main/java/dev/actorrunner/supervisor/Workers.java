@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntUnaryOperator;
 
 /** The Master's table of workers, in fork order, with the queries its decisions need. */
 final class Workers {
@@ -61,9 +62,11 @@ final class Workers {
                 .orElse(active.get(0));
     }
 
-    List<RunnerStatus.Worker> snapshot() {
+    /** @param connections open connections of a worker id, as the front counts them */
+    List<RunnerStatus.Worker> snapshot(IntUnaryOperator connections) {
         return byId.values().stream()
-                .map(w -> new RunnerStatus.Worker(w.id, w.generation, w.pid, w.port, w.state, w.since))
+                .map(w -> new RunnerStatus.Worker(w.id, w.generation, w.pid, w.port, w.state, w.since,
+                        w.startedAt, w.restarts, connections.applyAsInt(w.id)))
                 .toList();
     }
 }

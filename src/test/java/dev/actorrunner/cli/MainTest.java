@@ -224,11 +224,63 @@ class MainTest {
     }
 
     @Test
+    void aClientSubcommandWithNoRunnerIsOneLineAndExitCodeTwo() {
+        Path none = dir.resolve("none.sock");
+        for (String[] args : List.of(new String[] {"status", "--control-socket", none.toString()},
+                new String[] {"reload", "--wait", "--control-socket", none.toString()},
+                new String[] {"scale", "-1", "--control-socket", none.toString()},
+                new String[] {"stop", "--control-socket", none.toString()})) {
+            Run run = run(args);
+            assertEquals(ExitCodes.USAGE, run.code(), run.err());
+            assertEquals(List.of("actor-runner: no runner listens on " + none + " (no such socket)"), run.errLines());
+            assertNull(run.settings(), "no runner started");
+        }
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', value = {
+        "scale abc --control-socket /x.sock    | scale: expected a number of workers (1 or more), or +N or -N, got \"abc\"",
+        "scale 0 --control-socket /x.sock      | scale: expected a number of workers (1 or more)",
+        "-w 3 status --control-socket /x.sock  | --workers: a runner option, not one of status",
+        "status --wait                         | Unknown option: '--wait'",
+    })
+    void aClientUsageErrorIsOneLineAndExitCodeTwo(String line, String expected) {
+        Run run = run(args(line));
+        assertEquals(ExitCodes.USAGE, run.code(), run.err());
+        assertEquals(1, run.errLines().size(), run.err());
+        assertTrue(run.errLines().get(0).contains(expected), run.err());
+    }
+
+    @Test
+    void anAppNamedLikeASubcommandRunsAfterDoubleDashOrWithAPath() throws IOException {
+        Files.createFile(dir.resolve("bin").resolve("status"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        Run command = run("--", "status", "--json");
+        assertEquals(ExitCodes.OK, command.code(), command.err());
+        assertEquals(List.of("status", "--json"), command.settings().command());
+
+        Path jarNamedStatus = Files.writeString(dir.resolve("status"), "a jar without .jar");
+        Run app = run(jarNamedStatus.toString()); // ./status in a shell
+        assertEquals(ExitCodes.OK, app.code(), app.err());
+        assertEquals(List.of(JAVA, "-jar", jarNamedStatus.toString()), app.settings().command());
+    }
+
+    @Test
+    void argumentsAfterTheAppMayBeSubcommandNames() {
+        Run run = run(jar.toString(), "status", "reload");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        assertEquals(List.of(JAVA, "-jar", jar.toString(), "status", "reload"), run.settings().command());
+    }
+
+    @Test
     void helpShowsTheUsage() {
         Run run = run("--help");
         assertEquals(ExitCodes.OK, run.code());
         assertTrue(run.out().contains("actor-runner [OPTIONS] APP.jar [APP_ARGS...]"), run.out());
         assertTrue(run.out().contains("--reload-strategy"), run.out());
+        assertTrue(run.out().contains("actor-runner status [--json] | reload [--wait] | scale N | stop [--wait]\n"), run.out());
+        assertFalse(run.out().contains("WARN"), run.out());
+        assertTrue(run.out().contains("--control-socket"), run.out());
         assertNull(run.settings());
     }
 

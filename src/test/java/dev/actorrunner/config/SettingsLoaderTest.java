@@ -207,9 +207,39 @@ class SettingsLoaderTest {
         "restart.backoff-min| --backoff-min        | 1           | --backoff-min: expected a duration with a unit, like 60s or 500ms, got \"1\"",
         "restart.backoff-min| --backoff-min        | 1m          | --backoff-min: is above restart.backoff-max (60s > 30s)",
         "pid-file           | --pid-file           | /no/such/dir/x.pid | --pid-file: /no/such/dir: no such directory",
+        "metrics            | --metrics            | 9100        | --metrics: expected HOST:PORT, like 127.0.0.1:9100, got \"9100\"",
+        "metrics            | --metrics            | h:99999     | --metrics: expected HOST:PORT, like 127.0.0.1:9100 (a port from 0 to 65535), got \"h:99999\"",
+        "log-format         | --log-format         | xml         | --log-format: expected \"text\" or \"json\", got \"xml\"",
+        "control-socket     | --control-socket     | /no/such/dir/x.sock | --control-socket: /no/such/dir: no such directory",
     })
     void aBadFlagIsOneProblemNamingTheFlag(String key, String flag, String value, String expected) {
         assertOneProblem(expected, withApp().flag(key, flag, value));
+    }
+
+    @Test
+    void operationsSettings() throws Exception {
+        RunnerSettings defaults = withApp().load();
+        assertEquals(new RunnerSettings.ControlSocket.Auto(), defaults.controlSocket());
+        assertEquals(java.util.Optional.empty(), defaults.metrics());
+        assertEquals(RunnerSettings.LogFormat.TEXT, defaults.logFormat());
+        RunnerSettings s = withApp().flag("metrics", "--metrics", "[::1]:0").flag("log-format", "--log-format", "json")
+                .flag("control-socket", "--control-socket", dir.resolve("c.sock").toString()).load();
+        assertEquals(new RunnerSettings.HostPort("::1", 0), s.metrics().orElseThrow());
+        assertEquals("[::1]:0", s.metrics().get().toString());
+        assertEquals(RunnerSettings.LogFormat.JSON, s.logFormat());
+        assertEquals(new RunnerSettings.ControlSocket.At(dir.resolve("c.sock")), s.controlSocket());
+        assertEquals(new RunnerSettings.ControlSocket.Off(),
+                withApp().flag("control-socket", "--control-socket", "off").load().controlSocket());
+        assertEquals(new RunnerSettings.HostPort("0.0.0.0", 9100),
+                withApp().configFile(file("actor-runner.metrics = \"0.0.0.0:9100\"")).load().metrics().orElseThrow());
+    }
+
+    @Test
+    void aControlSocketPathTooLongForTheKernelIsReported() {
+        String longPath = dir.resolve("x".repeat(120) + ".sock").toString();
+        List<String> problems = problems(withApp().flag("control-socket", "--control-socket", longPath));
+        assertEquals(1, problems.size());
+        assertTrue(problems.get(0).contains("too long for a socket path"), problems.get(0));
     }
 
     @Test

@@ -59,6 +59,23 @@ final class RunnerProcess implements AutoCloseable {
         return launch(cmd);
     }
 
+    /**
+     * As {@link #start(List)}, with JVM options of the runner's own (before the main class) and
+     * changes to its environment (a null value removes the variable).
+     */
+    static RunnerProcess start(List<String> jvmOptions, List<String> args, Map<String, String> env) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.actorrunner.cli.Main"));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        env.forEach((k, v) -> {
+            if (v == null) pb.environment().remove(k); else pb.environment().put(k, v);
+        });
+        return new RunnerProcess(pb.start());
+    }
+
     /** java -jar target/actor-runner.jar ARGS. */
     static RunnerProcess startJar(Path jar, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-jar", jar.toString()));

@@ -17,6 +17,8 @@ final class FakeRouter implements Router {
     volatile boolean accepting = true;
     volatile boolean closed;
     volatile IntConsumer connectFailed;
+    /** Open connections per worker, as the test sets them. */
+    final Map<Integer, Integer> connections = new ConcurrentHashMap<>();
 
     /** Worker ids of the last table published. */
     List<Integer> current() {
@@ -40,7 +42,7 @@ final class FakeRouter implements Router {
     }
 
     @Override public void forget(int workerId) {}
-    @Override public int openConnections(int workerId) { return 0; }
+    @Override public int openConnections(int workerId) { return connections.getOrDefault(workerId, 0); }
     @Override public void onConnectFailed(IntConsumer listener) { connectFailed = listener; }
     @Override public void stopAccepting() { accepting = false; }
     @Override public void close() { closed = true; }

@@ -168,6 +168,90 @@ class MasterTest {
     }
 
     @Test
+    void statusShowsTheReloadsProgressAndThenItsResult() {
+        startReady(2, b -> {});
+        RunnerStatus before = status();
+        assertTrue(before.reload().isEmpty());
+        assertTrue(before.lastReload().isEmpty());
+        assertEquals(RunnerStatus.ReloadTotals.NONE, before.reloads());
+
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        runner.tell(ActorRunner.Reload.INSTANCE); // coalesced: one more after this one
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(3, expectStarted());
+        RunnerStatus during = status();
+        assertEquals(new RunnerStatus.ReloadProgress(2, during.reload().orElseThrow().startedAt(), 2, 0),
+                during.reload().orElseThrow());
+        assertTrue(during.reloadQueued());
+        assertEquals(List.of(RunnerStatus.State.READY, RunnerStatus.State.READY, RunnerStatus.State.STARTING),
+                during.workers().stream().map(RunnerStatus.Worker::state).toList());
+        assertEquals(List.of(1, 1, 2), during.workers().stream().map(RunnerStatus.Worker::generation).toList());
+
+        probeFires();
+        launcher.worker(3).becomeReady();
+        expectListening(3);
+        events.expectMessageClass(WorkerDraining.class);
+        assertEquals(1, status().reload().orElseThrow().replaced());
+        expectInAnyOrder(exited(1), started(4));
+        probeFires();
+        launcher.worker(4).becomeReady();
+        expectListening(4);
+        events.expectMessageClass(WorkerDraining.class);
+        // The queued reload starts right away, forking its first replacement.
+        expectInAnyOrder(exited(2), e -> e instanceof ReloadCompleted c && c.generation() == 2,
+                e -> e instanceof ReloadStarted r && r.generation() == 3, started(5));
+        RunnerStatus after = status();
+        RunnerStatus.ReloadResult last = after.lastReload().orElseThrow();
+        assertEquals(2, last.generation());
+        assertTrue(last.completed());
+        assertEquals(2, last.replaced());
+        assertEquals("", last.reason());
+        assertEquals(new RunnerStatus.ReloadTotals(2, 1, 0), after.reloads());
+        assertEquals(3, after.reload().orElseThrow().generation());
+        assertFalse(after.reloadQueued());
+    }
+
+    @Test
+    void anAbortedReloadIsTheLastResultWithItsReason() {
+        startReady(1, b -> {});
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(2, expectStarted());
+        launcher.worker(2).crash(3);
+        events.expectMessageClass(WorkerExited.class);
+        String reason = events.expectMessageClass(ReloadAborted.class).reason();
+        RunnerStatus s = status();
+        RunnerStatus.ReloadResult last = s.lastReload().orElseThrow();
+        assertFalse(last.completed());
+        assertEquals(reason, last.reason());
+        assertTrue(reason.startsWith("worker 2 (pid "), reason);
+        assertEquals(new RunnerStatus.ReloadTotals(1, 0, 1), s.reloads());
+        assertTrue(s.reload().isEmpty());
+    }
+
+    @Test
+    void aWorkerThatReplacesACrashedOneCountsItsRestartsAndItsConnections() {
+        startReady(1, b -> {});
+        router.connections.put(1, 5);
+        RunnerStatus.Worker first = status().workers().get(0);
+        assertEquals(0, first.restarts());
+        assertEquals(5, first.connections());
+        assertTrue(first.startedAt() != null && !first.startedAt().isAfter(java.time.Instant.now()));
+        for (int id = 1; id <= 2; id++) {
+            launcher.worker(id).crash(1);
+            events.expectMessageClass(WorkerExited.class);
+            time.timePasses(BACKOFF_MAX);
+            expectStarted();
+            assertEquals(id, status().workers().get(0).restarts(), "worker " + (id + 1));
+        }
+        runner.tell(ActorRunner.Scale.by(1));
+        expectStarted();
+        assertEquals(List.of(2, 0), status().workers().stream().map(RunnerStatus.Worker::restarts).toList(),
+                "a worker forked by a scale up starts a line of its own");
+        assertEquals(2, status().crashes());
+    }
+
+    @Test
     void stopFirstReloadStopsAnOldWorkerBeforeForkingItsReplacement() {
         startReady(2, b -> b.reloadStrategy(ReloadStrategy.STOP_FIRST));
         runner.tell(ActorRunner.Reload.INSTANCE);
@@ -340,7 +424,7 @@ class MasterTest {
         launcher.worker(2).crash(1);
         events.expectMessageClass(WorkerExited.class);
         events.expectMessageClass(WorkerExited.class);
-        time.timePasses(Duration.ofSeconds(2)); // two failures: the second doubled the backoff
+        time.timePasses(BACKOFF_MIN); // the second failure does not postpone the first's replacement
         expectStarted();
         expectStarted();
         launcher.launched.get(2).crash(1);
@@ -444,5 +528,17 @@ class MasterTest {
         awaitStopped();
         events.expectTerminated(runner);
         assertTrue(router.closed, "the port is released when the runner stops");
+    }
+
+    @Test
+    void aCrashWhileAReplacementIsDueDoesNotPostponeIt() {
+        startReady(2, b -> {});
+        launcher.worker(1).crash(1);
+        events.expectMessageClass(WorkerExited.class);
+        time.timePasses(BACKOFF_MIN.dividedBy(2));
+        launcher.worker(2).crash(1);
+        events.expectMessageClass(WorkerExited.class);
+        time.timePasses(BACKOFF_MIN.dividedBy(2));
+        expectInAnyOrder(started(3), started(4));
     }
 }

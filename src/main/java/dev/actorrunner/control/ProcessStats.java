@@ -1,0 +1,94 @@
+package dev.actorrunner.control;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Memory and CPU of process trees (a worker and everything it started), as {@code status} shows
+ * them. RSS is the sum of {@code VmRSS} in /proc (Linux; -1 elsewhere); CPU% is the CPU time the
+ * tree used between two samples {@code window} apart, over that wall time (100 = one core busy),
+ * like top. Blocks for the window: call it on a control thread, never on an actor's.
+ */
+final class ProcessStats {
+
+    /** @param rssBytes resident memory, -1 if unknown; @param cpuPercent -1 if unknown */
+    record Usage(long rssBytes, double cpuPercent) {
+        static final Usage UNKNOWN = new Usage(-1, -1);
+    }
+
+    private ProcessStats() {}
+
+    /** The usage of each pid's tree, and of the process {@code self} alone (the runner, whose tree holds the workers). */
+    record Sample(Map<Long, Usage> trees, Usage self) {}
+
+    static Sample sample(Collection<Long> trees, long self, Duration window) throws InterruptedException {
+        Map<Long, Long> before = new HashMap<>();
+        for (long pid : trees) before.put(pid, treeCpuNanos(pid));
+        long selfBefore = cpuNanos(self);
+        long start = System.nanoTime();
+        Thread.sleep(window.toMillis());
+        long wall = System.nanoTime() - start;
+        Map<Long, Usage> usage = new HashMap<>();
+        for (long pid : trees) usage.put(pid, new Usage(treeRss(pid), percent(before.get(pid), treeCpuNanos(pid), wall)));
+        return new Sample(usage, new Usage(rss(self), percent(selfBefore, cpuNanos(self), wall)));
+    }
+
+    private static double percent(long before, long after, long wallNanos) {
+        return before < 0 || after < 0 ? -1 : Math.max(0, after - before) * 100.0 / wallNanos;
+    }
+
+    private static List<Long> tree(long pid) {
+        return ProcessHandle.of(pid)
+                .map(p -> Stream.concat(Stream.of(pid), p.descendants().map(ProcessHandle::pid)).toList())
+                .orElse(List.of());
+    }
+
+    private static long treeCpuNanos(long pid) {
+        List<Long> tree = tree(pid);
+        if (tree.isEmpty()) return -1;
+        long sum = 0;
+        for (long p : tree) sum += Math.max(0, cpuNanos(p));
+        return sum;
+    }
+
+    private static long cpuNanos(long pid) {
+        return ProcessHandle.of(pid).flatMap(p -> p.info().totalCpuDuration()).map(Duration::toNanos).orElse(-1L);
+    }
+
+    private static long treeRss(long pid) {
+        List<Long> tree = tree(pid);
+        if (tree.isEmpty()) return -1;
+        long sum = 0;
+        boolean known = false;
+        for (long p : tree) {
+            long rss = rss(p);
+            if (rss >= 0) {
+                sum += rss;
+                known = true;
+            }
+        }
+        return known ? sum : -1;
+    }
+
+    /** VmRSS of /proc/PID/status, in bytes; -1 if unknown (not Linux, or the process is gone). */
+    static long rss(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    String kb = line.substring("VmRSS:".length()).replace("kB", "").strip();
+                    return Long.parseLong(kb) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone or not Linux
+        }
+        return -1;
+    }
+}
