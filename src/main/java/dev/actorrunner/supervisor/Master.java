@@ -472,7 +472,7 @@ public final class Master extends AbstractBehavior<Command> {
     private void logFailure(Entry w, Worker.Exited e) {
         String what = describe(e);
         if (e.status().killedBySigkill() && e.cause() == Worker.Cause.CRASHED) {
-            log.error("worker.crashed", w, "{} {} (out of memory?)", w, what);
+            log.error("worker.crashed", w, "{} {} (the kernel's OOM killer, or a kill from outside?)", w, what);
         } else {
             log.warn("worker.crashed", w, "{} {}", w, what);
         }
