@@ -110,7 +110,7 @@ public final class HelloServer {
         return true;
     }
 
-    /** The shutdown hook: runs on SIGTERM (and SIGINT), and must not call System.exit. */
+    /** The shutdown hook: runs on SIGTERM (and SIGINT), and must not call exit (a hook that does hangs the JVM). */
     private void drainAndStop() {
         draining = true;
         boolean drained = awaitIdle();
