@@ -22,7 +22,7 @@
 # timeout error).
 set -euo pipefail
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
 # ---- options ------------------------------------------------------------------------------------
 DO_THROUGHPUT=0 DO_RELOAD=0 BUILD=0
@@ -375,7 +375,7 @@ if [[ $DO_THROUGHPUT == 1 ]]; then
 fi
 echo
 
-# ---- part 1: reloads under load with real apps --------------------------------------------------
+# ---- reloads under load with real apps (run second) ---------------------------------------------
 RELOAD_RESULTS=$OUT/reload.tsv   # app mode run reqs rps p50 p99 connect read write timeout non2xx reload_ms_median reload_ms_max max_ms
 : >"$RELOAD_RESULTS"
 
@@ -415,8 +415,8 @@ report_log() {
   echo "   other exits, crashes, cut-off requests:"
   grep -E 'exited|crashed|were cut off|aborted' "$RUNNER_LOG" | grep -vE 'exited after stop: (exit code 0|signal 15 \(TERM\)|exit code 143)$' \
     | head -10 | sed 's/^/     /' || echo "     none"
-  echo "   worker output with ERROR/Exception (first 10 of $(grep -cE '^[0-9:.]+ \[worker [0-9]+ pid [0-9]+\].*(ERROR|Exception)' "$RUNNER_LOG" || true)):"
-  grep -E '^[0-9:.]+ \[worker [0-9]+ pid [0-9]+\].*(ERROR|Exception)' "$RUNNER_LOG" | head -10 | cut -c1-220 \
+  echo "   worker output with ERROR/Exception (first 10 of $(grep -cE '^[0-9:.]+ \[worker [0-9]+ pid [0-9]+( stderr)?\].*(ERROR|Exception)' "$RUNNER_LOG" || true)):"
+  grep -E '^[0-9:.]+ \[worker [0-9]+ pid [0-9]+( stderr)?\].*(ERROR|Exception)' "$RUNNER_LOG" | head -10 | cut -c1-220 \
     | sed 's/^/     /' || echo "     none"
   echo "   runner counters: $(metrics_line)"
 }
@@ -508,7 +508,7 @@ reload_summary() {
   echo
 }
 
-# ---- part 2: throughput, http mode vs HAProxy mode http -----------------------------------------
+# ---- throughput, http mode vs HAProxy mode http (run first) -------------------------------------
 RESULTS=$OUT/throughput.tsv   # round target rps p50 p99 cpu_us_per_req cpu_s rss_mib reqs errors non2xx workers_cpu_s
 : >"$RESULTS"
 
