@@ -33,7 +33,6 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -220,11 +219,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
 
     private void route() {
         RoutingTable table = front.table();
-        Backend b = table.pick(refused);
-        while (b != null && !b.tryAcquire()) {
-            refused = with(refused, b);
-            b = table.pick(refused);
-        }
+        Backend b = table.acquire(refused);
         if (b == null) {
             waiting.park(table);
             return;
@@ -267,7 +262,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     private void retryElsewhere(Backend b) {
         b.release();
         backend = null;
-        refused = with(refused, b);
+        refused = RoutingTable.with(refused, b);
         if (client.isActive()) {
             route();
         }
@@ -439,7 +434,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         if (!responseStarted && replayable && replays == 0 && client.isActive()) {
             // Reached the worker, no answer: an idempotent request without a body may go again once.
             replays++;
-            refused = with(refused, b);
+            refused = RoutingTable.with(refused, b);
             state = State.ROUTING;
             route();
         } else if (!responseStarted) {
@@ -591,11 +586,6 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         return q < 0 ? uri : uri.substring(0, q);
     }
 
-    private static List<Backend> with(List<Backend> list, Backend b) {
-        List<Backend> copy = new ArrayList<>(list);
-        copy.add(b);
-        return copy;
-    }
 
     /**
      * The handler of a connection to a worker. The connection outlives exchanges (it is pooled),

@@ -53,12 +53,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
     private void route() {
         RoutingTable table = front.table();
-        Backend b = table.pick(refused);
-        // A backend that began draining after the pick refuses the count: pick again.
-        while (b != null && !b.tryAcquire()) {
-            refused = with(refused, b);
-            b = table.pick(refused);
-        }
+        Backend b = table.acquire(refused);
         if (b == null) {
             waiting.park(table);
         } else {
@@ -95,7 +90,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
         // Nothing was relayed yet, so the client never needs to know: try another worker.
         b.release();
         front.connectFailed(b);
-        refused = with(refused, b);
+        refused = RoutingTable.with(refused, b);
         if (client.isActive()) route();
     }
 
@@ -185,11 +180,6 @@ final class Relay extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static List<Backend> with(List<Backend> list, Backend b) {
-        List<Backend> copy = new ArrayList<>(list);
-        copy.add(b);
-        return copy;
-    }
 
     /** The worker's side of the pair. */
     private final class WorkerSide extends ChannelInboundHandlerAdapter {

@@ -46,4 +46,23 @@ final class RoutingTable {
         }
         return best;
     }
+
+    /**
+     * Picks a worker and counts the client (connection or request) against it. A worker that
+     * began draining between the pick and the count refuses it; then the next one is picked.
+     * Null if no worker outside {@code tried} can take it.
+     */
+    Backend acquire(List<Backend> tried) {
+        List<Backend> skip = tried;
+        Backend b;
+        while ((b = pick(skip)) != null && !b.tryAcquire()) skip = with(skip, b);
+        return b;
+    }
+
+    /** {@code list} and {@code b}, as a new list (the lists here hold a few workers at most). */
+    static List<Backend> with(List<Backend> list, Backend b) {
+        List<Backend> copy = new java.util.ArrayList<>(list);
+        copy.add(b);
+        return copy;
+    }
 }
