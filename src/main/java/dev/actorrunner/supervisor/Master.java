@@ -156,9 +156,13 @@ public final class Master extends AbstractBehavior<Command> {
     private Behavior<Command> onReload() {
         if (stopping.isPresent()) return this;
         if (reloads.running()) {
+            // Any number of requests during a reload is one more reload: log the first only, or a
+            // burst of signals would be a burst of identical lines.
+            if (!reloads.queued()) {
+                log.info("reload.queued", "reload requested during reload {}: one more will follow",
+                        reloads.generation());
+            }
             reloads.queueAnother();
-            log.info("reload.queued", "reload requested during reload {}: one more will follow",
-                    reloads.generation());
             return this;
         }
         startReload();

@@ -42,10 +42,17 @@ final class RunnerProcess implements AutoCloseable {
     private final List<Worker> everListening = new CopyOnWriteArrayList<>();
     private final Set<Long> seenPids = ConcurrentHashMap.newKeySet();
     private final Thread reader;
+    private final Predicate<String> keep;
+    private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
     private volatile int publicPort = -1;
 
     private RunnerProcess(Process process) {
+        this(process, line -> true);
+    }
+
+    private RunnerProcess(Process process, Predicate<String> keep) {
         this.process = process;
+        this.keep = keep;
         this.reader = new Thread(this::readOutput, "runner-output");
         reader.setDaemon(true);
         reader.start();
@@ -64,6 +71,15 @@ final class RunnerProcess implements AutoCloseable {
      * changes to its environment (a null value removes the variable).
      */
     static RunnerProcess start(List<String> jvmOptions, List<String> args, Map<String, String> env) throws IOException {
+        return start(jvmOptions, args, env, line -> true);
+    }
+
+    /**
+     * As {@link #start(List, List, Map)}; lines that {@code keep} rejects are only counted
+     * ({@link #dropped()}), so a worker that floods its output does not fill the test's heap.
+     */
+    static RunnerProcess start(List<String> jvmOptions, List<String> args, Map<String, String> env,
+                               Predicate<String> keep) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m"));
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.actorrunner.cli.Main"));
@@ -73,7 +89,7 @@ final class RunnerProcess implements AutoCloseable {
         env.forEach((k, v) -> {
             if (v == null) pb.environment().remove(k); else pb.environment().put(k, v);
         });
-        return new RunnerProcess(pb.start());
+        return new RunnerProcess(pb.start(), keep);
     }
 
     /** java -jar target/actor-runner.jar ARGS. */
@@ -123,7 +139,7 @@ final class RunnerProcess implements AutoCloseable {
                 if (f.find()) publicPort = Integer.parseInt(f.group(1));
                 Matcher x = EXITED.matcher(line);
                 if (x.find()) listening.remove(Integer.parseInt(x.group(1)));
-                lines.add(line);
+                if (keep.test(line)) lines.add(line); else dropped.incrementAndGet();
             }
         } catch (IOException ignored) {
             // the runner is gone; the lines read so far stay
@@ -134,6 +150,11 @@ final class RunnerProcess implements AutoCloseable {
     int publicPort(Duration timeout) {
         await(() -> publicPort > 0, timeout, "the public port to be bound");
         return publicPort;
+    }
+
+    /** Lines read but not kept (see {@link #start(List, List, Map, Predicate)}). */
+    long dropped() {
+        return dropped.get();
     }
 
     long pid() {
