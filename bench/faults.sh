@@ -86,9 +86,9 @@ crash_window() { # name worker-script
   RUNNER_PID=$!
   sleep 10 # past the JVM's start-up and, for the crash loop, up to the backoff cap
   alive "$RUNNER_PID" || die "runner $1 exited (log: $log)"
-  t0=$(cpu_ticks "$RUNNER_PID"); n0=$(grep -c 'exited with code' "$log" || true)
+  t0=$(cpu_ticks "$RUNNER_PID"); n0=$(grep -c 'exited with exit code' "$log" || true)
   sleep "$SECONDS_WINDOW"
-  t1=$(cpu_ticks "$RUNNER_PID"); n1=$(grep -c 'exited with code' "$log" || true)
+  t1=$(cpu_ticks "$RUNNER_PID"); n1=$(grep -c 'exited with exit code' "$log" || true)
   stop_runner
   awk -v name="$1" -v d=$((t1 - t0)) -v h="$CLK_TCK" -v s="$SECONDS_WINDOW" -v n=$((n1 - n0)) \
     'BEGIN {printf "   %-10s runner CPU %6.2f s in %d s = %5.2f%% of one core; %d worker exits (%.1f/s)\n", name, d / h, s, 100 * d / h / s, n, n / s}'
@@ -105,23 +105,25 @@ fi
 
 if [[ $DO_FLOOD == 1 ]]; then
   echo
-  # 99 characters and a newline per line, for 10 s, as fast as the reader takes them.
-  WRITER='timeout 10 yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; echo flood done; exec sleep 3600'
+  # 99 characters and a newline per line, for 10 s, as fast as the reader takes them; the echo ends
+  # the line the timeout cut short.
+  WRITER='timeout 10 yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; echo; echo flood done; exec sleep 3600'
   echo "-- flood: sh -c '$WRITER'"
   # The writer alone, straight into a pipe:
   lines=$( (timeout 10 yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx || true) | wc -l)
   awk -v n="$lines" 'BEGIN {printf "   %-22s %9.0f lines/s (%.0f MB/s)\n", "pipe (wc -l)", n / 10, n * 100 / 10 / 1e6}'
-  java -Xmx64m -jar "$JAR" -w 1 -p 0 --ready none --control-socket off -- sh -c "$WRITER" 2>&1 \
-    | tee >(grep -v 'xxxxxxxxxx' >"$OUT/flood.log") | grep -c 'xxxxxxxxxx' >"$OUT/flood-count" &
-  for ((i = 0; i < 100; i++)); do RUNNER_PID=$(pgrep -f -n "Xmx64m -jar $JAR -w 1" || true); [[ -n $RUNNER_PID ]] && break; sleep 0.1; done
-  [[ -n $RUNNER_PID ]] || die "flood runner did not start"
+  # The runner's output: flood lines are only counted, the rest is kept (unbuffered) in flood.log.
+  java -Xmx64m -jar "$JAR" -w 1 -p 0 --ready none --control-socket off -- sh -c "$WRITER" \
+    > >(tee >(grep -c xxxxxxxxxx >"$OUT/flood-count") | grep --line-buffered -v xxxxxxxxxx >"$OUT/flood.log") 2>&1 &
+  RUNNER_PID=$!
   t0=$(cpu_ticks "$RUNNER_PID")
   for ((i = 0; i < 1200; i++)); do grep -q 'flood done' "$OUT/flood.log" 2>/dev/null && break; sleep 0.1; done
+  grep -q 'flood done' "$OUT/flood.log" || die "the flooding worker did not finish within 120 s (log: $OUT/flood.log)"
   t1=$(cpu_ticks "$RUNNER_PID")
   rss=$(peak_rss_mib "$RUNNER_PID")
   oom=$(grep -c OutOfMemoryError "$OUT/flood.log" || true)
   stop_runner
-  wait 2>/dev/null || true
+  for ((i = 0; i < 300; i++)); do [[ -s $OUT/flood-count ]] && break; sleep 0.1; done
   logged=$(cat "$OUT/flood-count")
   awk -v n="$logged" -v p="$lines" -v rss="$rss" -v d=$((t1 - t0)) -v h="$CLK_TCK" -v oom="$oom" 'BEGIN {
     printf "   %-22s %9.0f lines/s (%.0f MB/s); runner peak RSS %s MiB (-Xmx64m), CPU %.1f s, OutOfMemoryError lines %s\n", "through the runner", n / 10, n * 100 / 10 / 1e6, rss, d / h, oom
