@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.fixtures.TestJars;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -44,7 +45,7 @@ class MainTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        jar = Files.writeString(dir.resolve("app.jar"), "not really a jar");
+        jar = TestJars.withMainClass(dir.resolve("app.jar"), "example.App");
         Path bin = Files.createDirectory(dir.resolve("bin"));
         for (String program : List.of("node", "java")) {
             Files.createFile(bin.resolve(program),
@@ -259,7 +260,7 @@ class MainTest {
         assertEquals(ExitCodes.OK, command.code(), command.err());
         assertEquals(List.of("status", "--json"), command.settings().command());
 
-        Path jarNamedStatus = Files.writeString(dir.resolve("status"), "a jar without .jar");
+        Path jarNamedStatus = TestJars.withMainClass(dir.resolve("status"), "example.App"); // a jar without .jar
         Run app = run(jarNamedStatus.toString()); // ./status in a shell
         assertEquals(ExitCodes.OK, app.code(), app.err());
         assertEquals(List.of(JAVA, "-jar", jarNamedStatus.toString()), app.settings().command());

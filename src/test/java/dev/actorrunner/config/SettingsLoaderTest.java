@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.actorrunner.config.RunnerSettings.PortRange;
 import dev.actorrunner.config.RunnerSettings.Readiness;
 import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
+import dev.actorrunner.fixtures.TestJars;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +34,7 @@ class SettingsLoaderTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        jar = Files.writeString(dir.resolve("app.jar"), "not really a jar");
+        jar = TestJars.withMainClass(dir.resolve("app.jar"), "example.App");
         // A PATH of our own, so that "-- node ..." resolves whether or not node is installed.
         Path bin = Files.createDirectory(dir.resolve("bin"));
         Files.createFile(bin.resolve("node"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
@@ -336,6 +337,33 @@ class SettingsLoaderTest {
         Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("-w-------"));
         org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(jar), "root reads everything");
         assertOneProblem("app: " + jar + ": not readable", withApp());
+    }
+
+    @Test
+    void anAppThatIsNotAJarIsReported() throws IOException {
+        Path text = Files.writeString(dir.resolve("text.jar"), "not really a jar");
+        assertOneProblem("app: " + text + ": not a jar (not a zip file)", loader().app(text.toString(), List.of()));
+        Path empty = Files.createFile(dir.resolve("empty.jar"));
+        assertOneProblem("app: " + empty + ": not a jar (an empty file)", loader().app(empty.toString(), List.of()));
+    }
+
+    @Test
+    void anAppJarWithoutMainClassIsReported() throws IOException {
+        Path library = TestJars.withoutMainClass(dir.resolve("lib.jar"));
+        assertOneProblem("app: " + library + ": no Main-Class in its manifest (run a class with -- java -cp "
+                + library + " MAIN)", loader().app(library.toString(), List.of()));
+    }
+
+    @Test
+    void anAppThatIsNotARegularFileIsReportedWithoutOpeningIt() {
+        assertOneProblem("app: /dev/null: not a regular file", loader().app("/dev/null", List.of()));
+    }
+
+    @Test
+    void theFilesAppIsCheckedLikeTheCommandLines() throws IOException {
+        Path text = Files.writeString(dir.resolve("text.jar"), "not really a jar");
+        assertOneProblem("config: actor-runner.app: " + text + ": not a jar (not a zip file)",
+                loader().configFile(file("actor-runner.app = \"%s\"".formatted(text))));
     }
 
     @Test
