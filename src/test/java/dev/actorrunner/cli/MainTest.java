@@ -100,7 +100,7 @@ class MainTest {
         "--kill-timeout 0s APP           | --kill-timeout: expected a duration above 0",
         "--reload-strategy fast APP      | --reload-strategy: expected \"surge\" or \"stop-first\", got \"fast\"",
         "--ready http:x APP              | --ready: expected http: followed by a path starting with /",
-        "--boot-failure-limit x APP      | --boot-failure-limit: expected a number, got \"x\"",
+        "--boot-failure-limit x APP      | --boot-failure-limit: expected a number of 0 or more, got \"x\"",
         "--backoff-min 1m APP            | --backoff-min: is above restart.backoff-max (60s > 30s)",
         "--pid-file /nonexistent/x.pid APP | --pid-file: /nonexistent: no such directory",
     })
