@@ -92,7 +92,7 @@ record WorkerCommand(String appName, List<String> argv) {
      * Only the manifest is read: a Main-Class that is missing from the jar may still come from
      * its Class-Path, so that is left to the launch.
      */
-    static Optional<String> notAnApp(Path jar) {
+    private static Optional<String> notAnApp(Path jar) {
         try {
             if (Files.size(jar) == 0) return Optional.of("not a jar (an empty file)");
         } catch (IOException e) {
