@@ -63,7 +63,7 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-p", "--port"}, paramLabel = "N", description = "Public port (default: 8080; 0 = any free port, printed at start).")
     String port;
 
-    @Option(names = "--bind", paramLabel = "HOST", description = "Public address (default: 127.0.0.1).")
+    @Option(names = "--bind", paramLabel = "HOST", description = "Public address: an IP address or host name of this machine (default: 127.0.0.1).")
     String bind;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",

@@ -120,8 +120,9 @@ final class SettingsReader {
         });
     }
 
+    /** The range is named whatever is wrong: "port = [1]" says which numbers would do. */
     int intIn(String key, int min, int max) {
-        return read(key, min, v -> (int) inRange(integer(v, "a number"), min, max));
+        return read(key, min, v -> (int) inRange(integer(v, range(min, max)), min, max));
     }
 
     Duration duration(String key) {
@@ -163,6 +164,12 @@ final class SettingsReader {
      * {@code "<where>: expected <what>, got <value>"} and {@code fallback} is returned.
      */
     <T> T read(String key, T fallback, Function<ConfigValue, T> parse) {
+        int dot = key.indexOf('.');
+        if (dot > 0 && badKeys.contains(key.substring(0, dot))) {
+            // "restart = 5" is one problem, already reported: not one more for each key under it.
+            badKeys.add(key);
+            return fallback;
+        }
         ConfigValue v = raw(key);
         try {
             return parse.apply(v == null ? ConfigValueFactory.fromAnyRef(null) : v);
@@ -223,11 +230,12 @@ final class SettingsReader {
     }
 
     static long inRange(long n, long min, long max) {
-        if (n < min || n > max) {
-            throw new Bad(max == Integer.MAX_VALUE ? "a number of " + min + " or more"
-                    : "a number from " + min + " to " + max);
-        }
+        if (n < min || n > max) throw new Bad(range(min, max));
         return n;
+    }
+
+    private static String range(long min, long max) {
+        return max == Integer.MAX_VALUE ? "a number of " + min + " or more" : "a number from " + min + " to " + max;
     }
 
     /**

@@ -7,6 +7,8 @@ import dev.actorrunner.config.RunnerSettings.PortRange;
 import dev.actorrunner.config.RunnerSettings.Readiness;
 import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
 import dev.actorrunner.config.SettingsReader.Bad;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -17,6 +19,12 @@ final class ValueParsers {
     private static final Pattern RANGE = Pattern.compile("\\s*(\\d{1,5})\\s*-\\s*(\\d{1,5})\\s*");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern HOST_PORT = Pattern.compile("(?:\\[([^\\]]+)\\]|([^:\\s\\[\\]]+)):(\\d{1,5})");
+    private static final Pattern DIGITS_AND_DOTS = Pattern.compile("[0-9.]+");
+    private static final String OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+    private static final Pattern IPV4 = Pattern.compile(OCTET + "(?:\\." + OCTET + "){3}");
+    private static final Pattern IPV6_CHARS = Pattern.compile("\\[?[0-9A-Fa-f:][0-9A-Fa-f:.]*(?:%[A-Za-z0-9_.-]+)?]?");
+    private static final Pattern HOST_NAME = Pattern.compile(
+            "[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?");
 
     private ValueParsers() {}
 
@@ -95,9 +103,11 @@ final class ValueParsers {
         String expected = "HOST:PORT, like 127.0.0.1:9100";
         Matcher m = HOST_PORT.matcher(scalar(v, expected).strip());
         if (!m.matches()) throw new Bad(expected);
+        String host = m.group(1) != null ? m.group(1) : m.group(2);
+        if (!isHost(host)) throw new Bad(expected + " (an IP address or host name)");
         int port = Integer.parseInt(m.group(3));
         if (port > 65535) throw new Bad(expected + " (a port from 0 to 65535)");
-        return new RunnerSettings.HostPort(m.group(1) != null ? m.group(1) : m.group(2), port);
+        return new RunnerSettings.HostPort(host, port);
     }
 
     static RunnerSettings.LogFormat logFormat(ConfigValue v) {
@@ -109,10 +119,33 @@ final class ValueParsers {
         };
     }
 
+    /** The public address to bind: an IP address, or a host name that resolves to one of this machine's. */
     static String host(ConfigValue v) {
-        String expected = "a host name or IP address";
+        String expected = "an IP address or host name, like 127.0.0.1, 0.0.0.0, ::1 or localhost";
         String s = scalar(v, expected).strip();
-        if (s.isEmpty() || s.chars().anyMatch(Character::isWhitespace)) throw new Bad(expected);
+        if (!isHost(s)) throw new Bad(expected);
         return s;
+    }
+
+    /**
+     * Syntax only, never a DNS lookup (a sandbox without DNS can make one wait for tens of seconds;
+     * the front resolves a name at bind time, bounded). Digits and dots must be four numbers from 0
+     * to 255: InetAddress would read "1.2.3" as 1.2.0.3 and ask DNS about "999.1.1.1". Anything
+     * with a colon must be an IPv6 literal, which InetAddress parses without DNS when it starts
+     * with a hex digit or a colon. Otherwise a host name: labels of letters, digits, '-' and '_'.
+     */
+    static boolean isHost(String s) {
+        if (s.isEmpty()) return false;
+        if (DIGITS_AND_DOTS.matcher(s).matches()) return IPV4.matcher(s).matches();
+        if (s.contains(":")) {
+            if (!IPV6_CHARS.matcher(s).matches()) return false;
+            try {
+                InetAddress.getByName(s);
+                return true;
+            } catch (UnknownHostException e) {
+                return false;
+            }
+        }
+        return s.length() <= 253 && HOST_NAME.matcher(s).matches();
     }
 }

@@ -1,6 +1,7 @@
 package dev.actorrunner.config;
 
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -8,7 +9,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import java.util.stream.Collectors;
+import java.util.zip.ZipException;
 
 /**
  * What each worker runs: an app jar or the built-in demo on the runner's own java, or any command
@@ -68,12 +73,44 @@ record WorkerCommand(String appName, List<String> argv) {
             r.problem("app", jar + ": no such file" + hint);
         } else if (Files.isDirectory(jar)) {
             r.problem("app", jar + ": is a directory");
+        } else if (!Files.isRegularFile(jar)) {
+            r.problem("app", jar + ": not a regular file"); // a FIFO would block the check below
         } else if (!Files.isReadable(jar)) {
             r.problem("app", jar + ": not readable");
+        } else {
+            notAnApp(jar).ifPresent(why -> r.problem("app", jar + ": " + why));
         }
         List<String> tail = new ArrayList<>(List.of("-jar", jar.toString()));
         tail.addAll(args);
         return Optional.of(java(jar.getFileName().toString(), jvmOptions, tail));
+    }
+
+    /**
+     * What {@code java -jar} would refuse, found before anything starts: otherwise every worker
+     * fails at boot ("Invalid or corrupt jarfile", "no main manifest attribute") and the runner
+     * ends with exit code 3 after boot-failure-limit launches, not with one line and exit code 2.
+     * Only the manifest is read: a Main-Class that is missing from the jar may still come from
+     * its Class-Path, so that is left to the launch.
+     */
+    private static Optional<String> notAnApp(Path jar) {
+        try {
+            if (Files.size(jar) == 0) return Optional.of("not a jar (an empty file)");
+        } catch (IOException e) {
+            return Optional.of("cannot be read (" + e.getMessage() + ")");
+        }
+        // verify = false: signatures are checked by java when it runs the jar, not here.
+        try (JarFile file = new JarFile(jar.toFile(), false)) {
+            Manifest manifest = file.getManifest();
+            String main = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.MAIN_CLASS);
+            if (main == null || main.isBlank()) {
+                return Optional.of("no Main-Class in its manifest (run a class with -- java -cp " + jar + " MAIN)");
+            }
+            return Optional.empty();
+        } catch (ZipException e) {
+            return Optional.of("not a jar (not a zip file)");
+        } catch (IOException e) {
+            return Optional.of("not a jar (" + e.getMessage() + ")");
+        }
     }
 
     private static Optional<WorkerCommand> command(SettingsReader r, List<String> command, List<String> args,

@@ -2,6 +2,7 @@ package dev.actorrunner.control;
 
 import dev.actorrunner.RunnerEvent;
 import dev.actorrunner.RunnerStatus;
+import dev.actorrunner.front.BindAddresses;
 import dev.actorrunner.front.Front;
 import dev.actorrunner.front.Traffic;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -16,6 +17,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,7 +67,10 @@ public final class Metrics implements AutoCloseable {
     public static Metrics start(String host, int port, Front front) throws IOException {
         Metrics metrics = new Metrics(front);
         try {
-            metrics.server = HTTPServer.builder().hostname(host).port(port).registry(metrics.registry).buildAndStart();
+            metrics.server = HTTPServer.builder().inetAddress(BindAddresses.resolve(host)).port(port)
+                    .registry(metrics.registry).buildAndStart();
+        } catch (UnknownHostException e) {
+            throw new IOException("cannot serve metrics on " + host + ":" + port + ": " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             throw new IOException("cannot serve metrics on " + host + ":" + port + ": " + e.getMessage(), e);
         }

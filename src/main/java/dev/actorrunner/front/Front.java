@@ -21,6 +21,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -106,9 +107,11 @@ public final class Front implements Router {
                     }
                 });
         String where = settings.host() + ":" + settings.port();
-        InetSocketAddress address = new InetSocketAddress(settings.host(), settings.port());
-        if (address.isUnresolved()) {
-            throw new FrontBindException("cannot listen on " + where + ": unknown host", null);
+        InetSocketAddress address;
+        try {
+            address = new InetSocketAddress(BindAddresses.resolve(settings.host()), settings.port());
+        } catch (UnknownHostException e) {
+            throw new FrontBindException("cannot listen on " + where + ": " + e.getMessage(), null);
         }
         try {
             Channel ch = b.bind(address).sync().channel();
@@ -240,7 +243,9 @@ public final class Front implements Router {
         String m = e.getMessage();
         if (m != null && m.contains("Address already in use")) return "address already in use";
         if (m != null && m.contains("Permission denied")) return "permission denied (ports below 1024 need privileges)";
-        if (m != null && m.contains("Cannot assign requested address")) return "no such local address";
+        if (m != null && m.contains("Cannot assign requested address")) {
+            return "cannot assign requested address (not an address of this machine)";
+        }
         return m != null ? m : e.toString();
     }
 }

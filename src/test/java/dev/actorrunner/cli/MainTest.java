@@ -6,18 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.fixtures.TestJars;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToIntFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,7 +47,7 @@ class MainTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        jar = Files.writeString(dir.resolve("app.jar"), "not really a jar");
+        jar = TestJars.withMainClass(dir.resolve("app.jar"), "example.App");
         Path bin = Files.createDirectory(dir.resolve("bin"));
         for (String program : List.of("node", "java")) {
             Files.createFile(bin.resolve(program),
@@ -71,59 +74,142 @@ class MainTest {
         return new Run(code, out.toString(), err.toString().replace("\r", ""), given.get());
     }
 
-    /** "APP" in a test's arguments stands for an app jar that exists. */
+    /**
+     * A test's arguments, split at spaces except inside double quotes; {app} stands for an app jar
+     * that exists, {dir} for a directory, {text} for a text file named text.jar, {lib} for a jar
+     * without Main-Class.
+     */
     private String[] args(String line) {
-        return line.isBlank() ? new String[0]
-                : Arrays.stream(line.strip().split(" +")).map(a -> a.replace("APP", jar.toString())).toArray(String[]::new);
+        List<String> args = new ArrayList<>();
+        Matcher m = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(line);
+        while (m.find()) args.add(paths(m.group(1) != null ? m.group(1) : m.group(2)));
+        return args.toArray(String[]::new);
     }
 
+    private String paths(String s) {
+        return s.replace("{app}", jar.toString()).replace("{dir}", dir.toString())
+                .replace("{text}", dir.resolve("text.jar").toString()).replace("{lib}", dir.resolve("lib.jar").toString());
+    }
+
+    /**
+     * What every bad input must come to: exit code 2, exactly one line on stderr that names the
+     * problem, nothing on stdout, no stack trace, and the host never called (nothing started).
+     */
+    private static void assertRefused(Run run, String expected) {
+        assertEquals(ExitCodes.USAGE, run.code(), run.err());
+        assertEquals(List.of(CliErrors.PREFIX + expected), run.errLines());
+        assertEquals("", run.out());
+        assertFalse(run.err().contains("Exception") || run.err().contains("\tat "), run.err());
+        assertNull(run.settings(), "nothing started");
+    }
+
+    /** Bad input on the command line, one problem each; the config file's own are below. */
     @ParameterizedTest(name = "[{index}] {0}")
-    @CsvSource(delimiter = '|', value = {
-        "-w abc APP                      | --workers: expected a number or \"auto\", got \"abc\"",
-        "--workers=0 APP                 | --workers: expected a number from 1 to 1024, got \"0\"",
-        "-p 99999 APP                    | --port: expected a number from 0 to 65535, got \"99999\"",
-        "--wrk 3 APP                     | Unknown option: '--wrk'",
-        "APP -w                          | -",
-        "-w                              | Missing required parameter for option '--workers'",
-        "-w 2 -w 3 APP                   | should be specified only once",
-        "''                              | no app: give APP.jar, -- COMMAND, or --demo",
-        "--                              | no app: give APP.jar, -- COMMAND, or --demo",
-        "--demo APP                      | --demo: cannot be combined with APP.jar",
-        "--demo -- node app.js           | --demo: cannot be combined with -- COMMAND",
-        "--jvm-opt -Xmx1g -- node app.js | --jvm-opt: only applies to an app jar or --demo, not to a command",
-        "--port-env= APP                 | --port-env: is empty and no {port} appears in the command",
-        "-c /nonexistent/x.conf APP      | config: /nonexistent/x.conf: no such file",
-        "/nonexistent/x.jar              | app: /nonexistent/x.jar: no such file",
-        "-- nodejs app.js                | command: nodejs: not found on PATH",
-        "--ready-timeout 60 APP          | --ready-timeout: expected a duration with a unit, like 60s or 500ms, got \"60\"",
-        "--kill-timeout 0s APP           | --kill-timeout: expected a duration above 0",
-        "--reload-strategy fast APP      | --reload-strategy: expected \"surge\" or \"stop-first\", got \"fast\"",
-        "--ready http:x APP              | --ready: expected http: followed by a path starting with /",
-        "--boot-failure-limit x APP      | --boot-failure-limit: expected a number, got \"x\"",
-        "--backoff-min 1m APP            | --backoff-min: is above restart.backoff-max (60s > 30s)",
-        "--pid-file /nonexistent/x.pid APP | --pid-file: /nonexistent: no such directory",
+    @CsvSource(delimiterString = "=>", value = {
+        // options picocli refuses
+        "--wrk 3 {app}                       => Unknown option: '--wrk' (see actor-runner --help)",
+        "-w                                  => Missing required parameter for option '--workers' (N|auto) (see actor-runner --help)",
+        "-w 2 -w 3 {app}                     => option '--workers' (N|auto) should be specified only once (see actor-runner --help)",
+        // what to run
+        "''                                  => no app: give APP.jar, -- COMMAND, or --demo",
+        "--                                  => no app: give APP.jar, -- COMMAND, or --demo",
+        "/nonexistent/x.jar                  => app: /nonexistent/x.jar: no such file",
+        "{dir}                               => app: {dir}: is a directory",
+        "{text}                              => app: {text}: not a jar (not a zip file)",
+        "{lib}                               => app: {lib}: no Main-Class in its manifest (run a class with -- java -cp {lib} MAIN)",
+        "/dev/null                           => app: /dev/null: not a regular file",
+        "-- nodejs app.js                    => command: nodejs: not found on PATH",
+        // conflicting flags
+        "--demo {app}                        => --demo: cannot be combined with APP.jar",
+        "--demo -- node app.js               => --demo: cannot be combined with -- COMMAND",
+        "--jvm-opt -Xmx1g -- node app.js     => --jvm-opt: only applies to an app jar or --demo, not to a command",
+        "--port-env= {app}                   => --port-env: is empty and no {port} appears in the command: a worker could not learn its port",
+        "--backoff-min 1m {app}              => --backoff-min: is above restart.backoff-max (60s > 30s)",
+        // workers
+        "-w abc {app}                        => --workers: expected a number or \"auto\", got \"abc\"",
+        "--workers=0 {app}                   => --workers: expected a number from 1 to 1024, got \"0\"",
+        "-w -1 {app}                         => --workers: expected a number from 1 to 1024, got \"-1\"",
+        "-w 100000 {app}                     => --workers: expected a number from 1 to 1024, got \"100000\"",
+        // public address (port 0 is allowed: any free port)
+        "-p -1 {app}                         => --port: expected a number from 0 to 65535, got \"-1\"",
+        "-p 65536 {app}                      => --port: expected a number from 0 to 65535, got \"65536\"",
+        "-p http {app}                       => --port: expected a number from 0 to 65535, got \"http\"",
+        "--bind \"not an address\" {app}     => --bind: expected an IP address or host name, like 127.0.0.1, 0.0.0.0, ::1 or localhost, got \"not an address\"",
+        "--bind 999.1.1.1 {app}              => --bind: expected an IP address or host name, like 127.0.0.1, 0.0.0.0, ::1 or localhost, got \"999.1.1.1\"",
+        // durations
+        "--ready-timeout 60 {app}            => --ready-timeout: expected a duration with a unit, like 60s or 500ms, got \"60\"",
+        "--kill-timeout 5x {app}             => --kill-timeout: expected a duration with a unit, like 60s or 500ms, got \"5x\"",
+        "--kill-timeout 0s {app}             => --kill-timeout: expected a duration above 0 and at most 24d, got \"0s\"",
+        "--drain-timeout -1s {app}           => --drain-timeout: expected a duration above 0 and at most 24d, got \"-1s\"",
+        "--queue-timeout abc {app}           => --queue-timeout: expected a duration with a unit, like 60s or 500ms, got \"abc\"",
+        // words and forms
+        "--mode udp {app}                    => --mode: expected \"tcp\" or \"http\", got \"udp\"",
+        "--log-format xml {app}              => --log-format: expected \"text\" or \"json\", got \"xml\"",
+        "--reload-strategy fast {app}        => --reload-strategy: expected \"surge\" or \"stop-first\", got \"fast\"",
+        "--ready http:x {app}                => --ready: expected http: followed by a path starting with /, got \"http:x\"",
+        "--ready log:[ {app}                 => --ready: expected log: followed by a valid regular expression (Unclosed character class), got \"log:[\"",
+        "--metrics nohost {app}              => --metrics: expected HOST:PORT, like 127.0.0.1:9100, got \"nohost\"",
+        "--boot-failure-limit x {app}        => --boot-failure-limit: expected a number of 0 or more, got \"x\"",
+        "--port-env 1PORT {app}              => --port-env: expected an environment variable name, or \"\" for none, got \"1PORT\"",
+        // files and directories
+        "-c /nonexistent/x.conf {app}        => config: /nonexistent/x.conf: no such file",
+        "-c {dir} {app}                      => config: {dir}: is a directory",
+        "--pid-file /nonexistent/x.pid {app} => --pid-file: /nonexistent: no such directory",
+        "--control-socket /nonexistent/x.sock {app} => --control-socket: /nonexistent: no such directory",
     })
-    void aUsageErrorIsOneLineAndExitCodeTwo(String line, String expected) {
-        Run run = run(args(line));
-        if (expected.equals("-")) { // "APP -w": -w belongs to the app, which is fine
-            assertEquals(ExitCodes.OK, run.code(), run.err());
-            return;
-        }
-        assertEquals(ExitCodes.USAGE, run.code());
-        assertEquals(1, run.errLines().size(), run.err());
-        String error = run.errLines().get(0);
-        assertTrue(error.startsWith("actor-runner: "), error);
-        assertTrue(error.contains(expected), error);
-        assertFalse(error.contains("Exception"), error);
-        assertNull(run.settings());
+    void badInputIsOneLineAndExitCodeTwoAndStartsNothing(String line, String expected) throws IOException {
+        Files.writeString(dir.resolve("text.jar"), "not really a jar");
+        TestJars.withoutMainClass(dir.resolve("lib.jar"));
+        assertRefused(run(args(line)), paths(expected));
+    }
+
+    @Test
+    void anOptionAfterTheAppIsTheApps() {
+        Run run = run(jar.toString(), "-w");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        assertEquals(List.of(JAVA, "-jar", jar.toString(), "-w"), run.settings().command());
     }
 
     @Test
     void aBadWorkerCountInTheEnvironmentIsAUsageError() {
         env.put("WORKER_COUNT", "abc");
-        Run run = run(jar.toString());
-        assertEquals(ExitCodes.USAGE, run.code());
-        assertEquals(List.of("actor-runner: WORKER_COUNT: expected a number or \"auto\", got \"abc\""), run.errLines());
+        assertRefused(run(jar.toString()), "WORKER_COUNT: expected a number or \"auto\", got \"abc\"");
+    }
+
+    /**
+     * Bad --config files, one problem each ({file} is the file, {text} a text file named text.jar).
+     * Unknown keys are errors, not warnings: a typo must not fall back to a default unnoticed.
+     */
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiterString = "=>", value = {
+        // does not parse: the file and the line number, in one line
+        "actor-runner {\\n  workers = 2\\n  port =\\n       => {app} => config: {file}: 4: Expecting a value but got wrong token: end of file",
+        "actor-runner { workers = 2 }}                     => {app} => config: {file}: 1: unbalanced close brace '}' with no open brace (if you intended '}' to be part of a key or string value, try enclosing the key or value in double quotes)",
+        "actor-runner.port = ${nope}                       => {app} => config: {file}: 1: Could not resolve substitution to a value: ${nope}",
+        // unknown keys, at any depth, and settings outside the block
+        "actor-runner.wrokers = 3                          => {app} => config: unknown key actor-runner.wrokers",
+        "actor-runner.restart.backof-min = 1s              => {app} => config: unknown key actor-runner.restart.backof-min",
+        "workers = 3                                       => {app} => config: workers: settings go under actor-runner { }",
+        // values of the wrong type
+        "actor-runner = 5                                  => {app} => config: actor-runner: expected an object, got 5",
+        "actor-runner.port = [1]                           => {app} => config: actor-runner.port: expected a number from 0 to 65535, got a list",
+        "actor-runner.mode = 3                             => {app} => config: actor-runner.mode: expected \"tcp\" or \"http\", got 3",
+        "actor-runner.workers = true                       => {app} => config: actor-runner.workers: expected a number or \"auto\", got true",
+        "actor-runner.kill-timeout = 60                    => {app} => config: actor-runner.kill-timeout: expected a duration with a unit, like 60s or 500ms, got 60",
+        "actor-runner.jvm-options = \"-Xmx1g\"             => {app} => config: actor-runner.jvm-options: expected a list of strings, got \"-Xmx1g\"",
+        "actor-runner.restart = 5                          => {app} => config: actor-runner.restart: expected an object with backoff-min, backoff-max and backoff-reset, got 5",
+        "actor-runner.env = [A]                            => {app} => config: actor-runner.env: expected an object of NAME = \"value\" pairs, got a list",
+        // the file's app gets the command line's checks
+        "actor-runner.app = \"{text}\"                     => ''    => config: actor-runner.app: {text}: not a jar (not a zip file)",
+        "actor-runner { app = \"{app}\", command = [node] } => ''    => config: actor-runner.command: cannot be combined with app: give one of them",
+    })
+    void aBadConfigFileIsOneLineAndExitCodeTwoAndStartsNothing(String content, String line, String expected)
+            throws IOException {
+        Files.writeString(dir.resolve("text.jar"), "not really a jar");
+        Path file = Files.writeString(dir.resolve("runner.conf"), paths(content.replace("\\n", "\n")));
+        List<String> args = new ArrayList<>(List.of("--config", file.toString()));
+        args.addAll(List.of(args(line)));
+        assertRefused(run(args.toArray(String[]::new)), paths(expected).replace("{file}", file.toString()));
     }
 
     @Test
@@ -259,7 +345,7 @@ class MainTest {
         assertEquals(ExitCodes.OK, command.code(), command.err());
         assertEquals(List.of("status", "--json"), command.settings().command());
 
-        Path jarNamedStatus = Files.writeString(dir.resolve("status"), "a jar without .jar");
+        Path jarNamedStatus = TestJars.withMainClass(dir.resolve("status"), "example.App"); // a jar without .jar
         Run app = run(jarNamedStatus.toString()); // ./status in a shell
         assertEquals(ExitCodes.OK, app.code(), app.err());
         assertEquals(List.of(JAVA, "-jar", jarNamedStatus.toString()), app.settings().command());

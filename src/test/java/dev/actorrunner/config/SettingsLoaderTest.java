@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.actorrunner.config.RunnerSettings.PortRange;
 import dev.actorrunner.config.RunnerSettings.Readiness;
 import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
+import dev.actorrunner.fixtures.TestJars;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +34,7 @@ class SettingsLoaderTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        jar = Files.writeString(dir.resolve("app.jar"), "not really a jar");
+        jar = TestJars.withMainClass(dir.resolve("app.jar"), "example.App");
         // A PATH of our own, so that "-- node ..." resolves whether or not node is installed.
         Path bin = Files.createDirectory(dir.resolve("bin"));
         Files.createFile(bin.resolve("node"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
@@ -191,8 +192,10 @@ class SettingsLoaderTest {
         "workers            | --workers            | 0           | --workers: expected a number from 1 to 1024, got \"0\"",
         "workers            | --workers            | 2000        | --workers: expected a number from 1 to 1024, got \"2000\"",
         "port               | --port               | 70000       | --port: expected a number from 0 to 65535, got \"70000\"",
-        "port               | --port               | http        | --port: expected a number, got \"http\"",
-        "bind               | --bind               | ''          | --bind: expected a host name or IP address, got \"\"",
+        "port               | --port               | http        | --port: expected a number from 0 to 65535, got \"http\"",
+        "bind               | --bind               | ''          | --bind: expected an IP address or host name, like 127.0.0.1, 0.0.0.0, ::1 or localhost, got \"\"",
+        "bind               | --bind               | 999.1.1.1   | --bind: expected an IP address or host name, like 127.0.0.1, 0.0.0.0, ::1 or localhost, got \"999.1.1.1\"",
+        "metrics            | --metrics            | 1.2.3:9100  | --metrics: expected HOST:PORT, like 127.0.0.1:9100 (an IP address or host name), got \"1.2.3:9100\"",
         "ready              | --ready              | grpc        | --ready: expected tcp, http:PATH, log:REGEX or none, got \"grpc\"",
         "ready              | --ready              | http:health | --ready: expected http: followed by a path starting with /, got \"http:health\"",
         "ready              | --ready              | log:(       | --ready: expected log: followed by a valid regular expression (Unclosed group), got \"log:(\"",
@@ -214,6 +217,35 @@ class SettingsLoaderTest {
     })
     void aBadFlagIsOneProblemNamingTheFlag(String key, String flag, String value, String expected) {
         assertOneProblem(expected, withApp().flag(key, flag, value));
+    }
+
+    /** Syntax only: none of these may reach DNS, which can hang for long in a sandbox without one. */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({
+        "127.0.0.1, true", "0.0.0.0, true", "255.255.255.255, true", "::, true", "::1, true", "'[::1]', true",
+        "fe80::1, true", "::ffff:127.0.0.1, true", "localhost, true", "my-host.example.com, true",
+        "db_1, true", "example.com., true",
+        "'', false", "not an address, false", "999.1.1.1, false", "256.0.0.1, false", "1.2.3, false",
+        "1.2.3.4.5, false", "123, false", "01.2.3.4, false", "-bad, false", "bad-.example, false",
+        "a..b, false", ":::1, false", "'[::1', false", "g::1, false", "1::2::3, false", "host:80, false",
+        "'host/x', false",
+    })
+    void bindHostSyntax(String host, boolean valid) {
+        assertEquals(valid, ValueParsers.isHost(host));
+    }
+
+    @Test
+    void aLabelLongerThan63CharactersIsNoHostName() {
+        assertTrue(ValueParsers.isHost("a".repeat(63) + ".example"));
+        assertEquals(false, ValueParsers.isHost("a".repeat(64) + ".example"));
+    }
+
+    @Test
+    void aBlockThatIsNotAnObjectIsOneProblemNotOnePerKeyUnderIt() throws IOException {
+        assertOneProblem("config: actor-runner.restart: expected an object with backoff-min, backoff-max and backoff-reset, got 5",
+                withApp().configFile(file("actor-runner.restart = 5")));
+        assertOneProblem("config: actor-runner.http: expected an object, got \"on\"",
+                withApp().configFile(file("actor-runner.http = on")));
     }
 
     @Test
@@ -301,7 +333,7 @@ class SettingsLoaderTest {
                 .flag("workers", "--workers", "many"));
         assertEquals(List.of(
                 "--workers: expected a number or \"auto\", got \"many\"",
-                "config: actor-runner.port: expected a number, got \"x\""), problems);
+                "config: actor-runner.port: expected a number from 0 to 65535, got \"x\""), problems);
     }
 
     @Test
@@ -336,6 +368,33 @@ class SettingsLoaderTest {
         Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("-w-------"));
         org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(jar), "root reads everything");
         assertOneProblem("app: " + jar + ": not readable", withApp());
+    }
+
+    @Test
+    void anAppThatIsNotAJarIsReported() throws IOException {
+        Path text = Files.writeString(dir.resolve("text.jar"), "not really a jar");
+        assertOneProblem("app: " + text + ": not a jar (not a zip file)", loader().app(text.toString(), List.of()));
+        Path empty = Files.createFile(dir.resolve("empty.jar"));
+        assertOneProblem("app: " + empty + ": not a jar (an empty file)", loader().app(empty.toString(), List.of()));
+    }
+
+    @Test
+    void anAppJarWithoutMainClassIsReported() throws IOException {
+        Path library = TestJars.withoutMainClass(dir.resolve("lib.jar"));
+        assertOneProblem("app: " + library + ": no Main-Class in its manifest (run a class with -- java -cp "
+                + library + " MAIN)", loader().app(library.toString(), List.of()));
+    }
+
+    @Test
+    void anAppThatIsNotARegularFileIsReportedWithoutOpeningIt() {
+        assertOneProblem("app: /dev/null: not a regular file", loader().app("/dev/null", List.of()));
+    }
+
+    @Test
+    void theFilesAppIsCheckedLikeTheCommandLines() throws IOException {
+        Path text = Files.writeString(dir.resolve("text.jar"), "not really a jar");
+        assertOneProblem("config: actor-runner.app: " + text + ": not a jar (not a zip file)",
+                loader().configFile(file("actor-runner.app = \"%s\"".formatted(text))));
     }
 
     @Test

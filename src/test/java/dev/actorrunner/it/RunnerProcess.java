@@ -44,18 +44,32 @@ final class RunnerProcess implements AutoCloseable {
     private final Thread reader;
     private final Predicate<String> keep;
     private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
+    /** Null when stderr is merged into stdout (then its lines are in {@link #lines()}). */
+    private final Thread errReader;
+    private final List<String> errLines = new CopyOnWriteArrayList<>();
     private volatile int publicPort = -1;
 
     private RunnerProcess(Process process) {
-        this(process, line -> true);
+        this(process, false, line -> true);
     }
 
-    private RunnerProcess(Process process, Predicate<String> keep) {
+    private RunnerProcess(Process process, boolean stderrApart) {
+        this(process, stderrApart, line -> true);
+    }
+
+    private RunnerProcess(Process process, boolean stderrApart, Predicate<String> keep) {
         this.process = process;
         this.keep = keep;
         this.reader = new Thread(this::readOutput, "runner-output");
         reader.setDaemon(true);
         reader.start();
+        if (stderrApart) {
+            errReader = new Thread(this::readErrors, "runner-stderr");
+            errReader.setDaemon(true);
+            errReader.start();
+        } else {
+            errReader = null;
+        }
     }
 
     /** java -cp TEST_CLASSPATH dev.actorrunner.cli.Main ARGS. */
@@ -89,7 +103,23 @@ final class RunnerProcess implements AutoCloseable {
         env.forEach((k, v) -> {
             if (v == null) pb.environment().remove(k); else pb.environment().put(k, v);
         });
-        return new RunnerProcess(pb.start(), keep);
+        return new RunnerProcess(pb.start(), false, keep);
+    }
+
+    /**
+     * The runner as a terminal shows it: stdout (its log) in {@link #lines()}, stderr (usage
+     * errors) apart in {@link #errLines()}. {@code prefix} comes before java (e.g. setpriv, to run
+     * as another user, who must be able to read {@code classPath} and {@code workDir}).
+     */
+    static RunnerProcess startApart(List<String> prefix, String classPath, List<String> args, Path workDir)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
+        // No hsperfdata file: another user may not be able to write the usual one.
+        cmd.addAll(List.of(javaBin(), "-Xmx256m", "-XX:-UsePerfData", "-cp", classPath, "dev.actorrunner.cli.Main"));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
+        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return new RunnerProcess(pb.start(), true);
     }
 
     /** java -jar target/actor-runner.jar ARGS. */
@@ -144,6 +174,21 @@ final class RunnerProcess implements AutoCloseable {
         } catch (IOException ignored) {
             // the runner is gone; the lines read so far stay
         }
+    }
+
+    private void readErrors() {
+        try (BufferedReader r = new BufferedReader(
+                new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) errLines.add(line);
+        } catch (IOException ignored) {
+            // the runner is gone; the lines read so far stay
+        }
+    }
+
+    /** What the runner printed on stderr; empty when it was merged into {@link #lines()}. */
+    List<String> errLines() {
+        return List.copyOf(errLines);
     }
 
     /** The public port the runner bound (the tests ask for port 0: any free one). */
@@ -223,6 +268,7 @@ final class RunnerProcess implements AutoCloseable {
             throw new AssertionError("runner still running after " + timeout + "; output:\n" + output());
         }
         reader.join(timeout.toMillis());
+        if (errReader != null) errReader.join(timeout.toMillis());
         return process.exitValue();
     }
 
