@@ -32,6 +32,10 @@ final class RunnerHost {
               jvm-shutdown-hooks = off
               coordinated-shutdown.exit-jvm = off
               coordinated-shutdown.run-by-jvm-shutdown-hook = off
+              # The timer wheel's thread wakes every tick, timers or not: at the default 10ms that
+              # alone is ~1% of a core for a runner that sits idle for months (bench/faults.sh).
+              # The runner's timers are backoffs, probes and timeouts of 100ms and more.
+              scheduler.tick-duration = 50ms
             }
             """;
 
