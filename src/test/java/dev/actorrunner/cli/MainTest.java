@@ -102,6 +102,8 @@ class MainTest {
         "--boot-failure-limit x APP      | --boot-failure-limit: expected a number, got \"x\"",
         "--backoff-min 1m APP            | --backoff-min: is above restart.backoff-max (60s > 30s)",
         "--pid-file /nonexistent/x.pid APP | --pid-file: /nonexistent: no such directory",
+        "--env FOO APP                   | --env: expected NAME=VALUE, got \"FOO\"",
+        "--env-inherit PATH;HOME APP     | --env-inherit: expected all, none, or a list of variable names",
     })
     void aUsageErrorIsOneLineAndExitCodeTwo(String line, String expected) {
         Run run = run(args(line));
@@ -193,6 +195,16 @@ class MainTest {
         assertEquals(4, run.settings().workers());
         assertEquals(9000, run.settings().port());
         assertEquals(5, run("-c", conf.toString(), "-w", "5", jar.toString()).settings().workers());
+    }
+
+    @Test
+    void envFlagsReachTheSettingsAndArgumentsAfterTheCommandAreNotTakenForThem() {
+        Run run = run("--env", "A=1", "--env", "B=two words", "--env-inherit", "PATH,LC_*",
+                "--", "node", "--env", "X=1", "--env-inherit", "none");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        assertEquals(Map.of("A", "1", "B", "two words"), run.settings().extraEnv());
+        assertEquals(List.of("PATH", "LC_*"), run.settings().envInherit().names());
+        assertEquals(List.of("node", "--env", "X=1", "--env-inherit", "none"), run.settings().command());
     }
 
     @Test
