@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Runs N workers of an app behind one public port and replaces them one by one on a reload,"
                     + " so that no client notices a deploy, crash or restart.",
-            "Each worker gets a private port in $PORT and in {port} of any argument.",
+            "Each worker gets a private port in $PORT and in {port} of any argument, the runner's environment"
+                    + " (see --env-inherit), and its arguments verbatim: never a shell.",
             "Signals: HUP reloads, TERM and INT stop gracefully, TTIN adds a worker, TTOU removes one.",
             "Arguments after APP.jar or COMMAND go to the app unchanged, even if they look like options.",
             "status, reload, scale and stop talk to a running runner through its control socket"
@@ -107,6 +108,15 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--port-env", paramLabel = "NAME",
             description = "Variable that carries a worker's private port (default: PORT; \"\" for none).")
     String portEnv;
+
+    @Option(names = "--env", paramLabel = "NAME=VALUE",
+            description = "A variable for every worker, over an inherited one of that name; repeatable.")
+    List<String> envVars;
+
+    @Option(names = "--env-inherit", paramLabel = "all|none|NAME,...",
+            description = "Which of the runner's variables workers inherit; a NAME may end in * for a prefix"
+                    + " (default: all).")
+    String envInherit;
 
     @Option(names = "--jvm-opt", paramLabel = "OPT",
             description = "A JVM option of the app's workers, e.g. -Xmx256m; repeatable.")
@@ -217,6 +227,8 @@ public final class Main implements Callable<Integer> {
                 .flag("queue-timeout", "--queue-timeout", queueTimeout)
                 .flag("reload-strategy", "--reload-strategy", reloadStrategy)
                 .flag("port-env", "--port-env", portEnv)
+                .flag("env", "--env", envVars)
+                .flag("env-inherit", "--env-inherit", envInherit)
                 .flag("jvm-options", "--jvm-opt", jvmOptions)
                 .flag("pid-file", "--pid-file", pidFile)
                 .flag("boot-failure-limit", "--boot-failure-limit", bootFailureLimit)

@@ -35,7 +35,8 @@ import java.util.Optional;
  *                        runner with exit code 3; 0 keeps retrying forever
  * @param workerPorts     range the private loopback ports are taken from
  * @param pidFile         where the runner writes its pid, if anywhere
- * @param extraEnv        variables added to every worker's environment
+ * @param extraEnv        variables set in every worker's environment (over inherited ones)
+ * @param envInherit      which of the runner's own environment variables a worker inherits
  * @param controlSocket   where the CLI's runner listens for {@code actor-runner status} and friends
  * @param metrics         the address of the Prometheus endpoint, if any (off by default)
  * @param logFormat       text lines or JSON lines (the CLI's logging; an embedding host keeps its own)
@@ -64,6 +65,7 @@ public record RunnerSettings(
         PortRange workerPorts,
         Optional<Path> pidFile,
         Map<String, String> extraEnv,
+        EnvInherit envInherit,
         ControlSocket controlSocket,
         Optional<HostPort> metrics,
         LogFormat logFormat) {
@@ -78,9 +80,37 @@ public record RunnerSettings(
         Objects.requireNonNull(workerPorts, "workerPorts");
         pidFile = pidFile == null ? Optional.empty() : pidFile;
         extraEnv = extraEnv == null ? Map.of() : Map.copyOf(extraEnv);
+        envInherit = envInherit == null ? EnvInherit.ALL : envInherit;
         controlSocket = controlSocket == null ? new ControlSocket.Auto() : controlSocket;
         metrics = metrics == null ? Optional.empty() : metrics;
         logFormat = logFormat == null ? LogFormat.TEXT : logFormat;
+    }
+
+    /**
+     * Which of the runner's own environment variables reach a worker: those whose name is in
+     * {@code names}, or starts with an entry written {@code PREFIX*}. {@link #ALL} is {@code ["*"]}
+     * (the default: an app sees the environment it was started in, as under gunicorn or PM2);
+     * {@link #NONE} is empty. extraEnv and the port variable are set on top, whatever this says.
+     */
+    public record EnvInherit(List<String> names) {
+        public static final EnvInherit ALL = new EnvInherit(List.of("*"));
+        public static final EnvInherit NONE = new EnvInherit(List.of());
+
+        public EnvInherit {
+            names = List.copyOf(names);
+        }
+
+        public boolean passes(String name) {
+            for (String n : names) {
+                if (n.endsWith("*") ? name.startsWith(n.substring(0, n.length() - 1)) : name.equals(n)) return true;
+            }
+            return false;
+        }
+
+        @Override
+        public String toString() {
+            return equals(ALL) ? "all" : equals(NONE) ? "none" : String.join(",", names);
+        }
     }
 
     /** Where the control socket goes. */
@@ -195,6 +225,7 @@ public record RunnerSettings(
         private PortRange workerPorts = new PortRange(20000, 29999);
         private Path pidFile;
         private Map<String, String> extraEnv = Map.of();
+        private EnvInherit envInherit = EnvInherit.ALL;
         private ControlSocket controlSocket = new ControlSocket.Auto();
         private HostPort metrics;
         private LogFormat logFormat = LogFormat.TEXT;
@@ -226,6 +257,7 @@ public record RunnerSettings(
         public Builder workerPorts(PortRange v) { workerPorts = v; return this; }
         public Builder pidFile(Path v) { pidFile = v; return this; }
         public Builder extraEnv(Map<String, String> v) { extraEnv = v; return this; }
+        public Builder envInherit(EnvInherit v) { envInherit = v; return this; }
         public Builder controlSocket(ControlSocket v) { controlSocket = v; return this; }
         public Builder metrics(HostPort v) { metrics = v; return this; }
         public Builder logFormat(LogFormat v) { logFormat = v; return this; }
@@ -234,7 +266,7 @@ public record RunnerSettings(
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
                     probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, portEnv, backoffMin, backoffMax,
                     backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv,
-                    controlSocket, Optional.ofNullable(metrics), logFormat);
+                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat);
         }
     }
 }

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
@@ -48,6 +49,8 @@ public final class SettingsLoader {
 
     private final Map<String, String> env;
     private final Map<String, Flag> flags = new LinkedHashMap<>();
+    /** --env NAME=VALUE, in order; kept apart from flags because they add to the file's env { }. */
+    private final List<String> envFlags = new ArrayList<>();
     private Path configFile;
     private boolean demo;
 
@@ -73,6 +76,12 @@ public final class SettingsLoader {
      */
     public SettingsLoader flag(String key, String flag, Object value) {
         if (RUN_KEYS.contains(key) || !isSettingKey(key)) throw new IllegalArgumentException("not a flag key: " + key);
+        if (value != null && key.equals("env")) {
+            // NAME=VALUE texts (one, or a list): each sets one entry of env { }, over the file's.
+            if (value instanceof List<?> list) list.forEach(v -> envFlags.add(String.valueOf(v)));
+            else envFlags.add(String.valueOf(value));
+            return this;
+        }
         if (value != null) flags.put(key, new Flag(value, flag));
         return this;
     }
@@ -103,7 +112,7 @@ public final class SettingsLoader {
         if (demo || RUN_KEYS.stream().anyMatch(flags::containsKey)) {
             for (String key : RUN_KEYS) file = file.withoutPath(ROOT + "." + key);
         }
-        Config merged = flagLayer().withFallback(envLayer()).withFallback(file).withFallback(reference());
+        Config merged = flagLayer(problems).withFallback(envLayer()).withFallback(file).withFallback(reference());
         return build(merged, this::where, demo, env.get("PATH"), problems);
     }
 
@@ -116,11 +125,21 @@ public final class SettingsLoader {
                 System.getenv("PATH"), new ArrayList<>());
     }
 
-    private Config flagLayer() {
+    private Config flagLayer(List<String> problems) {
         Config layer = ConfigFactory.empty();
         for (Map.Entry<String, Flag> e : flags.entrySet()) {
             layer = layer.withValue(ROOT + "." + e.getKey(),
                     ConfigValueFactory.fromAnyRef(e.getValue().value(), e.getValue().name()));
+        }
+        for (String assignment : envFlags) {
+            int eq = assignment.indexOf('=');
+            if (eq <= 0) {
+                problems.add("--env: expected NAME=VALUE, got \"" + assignment + "\"");
+                continue;
+            }
+            // Quoted: a name is one key, whatever dots it holds.
+            layer = layer.withValue(ConfigUtil.joinPath(ROOT, "env", assignment.substring(0, eq)),
+                    ConfigValueFactory.fromAnyRef(assignment.substring(eq + 1), "--env"));
         }
         return layer;
     }
@@ -167,7 +186,10 @@ public final class SettingsLoader {
         }
         SettingsReader r = new SettingsReader(block, where, problems);
         r.rejectUnknownKeys();
-        Optional<WorkerCommand> run = WorkerCommand.resolve(r, demo, pathEnv, problems);
+        Map<String, String> extraEnv = r.stringMap("env");
+        // A bare command name is looked up as the launcher will: on env { PATH } if set, else on
+        // the runner's PATH (whatever env-inherit passes on to the worker).
+        Optional<WorkerCommand> run = WorkerCommand.resolve(r, demo, extraEnv.getOrDefault("PATH", pathEnv), problems);
         // With a placeholder for every bad value, so that the checks across keys can still run.
         RunnerSettings settings = RunnerSettings.builder(run.map(WorkerCommand::argv).orElse(List.of("?")))
                 .appName(run.map(WorkerCommand::appName).orElse("?"))
@@ -198,7 +220,8 @@ public final class SettingsLoader {
                 .bootFailureLimit(r.intIn("boot-failure-limit", 0, Integer.MAX_VALUE))
                 .workerPorts(r.read("worker-ports", new PortRange(20000, 29999), ValueParsers::portRange))
                 .pidFile(r.has("pid-file") ? pidFile(r) : null)
-                .extraEnv(r.stringMap("env"))
+                .extraEnv(extraEnv)
+                .envInherit(r.read("env-inherit", RunnerSettings.EnvInherit.ALL, ValueParsers::envInherit))
                 .controlSocket(r.has("control-socket") ? controlSocket(r) : new RunnerSettings.ControlSocket.Auto())
                 .metrics(r.has("metrics") ? r.read("metrics", null, ValueParsers::hostPort) : null)
                 .logFormat(r.read("log-format", RunnerSettings.LogFormat.TEXT, ValueParsers::logFormat))

@@ -32,7 +32,7 @@ final class SettingsReader {
     /** Every key under actor-runner; anything else in a config file is a typo, and an error. */
     static final Set<String> KEYS = Set.of("workers", "bind", "port", "ready", "ready-timeout",
             "probe-interval", "kill-timeout", "drain-timeout", "queue-timeout", "io-threads", "mode", "http", "reload-strategy", "port-env", "jvm-options", "pid-file",
-            "boot-failure-limit", "restart", "worker-ports", "app", "args", "command", "env",
+            "boot-failure-limit", "restart", "worker-ports", "app", "args", "command", "env", "env-inherit",
             "control-socket", "metrics", "log-format");
     static final Set<String> RESTART_KEYS = Set.of("backoff-min", "backoff-max", "backoff-reset");
     static final Set<String> HTTP_KEYS = Set.of("health-path", "forwarded-headers", "trust-forwarded",

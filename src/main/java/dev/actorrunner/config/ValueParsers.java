@@ -2,6 +2,7 @@ package dev.actorrunner.config;
 
 import static dev.actorrunner.config.SettingsReader.scalar;
 
+import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigValue;
 import dev.actorrunner.config.RunnerSettings.PortRange;
 import dev.actorrunner.config.RunnerSettings.Readiness;
@@ -9,6 +10,8 @@ import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
 import dev.actorrunner.config.SettingsReader.Bad;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -18,6 +21,7 @@ final class ValueParsers {
 
     private static final Pattern RANGE = Pattern.compile("\\s*(\\d{1,5})\\s*-\\s*(\\d{1,5})\\s*");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern ENV_NAME_OR_PREFIX = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*\\*?");
     private static final Pattern HOST_PORT = Pattern.compile("(?:\\[([^\\]]+)\\]|([^:\\s\\[\\]]+)):(\\d{1,5})");
     private static final Pattern DIGITS_AND_DOTS = Pattern.compile("[0-9.]+");
     private static final String OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
@@ -96,6 +100,32 @@ final class ValueParsers {
         String s = scalar(v, expected).strip();
         if (!s.isEmpty() && !ENV_NAME.matcher(s).matches()) throw new Bad(expected);
         return s;
+    }
+
+    /**
+     * {@code all}, {@code none}, or variable names, each a NAME or a PREFIX* (a list, or one string
+     * with commas, as --env-inherit gives it). An empty list means none.
+     */
+    static RunnerSettings.EnvInherit envInherit(ConfigValue v) {
+        String expected = "all, none, or a list of variable names (NAME or PREFIX*)";
+        List<String> names = new ArrayList<>();
+        if (v instanceof ConfigList list) {
+            for (ConfigValue element : list) {
+                String name = scalar(element, expected).strip();
+                // "got a list" would not say which: name it.
+                if (!ENV_NAME_OR_PREFIX.matcher(name).matches()) throw new Bad(expected + "; \"" + name + "\" is neither");
+                names.add(name);
+            }
+            return new RunnerSettings.EnvInherit(names);
+        }
+        String s = scalar(v, expected).strip();
+        if (s.equals("all")) return RunnerSettings.EnvInherit.ALL;
+        if (s.equals("none")) return RunnerSettings.EnvInherit.NONE;
+        for (String name : s.split(",", -1)) {
+            if (!ENV_NAME_OR_PREFIX.matcher(name.strip()).matches()) throw new Bad(expected);
+            names.add(name.strip());
+        }
+        return new RunnerSettings.EnvInherit(names);
     }
 
     /** {@code HOST:PORT} or {@code [IPV6]:PORT}; port 0 takes any free port. */

@@ -33,7 +33,8 @@ record WorkerCommand(String appName, List<String> argv) {
      *
      * @param demo    --demo was given; the loader has already dropped app and command of the
      *                config file, so any left here come from the command line
-     * @param pathEnv the runner's PATH, which ProcessBuilder searches for a bare command name
+     * @param pathEnv the PATH the launcher will search for a bare command name (env { PATH } if
+     *                set, else the runner's)
      */
     static Optional<WorkerCommand> resolve(SettingsReader r, boolean demo, String pathEnv, List<String> problems) {
         List<String> jvmOptions = r.strings("jvm-options");

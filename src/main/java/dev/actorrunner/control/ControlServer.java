@@ -47,6 +47,8 @@ public final class ControlServer implements AutoCloseable {
     private volatile RunnerHandle runner;
     private final StatusView.HostInfo host;
     private final UserPrincipal owner;
+    /** The inode this server bound (dev and ino), to remove at close only the socket file it created. */
+    private final Object fileKey;
     private final ExecutorService sessions = new ThreadPoolExecutor(0, MAX_SESSIONS, 30, TimeUnit.SECONDS,
             new SynchronousQueue<>(), r -> daemon(r, "actor-runner-control-session"));
     private final Set<ControlSession> open = ConcurrentHashMap.newKeySet();
@@ -54,8 +56,10 @@ public final class ControlServer implements AutoCloseable {
     private volatile boolean closing;
     private volatile int exitCode = -1;
 
-    private ControlServer(Path path, ServerSocketChannel server, StatusView.HostInfo host, UserPrincipal owner) {
+    private ControlServer(Path path, ServerSocketChannel server, StatusView.HostInfo host, UserPrincipal owner,
+                          Object fileKey) {
         this.path = path;
+        this.fileKey = fileKey;
         this.server = server;
         this.host = host;
         this.owner = owner;
@@ -66,20 +70,27 @@ public final class ControlServer implements AutoCloseable {
      * Binds {@code path} owner-only; {@link #serve} starts answering. Bound before the runner
      * starts, so that a path in use is a usage error and no worker is forked for nothing. A stale
      * socket left by a runner that was killed is replaced; one on which a runner still answers, or
-     * a file that is not a socket, is an error. {@code privateDir}: the path is a default one whose
-     * directory this runner may create (mode 700) and must find private. The exception's message is
-     * one line for the user.
+     * anything that is not a socket (a file, a symlink, a fifo), is an error. {@code privateDir}:
+     * the path is a default one whose directory this runner may create (mode 700) and must find
+     * private; otherwise the path's directory must let no one but this user and root replace the
+     * socket. The exception's message is one line for the user.
      */
     public static ControlServer bind(Path path, boolean privateDir, Map<String, String> env,
                                      StatusView.HostInfo host) throws IOException {
         if (privateDir) {
             SocketPaths.preparePrivateDir(path, env);
             SocketPaths.removeDead(path, env);
+        } else {
+            SocketPaths.checkSharedDir(path.getParent());
         }
         removeStale(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        Object ours = null;
         try {
             server.bind(UnixDomainSocketAddress.of(path), 16);
+            ours = fileKey(path);
+            // chmod follows a symlink, but no one else can have swapped the socket for one: the
+            // directory was checked above to be ours, root's, or sticky.
             Files.setPosixFilePermissions(path, SocketPaths.OWNER_ONLY_SOCKET);
             var mode = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
             if (!mode.equals(SocketPaths.OWNER_ONLY_SOCKET)) {
@@ -87,11 +98,18 @@ public final class ControlServer implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             server.close();
-            Files.deleteIfExists(path);
+            // Only what this bind created: a failed bind means someone else's file is there.
+            if (ours != null) {
+                try {
+                    deleteIfOurs(path, ours);
+                } catch (IOException notRemoved) {
+                    e.addSuppressed(notRemoved);
+                }
+            }
             throw e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith(path.toString())
                     ? io : new IOException(path + ": cannot listen there (" + e.getMessage() + ")", e);
         }
-        return new ControlServer(path, server, host.withControlSocket(path.toString()), SocketPaths.currentUser());
+        return new ControlServer(path, server, host.withControlSocket(path.toString()), SocketPaths.currentUser(), ours);
     }
 
     /** Starts answering requests, which go to {@code runner}. Connections made before wait in the backlog. */
@@ -100,23 +118,52 @@ public final class ControlServer implements AutoCloseable {
         acceptor.start();
     }
 
+    /** From stat(2): the file type bits of st_mode, and the types of a socket and a symlink. */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+    private static final int S_IFLNK = 0120000;
+
     private static void removeStale(Path path) throws IOException {
-        BasicFileAttributes attrs;
+        int type;
         try {
-            attrs = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            type = ((Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS)).intValue() & S_IFMT;
         } catch (java.nio.file.NoSuchFileException none) {
             return;
         }
-        if (!attrs.isOther()) throw new IOException(path + ": exists and is not a socket");
-        boolean answers;
+        // Never follow or remove a link, a file or a fifo planted there (a fifo too refuses connections).
+        if (type == S_IFLNK) throw new IOException(path + ": exists and is a symbolic link, not a socket");
+        if (type != S_IFSOCK) throw new IOException(path + ": exists and is not a socket");
         try {
             SocketChannel.open(UnixDomainSocketAddress.of(path)).close();
-            answers = true;
-        } catch (IOException refused) {
-            answers = false;
+        } catch (java.net.ConnectException refused) {
+            // Left by a runner that was killed: nothing listens on it any more.
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied" : String.valueOf(e.getMessage());
+                throw new IOException(path + ": a stale socket that cannot be removed (" + why + ")", e);
+            }
+            return;
+        } catch (IOException e) {
+            throw new IOException(path + ": cannot tell whether a runner listens there (" + e.getMessage() + ")", e);
         }
-        if (answers) throw new IOException(path + ": another runner listens there");
-        Files.deleteIfExists(path); // left by a runner that was killed
+        throw new IOException(path + ": another runner listens there");
+    }
+
+    private static Object fileKey(Path path) throws IOException {
+        return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+    }
+
+    /**
+     * Removes the socket file only if it is still the one this server bound: another runner may
+     * have taken the path over meanwhile (after someone removed ours), and its socket must survive.
+     */
+    private static void deleteIfOurs(Path path, Object ours) throws IOException {
+        try {
+            if (ours.equals(fileKey(path))) Files.delete(path);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // nothing to remove
+        }
     }
 
     public Path path() {
@@ -183,7 +230,7 @@ public final class ControlServer implements AutoCloseable {
 
     /**
      * Stops accepting, lets sessions that wait for the runner's end write their last line (up to
-     * {@link #CLOSE_GRACE}), closes the rest and removes the socket file.
+     * {@link #CLOSE_GRACE}), closes the rest and removes the socket file if it is still ours.
      */
     public void close(int runnerExitCode) {
         exitCode = runnerExitCode;
@@ -194,7 +241,7 @@ public final class ControlServer implements AutoCloseable {
             // closing anyway
         }
         try {
-            Files.deleteIfExists(path);
+            deleteIfOurs(path, fileKey);
         } catch (IOException e) {
             log.warn("control socket {}: not removed: {}", path, e.getMessage());
         }

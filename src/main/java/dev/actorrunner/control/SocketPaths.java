@@ -19,8 +19,9 @@ import java.util.Set;
  * Where control sockets live by default, and how a client finds them. A runner's default socket is
  * {@code $XDG_RUNTIME_DIR/actor-runner-PID.sock} (a per-user directory that systemd and the
  * desktop create with mode 700), else {@code TMPDIR/actor-runner-UID/PID.sock} in a directory the
- * runner creates with mode 700 and refuses to use when someone else owns it or others may enter
- * it: in a shared /tmp, another user could have created it first.
+ * runner creates with mode 700. Either directory is refused when someone else owns it or others
+ * may enter it (in a shared /tmp, another user could have created it first), and a socket path
+ * given by the user when others could replace entries of its directory.
  */
 public final class SocketPaths {
     static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
@@ -36,28 +37,78 @@ public final class SocketPaths {
 
     /**
      * Creates the default path's directory if it is the runner's own one under TMPDIR (owner-only),
-     * or checks that it is private; the message of the exception is one line for the user.
+     * and checks that it is private, as is required of $XDG_RUNTIME_DIR too: a directory of this
+     * user's, mode 700, not a symbolic link. In a shared /tmp another user could have made it
+     * first; and a runner started by root with a user's XDG_RUNTIME_DIR (sudo -E) would otherwise
+     * put its socket where that user can swap it. The exception's message is one line for the user.
      */
     static void preparePrivateDir(Path socket, Map<String, String> env) throws IOException {
         Path dir = socket.getParent();
-        if (xdgDir(env).filter(dir::equals).isPresent()) return; // made private by whoever set XDG_RUNTIME_DIR
-        try {
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
-            // The umask may have taken bits away, never added any; set it all the same.
-            Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
-        } catch (java.nio.file.FileAlreadyExistsException exists) {
-            // checked below, whoever made it
+        boolean xdg = xdgDir(env).filter(dir::equals).isPresent();
+        if (!xdg) {
+            try {
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
+                // The umask may have taken bits away, never added any; set it all the same.
+                Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+            } catch (java.nio.file.FileAlreadyExistsException exists) {
+                // checked below, whoever made it
+            }
         }
-        PosixFileAttributes attrs = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (!attrs.isDirectory()) throw new IOException(dir + ": not a directory");
+        String fix = xdg ? "XDG_RUNTIME_DIR must be private to this user: fix or unset it, or give --control-socket PATH"
+                : "remove it, or give --control-socket PATH";
+        // XDG_RUNTIME_DIR is followed (the variable names it on purpose); our own directory is not.
+        PosixFileAttributes attrs = xdg ? Files.readAttributes(dir, PosixFileAttributes.class)
+                : Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (attrs.isSymbolicLink()) throw new IOException(dir + ": a symbolic link, not a directory (" + fix + ")");
+        if (!attrs.isDirectory()) throw new IOException(dir + ": not a directory (" + fix + ")");
         UserPrincipal me = currentUser();
         if (!attrs.owner().equals(me)) {
             throw new IOException(dir + ": owned by " + attrs.owner().getName() + ", not " + me.getName()
-                    + " (remove it, or give --control-socket PATH)");
+                    + " (" + fix + ")");
         }
         if (!attrs.permissions().equals(OWNER_ONLY_DIR)) {
             throw new IOException(dir + ": mode " + PosixFilePermissions.toString(attrs.permissions())
-                    + ", expected rwx------ (chmod 700 it, or give --control-socket PATH)");
+                    + ", expected rwx------ (" + (xdg ? fix : "chmod 700 it, or give --control-socket PATH") + ")");
+        }
+    }
+
+    /**
+     * Checks the directory of a socket given as --control-socket PATH: no one but this user and
+     * root may be able to replace an entry in it. Otherwise another user could swap the fresh
+     * socket for a symlink before the runner's chmod (which would follow it), or for a socket of
+     * their own that this user's clients would trust. A directory others may write to passes when
+     * it is sticky, like /tmp: there only an entry's owner may rename or remove it. The directory
+     * itself is followed if it is a link (/var/run -> /run). The message is one line for the user.
+     */
+    static void checkSharedDir(Path dir) throws IOException {
+        PosixFileAttributes attrs = Files.readAttributes(dir, PosixFileAttributes.class);
+        UserPrincipal me = currentUser();
+        if (!attrs.owner().equals(me) && !isRoot(dir)) {
+            String allowed = me.getName().equals("root") ? "root" : me.getName() + " or root";
+            throw new IOException(dir + ": owned by " + attrs.owner().getName() + ", not " + allowed
+                    + ": another user could replace the socket there");
+        }
+        Set<PosixFilePermission> p = attrs.permissions();
+        boolean othersWrite = p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE);
+        if (othersWrite && !isSticky(dir)) {
+            throw new IOException(dir + ": mode " + PosixFilePermissions.toString(p)
+                    + ", others may write to it and it is not sticky: another user could replace the socket there");
+        }
+    }
+
+    private static boolean isRoot(Path dir) throws IOException {
+        try {
+            return ((Integer) Files.getAttribute(dir, "unix:uid")).intValue() == 0;
+        } catch (UnsupportedOperationException notUnix) {
+            return Files.getOwner(dir).getName().equals("root");
+        }
+    }
+
+    private static boolean isSticky(Path dir) throws IOException {
+        try {
+            return (((Integer) Files.getAttribute(dir, "unix:mode")).intValue() & 01000) != 0;
+        } catch (UnsupportedOperationException notUnix) {
+            return false;
         }
     }
 

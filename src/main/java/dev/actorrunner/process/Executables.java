@@ -15,8 +15,8 @@ final class Executables {
 
     /**
      * The path to execute for {@code command}: itself when it names a file (it contains a slash),
-     * otherwise its first executable match on {@code path} (the worker's PATH, as execvp would
-     * search it). Throws a one-line {@link LaunchException} in the words of execvp's errors.
+     * otherwise its first executable match on {@code path} (searched as execvp would; see
+     * {@link WorkerEnvironment#lookupPath} for which PATH). Throws a one-line {@link LaunchException} in the words of execvp's errors.
      */
     static String resolve(String command, String path) {
         if (command.isEmpty()) throw failure(command, "empty command");

@@ -37,6 +37,7 @@ public final class OsProcessLauncher implements ProcessLauncher {
     private static final File DEV_NULL = new File("/dev/null");
 
     private final PortAllocator ports;
+    private final Map<String, String> runnerEnv;
     private final ExecutorService spawner = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), ProcessThreads.daemon("actor-runner-spawn"));
     private final OrphanWatchdog watchdog = new OrphanWatchdog(); // its shell starts at the first launch
@@ -48,7 +49,16 @@ public final class OsProcessLauncher implements ProcessLauncher {
 
     /** Takes private ports from {@code workerPorts}; keep it below the kernel's ephemeral range. */
     public OsProcessLauncher(PortRange workerPorts) {
+        this(workerPorts, System.getenv());
+    }
+
+    /**
+     * As {@link #OsProcessLauncher(PortRange)}, with {@code runnerEnv} standing for the runner's
+     * own environment (what workers inherit from, and whose PATH finds a bare command name).
+     */
+    public OsProcessLauncher(PortRange workerPorts, Map<String, String> runnerEnv) {
         this.ports = new PortAllocator(workerPorts);
+        this.runnerEnv = Map.copyOf(runnerEnv);
     }
 
     @Override
@@ -87,15 +97,14 @@ public final class OsProcessLauncher implements ProcessLauncher {
         try {
             ProcessBuilder builder = new ProcessBuilder();
             Map<String, String> env = builder.environment();
-            env.putAll(spec.extraEnv());
-            // The allocated port wins over an extraEnv entry of the same name: the probe checks it.
-            if (!spec.portEnv().isEmpty()) env.put(spec.portEnv(), String.valueOf(port));
+            env.clear();
+            env.putAll(WorkerEnvironment.of(runnerEnv, spec, port));
             List<String> argv = new ArrayList<>();
             for (String arg : spec.command()) argv.add(arg.replace("{port}", String.valueOf(port)));
             if (argv.isEmpty()) throw new LaunchException("cannot start worker: the command is empty", null);
-            // Resolved with the worker's own PATH, as the wrapper's execvp would; then both modes
-            // (wrapped or not) run the same file.
-            argv.set(0, Executables.resolve(argv.get(0), env.get("PATH")));
+            // Resolved here, so that the wrapper execs a path and both modes (wrapped or not) run
+            // the same file, and so that a worker without PATH still finds its command.
+            argv.set(0, Executables.resolve(argv.get(0), WorkerEnvironment.lookupPath(runnerEnv, spec)));
             Process process = builder.command(LaunchWrapper.wrap(argv))
                     .redirectInput(Redirect.from(DEV_NULL))
                     .redirectOutput(Redirect.PIPE)

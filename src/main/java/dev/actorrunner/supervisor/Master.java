@@ -340,7 +340,7 @@ public final class Master extends AbstractBehavior<Command> {
         int id = ++nextId;
         int generation = reloads.generation();
         LaunchSpec spec = new LaunchSpec(id, generation, settings.command(), settings.portEnv(),
-                settings.extraEnv(), readyPattern());
+                settings.extraEnv(), settings.envInherit(), readyPattern());
         Worker.Timing timing = new Worker.Timing(settings.readyTimeout(), settings.probeInterval(),
                 settings.drainTimeout(), settings.killTimeout());
         ActorRef<Worker.Command> ref = getContext().spawn(

@@ -156,6 +156,9 @@ class MainTest {
         "-c {dir} {app}                      => config: {dir}: is a directory",
         "--pid-file /nonexistent/x.pid {app} => --pid-file: /nonexistent: no such directory",
         "--control-socket /nonexistent/x.sock {app} => --control-socket: /nonexistent: no such directory",
+        // the workers' environment
+        "--env FOO {app}                     => --env: expected NAME=VALUE, got \"FOO\"",
+        "--env-inherit PATH;HOME {app}       => --env-inherit: expected all, none, or a list of variable names (NAME or PREFIX*), got \"PATH;HOME\"",
     })
     void badInputIsOneLineAndExitCodeTwoAndStartsNothing(String line, String expected) throws IOException {
         Files.writeString(dir.resolve("text.jar"), "not really a jar");
@@ -279,6 +282,16 @@ class MainTest {
         assertEquals(4, run.settings().workers());
         assertEquals(9000, run.settings().port());
         assertEquals(5, run("-c", conf.toString(), "-w", "5", jar.toString()).settings().workers());
+    }
+
+    @Test
+    void envFlagsReachTheSettingsAndArgumentsAfterTheCommandAreNotTakenForThem() {
+        Run run = run("--env", "A=1", "--env", "B=two words", "--env-inherit", "PATH,LC_*",
+                "--", "node", "--env", "X=1", "--env-inherit", "none");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        assertEquals(Map.of("A", "1", "B", "two words"), run.settings().extraEnv());
+        assertEquals(List.of("PATH", "LC_*"), run.settings().envInherit().names());
+        assertEquals(List.of("node", "--env", "X=1", "--env-inherit", "none"), run.settings().command());
     }
 
     @Test

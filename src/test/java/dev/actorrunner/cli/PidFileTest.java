@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Iterator;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,12 +31,47 @@ class PidFileTest {
     @Test
     void replacesASymlinkInsteadOfWritingThroughIt() throws IOException {
         Path victim = Files.writeString(dir.resolve("victim"), "precious");
+        Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-r--r--"));
         Path path = Files.createSymbolicLink(dir.resolve("runner.pid"), victim);
         PidFile.write(path, 1234);
         assertEquals("precious", Files.readString(victim));
+        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(victim)));
         assertFalse(Files.isSymbolicLink(path));
         assertTrue(Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS));
+        assertEquals("rw-------", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS)));
         assertEquals("1234\n", Files.readString(path));
+    }
+
+    @Test
+    void aSymlinkPlantedAtTheTempNameIsSkippedNotFollowed() throws IOException {
+        Path victim = Files.writeString(dir.resolve("victim"), "precious");
+        Path planted = Files.createSymbolicLink(dir.resolve(".runner.pid.planted.tmp"), victim);
+        Path dangling = Files.createSymbolicLink(dir.resolve(".runner.pid.dangling.tmp"), dir.resolve("created"));
+        Iterator<String> names = List.of(planted, dangling, dir.resolve(".runner.pid.fresh.tmp")).stream()
+                .map(p -> p.getFileName().toString()).iterator();
+        Path path = dir.resolve("runner.pid");
+
+        PidFile.write(path, 1234, names::next);
+
+        assertEquals("1234\n", Files.readString(path));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(path)));
+        assertEquals("precious", Files.readString(victim));
+        assertEquals(victim, Files.readSymbolicLink(planted), "the planted link is left as it was");
+        assertFalse(Files.exists(dir.resolve("created"), LinkOption.NOFOLLOW_LINKS), "nothing created through a link");
+        assertFalse(Files.exists(dir.resolve(".runner.pid.fresh.tmp")), "renamed onto the path");
+    }
+
+    @Test
+    void tempNamesThatAreAllTakenFailInOneLine() throws IOException {
+        Path victim = Files.writeString(dir.resolve("victim"), "precious");
+        Files.createSymbolicLink(dir.resolve(".runner.pid.planted.tmp"), victim);
+        Path path = dir.resolve("runner.pid");
+        IOException e = assertThrows(IOException.class, () -> PidFile.write(path, 1234, () -> ".runner.pid.planted.tmp"));
+        assertEquals(dir + ": cannot create a file there (" + PidFile.TEMP_ATTEMPTS
+                + " temp names in a row were taken)", e.getMessage());
+        assertEquals("precious", Files.readString(victim));
+        assertFalse(Files.exists(path, LinkOption.NOFOLLOW_LINKS));
     }
 
     @Test

@@ -1,10 +1,12 @@
 package dev.actorrunner.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dev.actorrunner.config.RunnerSettings.EnvInherit;
 import dev.actorrunner.config.RunnerSettings.PortRange;
 import dev.actorrunner.config.RunnerSettings.Readiness;
 import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
@@ -186,6 +188,57 @@ class SettingsLoaderTest {
         assertEquals(text.equals("http") ? "http:/" : text, shown);
     }
 
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', value = {
+        "all                | all",
+        "none               | none",
+        "PATH               | PATH",
+        "' PATH, HOME ,LC_*'| PATH,HOME,LC_*",
+    })
+    void envInheritIsAllNoneOrNamesWithCommasOnTheCommandLine(String text, String shown) throws Exception {
+        assertEquals(shown, withApp().flag("env-inherit", "--env-inherit", text).load().envInherit().toString());
+    }
+
+    @Test
+    void envInheritIsAllByDefaultAndAListInTheFile() throws Exception {
+        assertEquals(EnvInherit.ALL, withApp().load().envInherit());
+        EnvInherit some = withApp().configFile(file("actor-runner.env-inherit = [PATH, \"SPRING_*\"]")).load().envInherit();
+        assertEquals(List.of("PATH", "SPRING_*"), some.names());
+        assertTrue(some.passes("PATH") && some.passes("SPRING_PROFILES_ACTIVE") && some.passes("SPRING_"));
+        assertFalse(some.passes("PATHS") || some.passes("SPRING") || some.passes("path") || some.passes("AWS_SECRET_ACCESS_KEY"));
+        assertEquals(EnvInherit.NONE, withApp().configFile(file("actor-runner.env-inherit = []")).load().envInherit());
+        assertTrue(EnvInherit.ALL.passes("ANYTHING") && !EnvInherit.NONE.passes("PATH"));
+    }
+
+    @Test
+    void aBadEnvInheritEntryInAListIsNamed() throws IOException {
+        assertOneProblem("config: actor-runner.env-inherit: expected all, none, or a list of variable names"
+                        + " (NAME or PREFIX*); \"LC-*\" is neither, got a list",
+                withApp().configFile(file("actor-runner.env-inherit = [PATH, \"LC-*\"]")));
+    }
+
+    @Test
+    void envFlagsAddToTheFilesEnvAndWin() throws Exception {
+        RunnerSettings s = withApp().configFile(file("actor-runner.env { A = file, D = 4 }"))
+                .flag("env", "--env", List.of("A=flag", "B=x=y", "C=", "a.b=dotted")).load();
+        assertEquals(Map.of("A", "flag", "B", "x=y", "C", "", "D", "4", "a.b", "dotted"), s.extraEnv());
+    }
+
+    @Test
+    void anEnvFlagWithoutNameOrEqualsIsAProblem() {
+        assertEquals(List.of("--env: expected NAME=VALUE, got \"NOVALUE\"", "--env: expected NAME=VALUE, got \"=x\""),
+                problems(withApp().flag("env", "--env", List.of("NOVALUE", "=x"))));
+    }
+
+    @Test
+    void aCommandIsLookedUpOnTheEnvsPathWhenItSetsOne() throws Exception {
+        Path tools = Files.createDirectory(dir.resolve("tools"));
+        Files.createFile(tools.resolve("mytool"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        assertOneProblem("command: mytool: not found on PATH", loader().command(List.of("mytool")));
+        RunnerSettings s = loader().command(List.of("mytool")).flag("env", "--env", List.of("PATH=" + tools)).load();
+        assertEquals(List.of("mytool"), s.command());
+    }
+
     @ParameterizedTest(name = "{0} {1} {2}")
     @CsvSource(delimiter = '|', value = {
         "workers            | --workers            | abc         | --workers: expected a number or \"auto\", got \"abc\"",
@@ -196,6 +249,10 @@ class SettingsLoaderTest {
         "bind               | --bind               | ''          | --bind: expected an IP address or host name, like 127.0.0.1, 0.0.0.0, ::1 or localhost, got \"\"",
         "bind               | --bind               | 999.1.1.1   | --bind: expected an IP address or host name, like 127.0.0.1, 0.0.0.0, ::1 or localhost, got \"999.1.1.1\"",
         "metrics            | --metrics            | 1.2.3:9100  | --metrics: expected HOST:PORT, like 127.0.0.1:9100 (an IP address or host name), got \"1.2.3:9100\"",
+        "env-inherit        | --env-inherit        | 'PATH;HOME' | --env-inherit: expected all, none, or a list of variable names (NAME or PREFIX*), got \"PATH;HOME\"",
+        "env-inherit        | --env-inherit        | '*'         | --env-inherit: expected all, none, or a list of variable names (NAME or PREFIX*), got \"*\"",
+        "env-inherit        | --env-inherit        | 'PATH,'     | --env-inherit: expected all, none, or a list of variable names (NAME or PREFIX*), got \"PATH,\"",
+        "env-inherit        | --env-inherit        | 'A*B'       | --env-inherit: expected all, none, or a list of variable names (NAME or PREFIX*), got \"A*B\"",
         "ready              | --ready              | grpc        | --ready: expected tcp, http:PATH, log:REGEX or none, got \"grpc\"",
         "ready              | --ready              | http:health | --ready: expected http: followed by a path starting with /, got \"http:health\"",
         "ready              | --ready              | log:(       | --ready: expected log: followed by a valid regular expression (Unclosed group), got \"log:(\"",

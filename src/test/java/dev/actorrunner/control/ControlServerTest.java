@@ -21,6 +21,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -273,6 +274,80 @@ class ControlServerTest {
         assertEquals(file + ": exists and is not a socket", notSocket.getMessage());
     }
 
+    @Test
+    void aSymlinkPlantedAtTheSocketPathIsRefusedAndItsTargetLeftAlone() throws Exception {
+        Path victim = Files.writeString(dir.resolve("victim"), "precious");
+        Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-r--r--"));
+        Path link = Files.createSymbolicLink(dir.resolve("link.sock"), victim);
+        IOException e = assertThrows(IOException.class, () -> ControlServer.bind(link, false, Map.of(), host()));
+        assertEquals(link + ": exists and is a symbolic link, not a socket", e.getMessage());
+        assertEquals("precious", Files.readString(victim));
+        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(victim)));
+        assertTrue(Files.isSymbolicLink(link), "the link is not removed either");
+
+        // A dangling link: following it would create the socket wherever it points.
+        Path elsewhere = dir.resolve("elsewhere.sock");
+        Path dangling = Files.createSymbolicLink(dir.resolve("dangling.sock"), elsewhere);
+        assertThrows(IOException.class, () -> ControlServer.bind(dangling, false, Map.of(), host()));
+        assertFalse(Files.exists(elsewhere, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void aFifoAtTheSocketPathIsNotMistakenForAStaleSocket() throws Exception {
+        Path fifo = dir.resolve("fifo.sock");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertTrue(mkfifo.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, mkfifo.exitValue());
+        IOException e = assertThrows(IOException.class, () -> ControlServer.bind(fifo, false, Map.of(), host()));
+        assertEquals(fifo + ": exists and is not a socket", e.getMessage());
+        assertTrue(Files.exists(fifo, LinkOption.NOFOLLOW_LINKS), "left where it was");
+    }
+
+    @Test
+    void aDirectoryOthersMayWriteToIsRefusedUnlessSticky() throws Exception {
+        Path open = Files.createDirectory(dir.resolve("open"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        IOException e = assertThrows(IOException.class,
+                () -> ControlServer.bind(open.resolve("c.sock"), false, Map.of(), host()));
+        assertEquals(open + ": mode rwxrwxrwx, others may write to it and it is not sticky:"
+                + " another user could replace the socket there", e.getMessage());
+        assertFalse(Files.exists(open.resolve("c.sock")));
+
+        chmod(open, "1777"); // as /tmp: only an entry's owner may remove or rename it
+        ControlServer.bind(open.resolve("c.sock"), false, Map.of(), host()).close(0);
+    }
+
+    @Test
+    void aDirectoryOfAnotherUserIsRefused() throws Exception {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root to give a directory away");
+        Path theirs = Files.createDirectory(dir.resolve("theirs"));
+        Files.setOwner(theirs, theirs.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        IOException e = assertThrows(IOException.class,
+                () -> ControlServer.bind(theirs.resolve("c.sock"), false, Map.of(), host()));
+        assertEquals(theirs + ": owned by nobody, not root: another user could replace the socket there",
+                e.getMessage());
+    }
+
+    @Test
+    void closeLeavesASocketThatAnotherRunnerTookOver() throws Exception {
+        Files.delete(socket); // someone removed ours; a second runner binds the same path
+        ControlServer second = ControlServer.bind(socket, false, Map.of(), host());
+        try {
+            server.close(0);
+            assertTrue(Files.exists(socket), "the second runner's socket survives the first one's exit");
+            SocketChannel.open(UnixDomainSocketAddress.of(socket)).close();
+        } finally {
+            second.close(0);
+        }
+        assertFalse(Files.exists(socket));
+    }
+
+    private static void chmod(Path path, String octal) throws Exception {
+        Process chmod = new ProcessBuilder("chmod", octal, path.toString()).start();
+        assertTrue(chmod.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, chmod.exitValue());
+    }
+
     /**
      * Another user (nobody, through setpriv, so only when the tests run as root): the socket's mode
      * keeps it out; and were the mode wrong, the peer check would still refuse it. The client is a
@@ -363,6 +438,64 @@ class ControlServerTest {
             assertTrue(open.getMessage().contains("mode rwxrwxrwx, expected rwx------"), open.getMessage());
         } finally {
             System.setProperty("java.io.tmpdir", tmp);
+        }
+    }
+
+    @Test
+    void aPlantedDefaultDirectoryIsRefusedNotUsed() throws Exception {
+        String tmp = System.getProperty("java.io.tmpdir");
+        System.setProperty("java.io.tmpdir", dir.toString());
+        try {
+            Path path = SocketPaths.defaultPath(42, Map.of());
+            Path own = path.getParent();
+            Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+            Files.createSymbolicLink(own, elsewhere);
+            IOException link = assertThrows(IOException.class, () -> ControlServer.bind(path, true, Map.of(), host()));
+            assertEquals(own + ": a symbolic link, not a directory (remove it, or give --control-socket PATH)",
+                    link.getMessage());
+            try (var inside = Files.list(elsewhere)) {
+                assertEquals(0, inside.count(), "nothing was created through the link");
+            }
+
+            Files.delete(own);
+            Files.writeString(own, "planted");
+            IOException file = assertThrows(IOException.class, () -> ControlServer.bind(path, true, Map.of(), host()));
+            assertEquals(own + ": not a directory (remove it, or give --control-socket PATH)", file.getMessage());
+            assertEquals("planted", Files.readString(own));
+
+            Files.delete(own);
+            Files.createDirectory(own, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            if ("root".equals(System.getProperty("user.name"))) {
+                Files.setOwner(own, own.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+                IOException theirs = assertThrows(IOException.class,
+                        () -> ControlServer.bind(path, true, Map.of(), host()));
+                assertEquals(own + ": owned by nobody, not root (remove it, or give --control-socket PATH)",
+                        theirs.getMessage());
+                assertFalse(Files.exists(path));
+            }
+        } finally {
+            System.setProperty("java.io.tmpdir", tmp);
+        }
+    }
+
+    @Test
+    void anXdgRuntimeDirOthersMayEnterIsRefused() throws Exception {
+        Path xdg = Files.createDirectory(dir.resolve("xdg"));
+        Files.setPosixFilePermissions(xdg, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> env = Map.of("XDG_RUNTIME_DIR", xdg.toString());
+        Path path = SocketPaths.defaultPath(42, env);
+        IOException e = assertThrows(IOException.class, () -> ControlServer.bind(path, true, env, host()));
+        assertEquals(xdg + ": mode rwxr-xr-x, expected rwx------ (XDG_RUNTIME_DIR must be private to this user:"
+                + " fix or unset it, or give --control-socket PATH)", e.getMessage());
+        assertFalse(Files.exists(path));
+
+        Files.setPosixFilePermissions(xdg, PosixFilePermissions.fromString("rwx------"));
+        ControlServer ok = ControlServer.bind(path, true, env, host());
+        try {
+            assertEquals("rw-------", PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS)));
+        } finally {
+            ok.close(0);
         }
     }
 }

@@ -1,0 +1,35 @@
+package dev.actorrunner.process;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A worker's environment, built from nothing rather than by editing a copy of the runner's: the
+ * runner's own variables that {@link LaunchSpec#envInherit()} passes, then
+ * {@link LaunchSpec#extraEnv()} over them, then the port variable over both (the readiness probe
+ * checks that port, so no other value may win). The runner adds nothing else: not its control
+ * socket, not its JVM options, not a marker of its own.
+ */
+final class WorkerEnvironment {
+
+    private WorkerEnvironment() {}
+
+    static Map<String, String> of(Map<String, String> runnerEnv, LaunchSpec spec, int port) {
+        Map<String, String> env = new LinkedHashMap<>();
+        runnerEnv.forEach((name, value) -> {
+            if (spec.envInherit().passes(name)) env.put(name, value);
+        });
+        env.putAll(spec.extraEnv());
+        if (!spec.portEnv().isEmpty()) env.put(spec.portEnv(), String.valueOf(port));
+        return env;
+    }
+
+    /**
+     * The PATH a bare command name is looked up on: env { PATH } if set, else the runner's own,
+     * even when the worker does not inherit it (env-inherit = none still runs "node app.js").
+     * What the worker's own PATH is, if any, is {@link #of}'s business.
+     */
+    static String lookupPath(Map<String, String> runnerEnv, LaunchSpec spec) {
+        return spec.extraEnv().getOrDefault("PATH", runnerEnv.get("PATH"));
+    }
+}
