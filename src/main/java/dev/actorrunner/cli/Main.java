@@ -54,7 +54,9 @@ import picocli.CommandLine.Spec;
             "3:the app failed to boot (boot-failure-limit)"})
 public final class Main implements Callable<Integer> {
 
-    // Created before the ActorSystem starts: slf4j otherwise warns that it replayed early calls.
+    // Created before the ActorSystem starts (logback configures itself here): slf4j otherwise
+    // warns that it replayed calls made while it was initialising.
+    @SuppressWarnings("unused")
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     @Option(names = {"-w", "--workers"}, paramLabel = "N|auto",
@@ -201,10 +203,6 @@ public final class Main implements Callable<Integer> {
         LogFormats.apply(settings.logFormat());
         Optional<PidFile> pidFile = writePidFile(settings);
         try {
-            log.info("starting {}: {} worker{}, reload strategy {}, ready {}, public address {}:{}",
-                    settings.appName(), settings.workers(), settings.workers() == 1 ? "" : "s",
-                    describe(settings.reloadStrategy()),
-                    describe(settings.ready()), settings.bindHost(), settings.port());
             return host.applyAsInt(settings);
         } finally {
             pidFile.ifPresent(PidFile::close);
@@ -264,16 +262,6 @@ public final class Main implements Callable<Integer> {
         } catch (IOException e) {
             throw InvalidSettingsException.of("pid file: " + e.getMessage());
         }
-    }
-
-    private static String describe(RunnerSettings.ReloadStrategy strategy) {
-        return strategy.name().toLowerCase().replace('_', '-');
-    }
-
-    private static String describe(RunnerSettings.Readiness ready) {
-        if (ready instanceof RunnerSettings.Readiness.Http http) return "http:" + http.path();
-        if (ready instanceof RunnerSettings.Readiness.Log logLine) return "log:" + logLine.pattern();
-        return ready instanceof RunnerSettings.Readiness.None ? "none" : "tcp";
     }
 
     /** --version: from the version properties the build writes into the jar. */

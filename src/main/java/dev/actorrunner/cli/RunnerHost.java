@@ -10,12 +10,16 @@ import dev.actorrunner.front.FrontBindException;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs one runner in an ActorSystem of its own until the runner stops, with the signals bridged
  * to it, and returns the exit code. Blocks the calling thread (the CLI's main thread).
  */
 final class RunnerHost {
+
+    private static final Logger log = LoggerFactory.getLogger(RunnerHost.class);
 
     /**
      * The CLI's Akka settings, on top of the host's (application.conf, -D): logs go through slf4j
@@ -77,6 +81,11 @@ final class RunnerHost {
             System.err.println("actor-runner: " + e.getMessage());
             return ExitCodes.USAGE;
         }
+        // Only now: a port that cannot be bound is one line on stderr and nothing on stdout.
+        log.info("starting {}: {} worker{}, reload strategy {}, ready {}, public address {}:{}",
+                settings.appName(), settings.workers(), settings.workers() == 1 ? "" : "s",
+                describe(settings.reloadStrategy()), describe(settings.ready()), settings.bindHost(),
+                settings.port());
         CompletableFuture<Integer> exitCode = new CompletableFuture<>();
         // Handlers first, so that no signal meets the JVM's default (exit without draining) while
         // the system starts; one that arrives before the system exists is passed on once it does.
@@ -92,4 +101,15 @@ final class RunnerHost {
         services.close(code);
         return code;
     }
+
+    private static String describe(RunnerSettings.ReloadStrategy strategy) {
+        return strategy.name().toLowerCase().replace('_', '-');
+    }
+
+    private static String describe(RunnerSettings.Readiness ready) {
+        if (ready instanceof RunnerSettings.Readiness.Http http) return "http:" + http.path();
+        if (ready instanceof RunnerSettings.Readiness.Log logLine) return "log:" + logLine.pattern();
+        return ready instanceof RunnerSettings.Readiness.None ? "none" : "tcp";
+    }
+
 }
