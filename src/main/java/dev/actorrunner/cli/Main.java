@@ -107,6 +107,11 @@ public final class Main implements Callable<Integer> {
             description = "surge starts each replacement first; stop-first stops an old worker first (default: surge).")
     String reloadStrategy;
 
+    @Option(names = "--reload-settle", paramLabel = "DURATION",
+            description = "During a reload, how long a new worker must stay ready before an old one is stopped"
+                    + " for it; one that exits meanwhile aborts the reload (default: 0s).")
+    String reloadSettle;
+
     @Option(names = "--port-env", paramLabel = "NAME",
             description = "Variable that carries a worker's private port (default: PORT; \"\" for none).")
     String portEnv;
@@ -224,6 +229,7 @@ public final class Main implements Callable<Integer> {
                 .flag("http.health-path", "--health-path", healthPath)
                 .flag("queue-timeout", "--queue-timeout", queueTimeout)
                 .flag("reload-strategy", "--reload-strategy", reloadStrategy)
+                .flag("reload-settle", "--reload-settle", reloadSettle)
                 .flag("port-env", "--port-env", portEnv)
                 .flag("env", "--env", envVars)
                 .flag("env-inherit", "--env-inherit", envInherit)

@@ -27,6 +27,8 @@ import java.util.Optional;
  * @param mode            tcp: a connection is pinned to a worker; http: each request is routed
  * @param http            settings of the http mode
  * @param reloadStrategy  surge (new first) or stop-first (the ancestor's order)
+ * @param reloadSettle    during a reload, how long a new worker must stay ready before an old one
+ *                        is stopped for it; zero stops one as soon as the new one is ready
  * @param portEnv         environment variable that carries the private port
  * @param backoffMin      first delay before a crashed worker is replaced
  * @param backoffMax      cap of the exponential backoff
@@ -57,6 +59,7 @@ public record RunnerSettings(
         Mode mode,
         Http http,
         ReloadStrategy reloadStrategy,
+        Duration reloadSettle,
         String portEnv,
         Duration backoffMin,
         Duration backoffMax,
@@ -217,6 +220,7 @@ public record RunnerSettings(
         private Mode mode = Mode.TCP;
         private Http http = Http.DEFAULTS;
         private ReloadStrategy reloadStrategy = ReloadStrategy.SURGE;
+        private Duration reloadSettle = Duration.ZERO;
         private String portEnv = "PORT";
         private Duration backoffMin = Duration.ofSeconds(1);
         private Duration backoffMax = Duration.ofSeconds(30);
@@ -249,6 +253,7 @@ public record RunnerSettings(
         public Builder mode(Mode v) { mode = v; return this; }
         public Builder http(Http v) { http = v; return this; }
         public Builder reloadStrategy(ReloadStrategy v) { reloadStrategy = v; return this; }
+        public Builder reloadSettle(Duration v) { reloadSettle = v; return this; }
         public Builder portEnv(String v) { portEnv = v; return this; }
         public Builder backoffMin(Duration v) { backoffMin = v; return this; }
         public Builder backoffMax(Duration v) { backoffMax = v; return this; }
@@ -264,7 +269,7 @@ public record RunnerSettings(
 
         public RunnerSettings build() {
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
-                    probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, portEnv, backoffMin, backoffMax,
+                    probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax,
                     backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv,
                     envInherit, controlSocket, Optional.ofNullable(metrics), logFormat);
         }

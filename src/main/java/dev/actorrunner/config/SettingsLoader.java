@@ -213,6 +213,7 @@ public final class SettingsLoader {
                         r.intIn("http.max-initial-line", 256, 1 << 20),
                         r.intIn("http.max-header-size", 1024, 1 << 20)))
                 .reloadStrategy(r.read("reload-strategy", RunnerSettings.ReloadStrategy.SURGE, ValueParsers::reloadStrategy))
+                .reloadSettle(r.durationOrZero("reload-settle"))
                 .portEnv(r.read("port-env", "PORT", ValueParsers::portEnv))
                 .backoffMin(r.duration("restart.backoff-min"))
                 .backoffMax(r.duration("restart.backoff-max"))

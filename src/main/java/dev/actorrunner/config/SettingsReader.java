@@ -31,7 +31,7 @@ final class SettingsReader {
 
     /** Every key under actor-runner; anything else in a config file is a typo, and an error. */
     static final Set<String> KEYS = Set.of("workers", "bind", "port", "ready", "ready-timeout",
-            "probe-interval", "kill-timeout", "drain-timeout", "queue-timeout", "io-threads", "mode", "http", "reload-strategy", "port-env", "jvm-options", "pid-file",
+            "probe-interval", "kill-timeout", "drain-timeout", "queue-timeout", "io-threads", "mode", "http", "reload-strategy", "reload-settle", "port-env", "jvm-options", "pid-file",
             "boot-failure-limit", "restart", "worker-ports", "app", "args", "command", "env", "env-inherit",
             "control-socket", "metrics", "log-format");
     static final Set<String> RESTART_KEYS = Set.of("backoff-min", "backoff-max", "backoff-reset");
@@ -127,6 +127,11 @@ final class SettingsReader {
 
     Duration duration(String key) {
         return read(key, Duration.ofSeconds(1), SettingsReader::duration);
+    }
+
+    /** A duration that may be zero ("0s": off). */
+    Duration durationOrZero(String key) {
+        return read(key, Duration.ZERO, SettingsReader::durationOrZero);
     }
 
     String string(String key) {
@@ -243,20 +248,31 @@ final class SettingsReader {
      * milliseconds in HOCON, so "--kill-timeout 60" would SIGKILL every worker after 60 ms.
      */
     static Duration duration(ConfigValue v) {
-        String expected = "a duration with a unit, like 60s or 500ms";
-        if (v.valueType() != ConfigValueType.STRING) throw new Bad(expected);
-        String s = ((String) v.unwrapped()).strip();
-        if (s.isEmpty() || s.chars().allMatch(c -> Character.isDigit(c) || c == '.')) throw new Bad(expected);
-        Duration d;
-        try {
-            d = ConfigFactory.empty().withValue("d", v).getDuration("d");
-        } catch (ConfigException e) {
-            throw new Bad(expected);
-        }
+        Duration d = anyDuration(v);
         if (d.isNegative() || d.isZero() || d.compareTo(MAX_DURATION) > 0) {
             throw new Bad("a duration above 0 and at most " + MAX_DURATION.toDays() + "d");
         }
         return d;
+    }
+
+    static Duration durationOrZero(ConfigValue v) {
+        Duration d = anyDuration(v);
+        if (d.isNegative() || d.compareTo(MAX_DURATION) > 0) {
+            throw new Bad("a duration of 0s or more and at most " + MAX_DURATION.toDays() + "d");
+        }
+        return d;
+    }
+
+    private static Duration anyDuration(ConfigValue v) {
+        String expected = "a duration with a unit, like 60s or 500ms";
+        if (v.valueType() != ConfigValueType.STRING) throw new Bad(expected);
+        String s = ((String) v.unwrapped()).strip();
+        if (s.isEmpty() || s.chars().allMatch(c -> Character.isDigit(c) || c == '.')) throw new Bad(expected);
+        try {
+            return ConfigFactory.empty().withValue("d", v).getDuration("d");
+        } catch (ConfigException e) {
+            throw new Bad(expected);
+        }
     }
 
     static List<String> strings(ConfigValue v) {

@@ -61,6 +61,9 @@ public final class Master extends AbstractBehavior<Command> {
     /** A worker stayed up for backoff-reset: the crash backoff starts over. */
     private record Stable(int workerId) implements Command {}
 
+    /** A new worker of a reload stayed ready for reload-settle: an old one may stop for it. */
+    private record Settled(int workerId) implements Command {}
+
 
     private record SubscriberTerminated(ActorRef<RunnerEvent> subscriber) implements Command {}
 
@@ -94,6 +97,8 @@ public final class Master extends AbstractBehavior<Command> {
     private final ProcessLauncher launcher;
     private final Router router;
     private final Set<Integer> refusedConnects = new HashSet<>();
+    /** New workers of the running reload that are ready but not yet settled (reload-settle). */
+    private final Set<Integer> settling = new HashSet<>();
     private final ReadinessProbe probe;
     private final ActorRef<Worker.Event> events;
     private final Workers workers = new Workers();
@@ -146,6 +151,7 @@ public final class Master extends AbstractBehavior<Command> {
                 .onMessage(WrappedWorkerEvent.class, this::onWorkerEvent)
                 .onMessageEquals(ForkMissing.INSTANCE, () -> { forkMissing(); return this; })
                 .onMessage(Stable.class, this::onStable)
+                .onMessage(Settled.class, this::onSettled)
                 .onMessage(ConnectFailed.class, this::onConnectFailed)
                 .onSignal(PostStop.class, s -> onPostStop())
                 .build();
@@ -266,6 +272,25 @@ public final class Master extends AbstractBehavior<Command> {
         log.info("worker.listening", w, "{} listening on 127.0.0.1:{} ({} of {} ready)", w, w.port,
                 workers.count(State.READY), desired);
         publish(new RunnerEvent.WorkerListening(w.id, w.generation, w.pid, w.port));
+        boolean ofTheReload = reloads.running() && w.generation == reloads.generation();
+        if (ofTheReload && !settings.reloadSettle().isZero()) {
+            // It serves meanwhile; an old worker stops for it only if it is still up by then.
+            settling.add(w.id);
+            timers.startSingleTimer(new Settled(w.id), new Settled(w.id), settings.reloadSettle());
+            log.info("reload.settling", w, "reload {}: worker {} ready in {}, settling for {}", reloads.generation(),
+                    w.id, Human.duration(w.age()), Human.duration(settings.reloadSettle()));
+            return this;
+        }
+        List<Entry> retired = stopNext();
+        if (ofTheReload) logProgress(w, retired);
+        completeReloadIfDone();
+        return this;
+    }
+
+    // Settled -> StopNext: the new worker stayed up through reload-settle.
+    private Behavior<Command> onSettled(Settled m) {
+        Entry w = workers.get(m.workerId());
+        if (!settling.remove(m.workerId()) || w == null || w.state != State.READY) return this;
         List<Entry> retired = stopNext();
         if (reloads.running() && w.generation == reloads.generation()) logProgress(w, retired);
         completeReloadIfDone();
@@ -279,6 +304,7 @@ public final class Master extends AbstractBehavior<Command> {
         refusedConnects.remove(w.id);
         if (wasRouted) publishRoutes();
         timers.cancel(new Stable(w.id));
+        if (settling.remove(w.id)) timers.cancel(new Settled(w.id));
         boolean expected = e.cause() == Worker.Cause.STOPPED;
         publish(new RunnerEvent.WorkerExited(w.id, w.generation, w.pid, e.status().code(), e.reason(),
                 expected));
@@ -352,8 +378,9 @@ public final class Master extends AbstractBehavior<Command> {
     /** StopNext: during a reload, retire queued old workers while the strategy allows it. */
     private List<Entry> stopNext() {
         List<Entry> retired = new ArrayList<>(1);
+        // A settling worker is ready, but counts as starting until it has settled.
         while (reloads.running() && Plan.mayStopNext(settings.reloadStrategy(), desired,
-                workers.count(State.READY), workers.count(State.STARTING))) {
+                workers.count(State.READY) - settling.size(), workers.count(State.STARTING) + settling.size())) {
             Optional<Entry> next = reloads.pollNext(workers);
             if (next.isEmpty()) break;
             retire(next.get());
@@ -375,6 +402,7 @@ public final class Master extends AbstractBehavior<Command> {
      * first, then gets SIGTERM. It is Disconnected at once: it no longer counts toward capacity.
      */
     private void retire(Entry w) {
+        if (settling.remove(w.id)) timers.cancel(new Settled(w.id));
         boolean wasRouted = w.state == State.READY;
         workers.setState(w, wasRouted ? State.DRAINING : State.STOPPING);
         if (wasRouted) publishRoutes();
@@ -428,7 +456,8 @@ public final class Master extends AbstractBehavior<Command> {
     }
 
     private void completeReloadIfDone() {
-        if (!reloads.running() || reloads.remaining() > 0 || !workers.allReadyIn(reloads.generation())
+        if (!reloads.running() || reloads.remaining() > 0 || !settling.isEmpty()
+                || !workers.allReadyIn(reloads.generation())
                 || workers.count(State.READY) < desired) {
             return;
         }
@@ -440,6 +469,8 @@ public final class Master extends AbstractBehavior<Command> {
     }
 
     private void abortReload(String reason) {
+        settling.forEach(id -> timers.cancel(new Settled(id)));
+        settling.clear();
         reloads.abort(reason);
         log.error("reload.aborted", "reload {} aborted after {}: {}; {} worker(s) replaced, the other workers keep serving",
                 reloads.generation(), Human.duration(reloads.elapsed()), reason, reloads.replaced());

@@ -158,6 +158,7 @@ class SettingsLoaderTest {
                   bind = "0.0.0.0"
                   probe-interval = 50ms
                   reload-strategy = stop-first
+                  reload-settle = 10s
                   port-env = SERVER_PORT
                   boot-failure-limit = 0
                   worker-ports = "21000-21009"
@@ -169,6 +170,9 @@ class SettingsLoaderTest {
         assertEquals("0.0.0.0", s.bindHost());
         assertEquals(Duration.ofMillis(50), s.probeInterval());
         assertEquals(ReloadStrategy.STOP_FIRST, s.reloadStrategy());
+        assertEquals(Duration.ofSeconds(10), s.reloadSettle());
+        assertEquals(Duration.ZERO, withApp().load().reloadSettle(), "off by default");
+        assertEquals(Duration.ZERO, withApp().flag("reload-settle", "--reload-settle", "0s").load().reloadSettle());
         assertEquals("SERVER_PORT", s.portEnv());
         assertEquals(0, s.bootFailureLimit());
         assertEquals(new PortRange(21000, 21009), s.workerPorts());
@@ -261,6 +265,8 @@ class SettingsLoaderTest {
         "kill-timeout       | --kill-timeout       | 0s          | --kill-timeout: expected a duration above 0 and at most 24d, got \"0s\"",
         "kill-timeout       | --kill-timeout       | -5s         | --kill-timeout: expected a duration above 0 and at most 24d, got \"-5s\"",
         "kill-timeout       | --kill-timeout       | 365d        | --kill-timeout: expected a duration above 0 and at most 24d, got \"365d\"",
+        "reload-settle      | --reload-settle      | -1s         | --reload-settle: expected a duration of 0s or more and at most 24d, got \"-1s\"",
+        "reload-settle      | --reload-settle      | 10          | --reload-settle: expected a duration with a unit, like 60s or 500ms, got \"10\"",
         "reload-strategy    | --reload-strategy    | rolling     | --reload-strategy: expected \"surge\" or \"stop-first\", got \"rolling\"",
         "port-env           | --port-env           | 1PORT       | --port-env: expected an environment variable name, or \"\" for none, got \"1PORT\"",
         "boot-failure-limit | --boot-failure-limit | -1          | --boot-failure-limit: expected a number of 0 or more, got \"-1\"",

@@ -65,20 +65,22 @@ class FaultsIT {
     // ---- the app misbehaves ----
 
     /**
-     * A deploy that exits at once, hangs before listening, or listens on the wrong port: the
-     * replacement is never ready, the reload is aborted, and the old workers serve every request
-     * meanwhile. Deploying a good build again then works.
+     * A deploy that exits at once, hangs before listening, listens on the wrong port, or dies a
+     * second after it is ready (caught by --reload-settle): the reload is aborted before any old
+     * worker stops, and the old workers serve every request meanwhile. Deploying a good build
+     * again then works.
      */
     @ParameterizedTest(name = "[{index}] {0}")
     @CsvSource(delimiter = '|', value = {
         "exit-at-once 4 | exited with exit code 4",
         "never-listen   | not ready within 3s",
         "wrong-port     | not ready within 3s",
+        "exit-after-ready 1000 | exited with exit code 1",
     })
     void aBrokenDeployAbortsTheReloadWhileTheOldWorkersServe(String badMode, String reason) throws Exception {
         Path mode = Files.writeString(dir.resolve("mode"), "serve");
-        RunnerProcess r = runner(List.of("-w", "2", "--ready-timeout", "3s", "--backoff-min", "200ms"),
-                fixture("as-file", mode.toString()));
+        RunnerProcess r = runner(List.of("-w", "2", "--ready-timeout", "3s", "--reload-settle", "3s",
+                "--backoff-min", "200ms"), fixture("as-file", mode.toString()));
         List<Long> before = r.awaitInRotation(2, BOOT).stream().map(Worker::pid).toList();
         Client client = client(r);
         client.awaitAnswers(5, BOOT);
@@ -89,15 +91,23 @@ class FaultsIT {
         assertTrue(r.output().contains(reason), "the log says why: " + reason + "\n" + r.output());
         int answered = client.ok.get();
         client.awaitAnswers(answered + 5, BOOT);
-        assertEquals(List.of(), client.failures, "every request was answered during the broken deploy");
         assertTrue(r.inRotation().stream().map(Worker::pid).toList().containsAll(before), "old workers still serve");
-        assertTrue(client.pids.stream().allMatch(before::contains), "only the old workers answered");
+        assertTrue(r.lines().stream().noneMatch(l -> l.contains("gen 1) leaves rotation")), "no old worker stopped");
+        if (badMode.startsWith("exit-after-ready")) {
+            // A settling worker is in rotation: it served until it died, and its death may cost the
+            // one request the client had in flight on it.
+            assertTrue(client.failures.size() <= 1, "at most the request in flight: " + client.failures);
+        } else {
+            assertEquals(List.of(), client.failures, "every request was answered during the broken deploy");
+            assertTrue(client.pids.stream().allMatch(before::contains), "only the old workers answered");
+        }
 
+        int failed = client.failures.size();
         Files.writeString(mode, "serve");
         r.signal("HUP");
         r.awaitLine(l -> l.contains("reload 3 completed"), BOOT, "a good deploy after the broken one");
         client.stop();
-        assertEquals(List.of(), client.failures);
+        assertEquals(failed, client.failures.size(), "the good deploy lost no request: " + client.failures);
     }
 
     /**

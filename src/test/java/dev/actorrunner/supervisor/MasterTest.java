@@ -168,6 +168,52 @@ class MasterTest {
     }
 
     @Test
+    void withReloadSettleAnOldWorkerStopsOnlyOnceItsReplacementHasStayedUpThatLong() {
+        startReady(2, b -> b.reloadSettle(Duration.ofSeconds(5)));
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(3, expectStarted());
+        probeFires();
+        launcher.worker(3).becomeReady();
+        expectListening(3);
+        time.timePasses(Duration.ofSeconds(4));
+        events.expectNoMessage(Duration.ofMillis(100));
+        assertEquals(0, launcher.worker(1).terms.get(), "no old worker stops while its replacement settles");
+        assertEquals(List.of(1, 2, 3), router.current(), "the settling worker serves meanwhile");
+
+        time.timePasses(Duration.ofSeconds(1));
+        assertEquals(1, events.expectMessageClass(WorkerDraining.class).workerId());
+        expectInAnyOrder(exited(1), started(4));
+        probeFires();
+        launcher.worker(4).becomeReady();
+        expectListening(4);
+        events.expectNoMessage(Duration.ofMillis(100));
+        time.timePasses(Duration.ofSeconds(5));
+        assertEquals(2, events.expectMessageClass(WorkerDraining.class).workerId());
+        expectInAnyOrder(exited(2), e -> e instanceof ReloadCompleted c && c.generation() == 2);
+    }
+
+    @Test
+    void aReplacementThatDiesWhileItSettlesAbortsTheReloadBeforeAnyOldWorkerStops() {
+        startReady(2, b -> b.reloadSettle(Duration.ofSeconds(5)));
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(3, expectStarted());
+        probeFires();
+        launcher.worker(3).becomeReady();
+        expectListening(3);
+        time.timePasses(Duration.ofSeconds(1));
+        launcher.worker(3).crash(1); // a deploy that dies a second after it is ready
+        assertFalse(events.expectMessageClass(WorkerExited.class).expected());
+        events.expectMessageClass(ReloadAborted.class);
+        time.timePasses(Duration.ofSeconds(10));
+        assertEquals(0, launcher.worker(1).terms.get());
+        assertEquals(0, launcher.worker(2).terms.get());
+        assertEquals(List.of(1, 2), router.current(), "the old workers serve on");
+        assertFalse(status().reloading());
+    }
+
+    @Test
     void statusShowsTheReloadsProgressAndThenItsResult() {
         startReady(2, b -> {});
         RunnerStatus before = status();
