@@ -282,7 +282,7 @@ public final class Master extends AbstractBehavior<Command> {
             return this;
         }
         List<Entry> retired = stopNext();
-        if (ofTheReload) logProgress(w, retired);
+        if (ofTheReload) logProgress(w, "ready in", retired);
         completeReloadIfDone();
         return this;
     }
@@ -292,7 +292,7 @@ public final class Master extends AbstractBehavior<Command> {
         Entry w = workers.get(m.workerId());
         if (!settling.remove(m.workerId()) || w == null || w.state != State.READY) return this;
         List<Entry> retired = stopNext();
-        if (reloads.running() && w.generation == reloads.generation()) logProgress(w, retired);
+        if (reloads.running() && w.generation == reloads.generation()) logProgress(w, "settled, up", retired);
         completeReloadIfDone();
         return this;
     }
@@ -390,11 +390,11 @@ public final class Master extends AbstractBehavior<Command> {
     }
 
     /** One line per reload step: "reload 3: worker 5 ready in 2.1s, draining worker 2 (1 of 2 replaced)". */
-    private void logProgress(Entry ready, List<Entry> retired) {
+    private void logProgress(Entry ready, String how, List<Entry> retired) {
         String draining = retired.stream().map(w -> ", draining worker " + w.id).reduce("", String::concat);
         RunnerStatus.ReloadProgress p = reloads.progress().orElseThrow();
-        log.info("reload.progress", ready, "reload {}: worker {} ready in {}{} ({} of {} replaced)",
-                p.generation(), ready.id, Human.duration(ready.age()), draining, p.replaced(), p.toReplace());
+        log.info("reload.progress", ready, "reload {}: worker {} {} {}{} ({} of {} replaced)",
+                p.generation(), ready.id, how, Human.duration(ready.age()), draining, p.replaced(), p.toReplace());
     }
 
     /**
