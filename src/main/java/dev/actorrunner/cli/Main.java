@@ -74,7 +74,7 @@ public final class Main implements Callable<Integer> {
     Path config;
 
     @Option(names = "--ready", paramLabel = "tcp|http:PATH|log:REGEX|none",
-            description = "How a worker shows it is ready (default: tcp, the port accepts a connection).")
+            description = "How a worker shows it is ready (default: tcp, the worker's own socket on its port accepts a connection).")
     String ready;
 
     @Option(names = "--ready-timeout", paramLabel = "DURATION",

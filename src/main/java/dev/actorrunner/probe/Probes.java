@@ -1,10 +1,13 @@
 package dev.actorrunner.probe;
 
 import dev.actorrunner.config.RunnerSettings.Readiness;
+import dev.actorrunner.process.WorkerProcess;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
@@ -12,6 +15,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Builds the {@link ReadinessProbe} a {@link Readiness} setting names. */
 public final class Probes {
@@ -29,6 +34,10 @@ public final class Probes {
     private static final ExecutorService IO = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
             30, TimeUnit.SECONDS, new SynchronousQueue<>(), daemonThreads());
 
+    private static final Logger log = LoggerFactory.getLogger(Probes.class);
+    /** Workers already warned about a foreign listener; a handful at most over a runner's life. */
+    private static final Set<Long> WARNED = ConcurrentHashMap.newKeySet();
+
     private Probes() {}
 
     /** The probe for {@code readiness}, doing its socket I/O on a shared pool of daemon threads. */
@@ -39,10 +48,10 @@ public final class Probes {
     /** As {@link #forReadiness(Readiness)}, with blocking socket I/O on {@code io}. */
     public static ReadinessProbe forReadiness(Readiness readiness, Executor io) {
         if (readiness instanceof Readiness.Tcp) {
-            return process -> bounded(() -> TcpCheck.connects(process.port()), io);
+            return process -> bounded(() -> TcpCheck.connects(process.port()) && owns(process), io);
         }
         if (readiness instanceof Readiness.Http http) {
-            return process -> bounded(() -> HttpCheck.answers2xx(process.port(), http.path()), io);
+            return process -> bounded(() -> HttpCheck.answers2xx(process.port(), http.path()) && owns(process), io);
         }
         if (readiness instanceof Readiness.Log) {
             // The pattern itself went to the launcher in LaunchSpec.readyLine.
@@ -53,6 +62,21 @@ public final class Probes {
             return process -> CompletableFuture.completedFuture(true);
         }
         throw new IllegalArgumentException("unknown readiness " + readiness);
+    }
+
+    /**
+     * Whether the listener on the worker's port is the worker's (or /proc cannot tell): one held
+     * by another process is said once per worker, and the worker stays "starting" until it is
+     * ready for real or ready-timeout kills it.
+     */
+    private static boolean owns(WorkerProcess process) {
+        if (ListenerOwner.of(process.port(), process.pid()) != ListenerOwner.Verdict.NOT_OWNED) return true;
+        if (WARNED.add(process.pid())) {
+            log.warn("pid {}: port {} answers, but the listener is not the worker's nor its children's: not ready"
+                    + " (two runners sharing worker-ports? an app behind a proxy process of its own: --ready log:REGEX)",
+                    process.pid(), process.port());
+        }
+        return false;
     }
 
     /** Runs {@code check} on {@code io}; any exception, or no answer within the bound, is false. */

@@ -111,6 +111,32 @@ class FaultsIT {
     }
 
     /**
+     * Another process takes a worker's private port before the worker binds it (two runners sharing
+     * worker-ports): the port answers, but the listener is not the worker's, so the worker is never
+     * counted ready and no client is sent to that other process. The worker's own bind fails, and
+     * its replacement gets another port.
+     */
+    @Test
+    void aPortTakenByAnotherProcessBeforeTheWorkerBindsItIsNotTheWorkersReadiness() throws Exception {
+        Path gate = dir.resolve("gate");
+        RunnerProcess r = runner(List.of("-w", "1", "--backoff-min", "100ms"), fixture("serve-when", gate.toString()));
+        r.awaitLine(l -> l.matches(".*worker 1 \\(pid \\d+, gen 1\\) started on 127\\.0\\.0\\.1:\\d+.*"), BOOT, "worker 1 to start");
+        int port = Integer.parseInt(r.lines().stream().filter(l -> l.contains("worker 1 (pid")).findFirst().orElseThrow()
+                .replaceAll(".*started on 127\\.0\\.0\\.1:(\\d+).*", "$1"));
+        try (java.net.ServerSocket thief = new java.net.ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress())) {
+            r.awaitLine(l -> l.contains("port " + port + " answers, but the listener is not the worker's"), BOOT,
+                    "the probe to see a listener that is not the worker's");
+            Files.writeString(gate, "go"); // the worker now tries to bind, and fails
+            r.awaitLine(l -> l.matches(".*worker 1 \\(pid \\d+, gen 1\\) exited with exit code 1.*"), BOOT,
+                    "worker 1 to fail its bind");
+            Worker replacement = r.awaitInRotation(1, BOOT).get(0);
+            assertTrue(replacement.id() > 1 && replacement.port() != port, "replaced on another port: " + replacement);
+            assertTrue(r.everListening().stream().noneMatch(w -> w.id() == 1), "worker 1 was never counted ready");
+            assertEquals("hello from pid " + replacement.pid(), Http.get(r.publicPort(BOOT)).trim());
+        }
+    }
+
+    /**
      * One worker crashes a second after every start, beside a healthy one: the replacement delay
      * doubles up to its cap, every crash is logged, and the healthy worker serves throughout (what
      * the loop costs the runner in CPU is measured by bench/faults.sh, without a client's load).

@@ -1,5 +1,6 @@
 package dev.actorrunner.probe;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,13 +32,19 @@ class ProbesTest {
         if (socket != null) socket.close();
     }
 
-    /** Only what probes look at: the port and the ready line. */
-    private record FakeWorker(int port, CompletableFuture<Void> readyLine) implements WorkerProcess {
+    /**
+     * Only what probes look at: the pid (by default this JVM's, which holds the test's listeners),
+     * the port and the ready line.
+     */
+    private record FakeWorker(long pid, int port, CompletableFuture<Void> readyLine) implements WorkerProcess {
         FakeWorker(int port) {
-            this(port, new CompletableFuture<>());
+            this(ProcessHandle.current().pid(), port, new CompletableFuture<>());
         }
 
-        @Override public long pid() { return 1; }
+        FakeWorker(int port, CompletableFuture<Void> readyLine) {
+            this(ProcessHandle.current().pid(), port, readyLine);
+        }
+
         @Override public void terminate() {}
         @Override public void kill() {}
         @Override public boolean isAlive() { return true; }
@@ -128,6 +135,33 @@ class ProbesTest {
         assertFalse(HttpCheck.is2xx("HTTP/1.1 301 Moved"));
         assertFalse(HttpCheck.is2xx("SSH-2.0-OpenSSH"));
         assertFalse(HttpCheck.is2xx(""));
+    }
+
+    @Test
+    void aPortThatAnotherProcessListensOnIsNotTheWorkersReadiness() throws Exception {
+        socket = listen(); // held by this JVM, not by the "worker" below
+        Process other = new ProcessBuilder("sleep", "60").start();
+        try {
+            assertFalse(check(new Readiness.Tcp(), new FakeWorker(other.pid(), socket.getLocalPort(),
+                    new CompletableFuture<>())));
+            assertEquals(ListenerOwner.Verdict.NOT_OWNED, ListenerOwner.of(socket.getLocalPort(), other.pid()));
+            assertTrue(check(new Readiness.Tcp(), new FakeWorker(socket.getLocalPort())), "this JVM holds it");
+        } finally {
+            other.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aListenerOfTheWorkersChildIsTheWorkers() throws Exception {
+        socket = listen();
+        // The test JVM is a descendant of its parent: from there, this JVM's listener is "the worker's child's".
+        long parent = ProcessHandle.current().parent().orElseThrow().pid();
+        assertEquals(ListenerOwner.Verdict.OWNED, ListenerOwner.of(socket.getLocalPort(), parent));
+    }
+
+    @Test
+    void nobodyListeningIsUnknownNotNotOwned() throws Exception {
+        assertEquals(ListenerOwner.Verdict.UNKNOWN, ListenerOwner.of(closedPort(), ProcessHandle.current().pid()));
     }
 
     @Test
