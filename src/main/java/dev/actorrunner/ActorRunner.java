@@ -124,7 +124,7 @@ public final class ActorRunner {
         List<ActorRef<RunnerEvent>> initial = List.copyOf(subscribers);
         // A graceful stop lasts up to drain-timeout (connections finish) plus kill-timeout (SIGTERM).
         return HostShutdown.around(Master.create(settings, OsProcessLauncher::new,
-                Probes.forReadiness(settings.ready()), initial, front),
+                Probes.forReadiness(settings.ready(), settings.readyOwnerCheck()), initial, front),
                 settings.drainTimeout().plus(settings.killTimeout()));
     }
 

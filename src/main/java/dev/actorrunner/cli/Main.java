@@ -81,6 +81,11 @@ public final class Main implements Callable<Integer> {
             description = "A worker not ready by then is killed (default: 60s).")
     String readyTimeout;
 
+    @Option(names = "--ready-owner-check", paramLabel = "on|off",
+            description = "tcp and http readiness: the listener must be the worker's or a child's (default: on;"
+                    + " off for an app whose listener is a separate proxy process, e.g. docker run -p).")
+    String readyOwnerCheck;
+
     @Option(names = "--kill-timeout", paramLabel = "DURATION",
             description = "Grace between SIGTERM and SIGKILL of a stopping worker (default: 60s).")
     String killTimeout;
@@ -223,6 +228,7 @@ public final class Main implements Callable<Integer> {
                 .flag("bind", "--bind", bind)
                 .flag("ready", "--ready", ready)
                 .flag("ready-timeout", "--ready-timeout", readyTimeout)
+                .flag("ready-owner-check", "--ready-owner-check", readyOwnerCheck)
                 .flag("kill-timeout", "--kill-timeout", killTimeout)
                 .flag("drain-timeout", "--drain-timeout", drainTimeout)
                 .flag("mode", "--mode", mode)

@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param port            the public port (owned by the Front)
  * @param ready           how a worker shows it is listening
  * @param readyTimeout    a worker not listening by then is killed (and a reload aborted)
+ * @param readyOwnerCheck tcp and http readiness also require that the listener on the worker's
+ *                        port is the worker's or a descendant's (off: any listener counts)
  * @param probeInterval   time between two readiness probes of a starting worker
  * @param killTimeout     grace between SIGTERM and SIGKILL (the ancestor's 60 s kill timer)
  * @param drainTimeout    how long a worker out of rotation may keep its connections before SIGTERM
@@ -51,6 +53,7 @@ public record RunnerSettings(
         int port,
         Readiness ready,
         Duration readyTimeout,
+        boolean readyOwnerCheck,
         Duration probeInterval,
         Duration killTimeout,
         Duration drainTimeout,
@@ -212,6 +215,7 @@ public record RunnerSettings(
         private int port = 8080;
         private Readiness ready = new Readiness.Tcp();
         private Duration readyTimeout = Duration.ofSeconds(60);
+        private boolean readyOwnerCheck = true;
         private Duration probeInterval = Duration.ofMillis(200);
         private Duration killTimeout = Duration.ofSeconds(60);
         private Duration drainTimeout = Duration.ofSeconds(30);
@@ -245,6 +249,7 @@ public record RunnerSettings(
         public Builder port(int v) { port = v; return this; }
         public Builder ready(Readiness v) { ready = v; return this; }
         public Builder readyTimeout(Duration v) { readyTimeout = v; return this; }
+        public Builder readyOwnerCheck(boolean v) { readyOwnerCheck = v; return this; }
         public Builder probeInterval(Duration v) { probeInterval = v; return this; }
         public Builder killTimeout(Duration v) { killTimeout = v; return this; }
         public Builder drainTimeout(Duration v) { drainTimeout = v; return this; }
@@ -269,7 +274,7 @@ public record RunnerSettings(
 
         public RunnerSettings build() {
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
-                    probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax,
+                    readyOwnerCheck, probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax,
                     backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv,
                     envInherit, controlSocket, Optional.ofNullable(metrics), logFormat);
         }

@@ -198,6 +198,7 @@ public final class SettingsLoader {
                 .port(r.intIn("port", 0, 65535))
                 .ready(r.read("ready", new RunnerSettings.Readiness.Tcp(), ValueParsers::readiness))
                 .readyTimeout(r.duration("ready-timeout"))
+                .readyOwnerCheck(r.bool("ready-owner-check"))
                 .probeInterval(r.duration("probe-interval"))
                 .killTimeout(r.duration("kill-timeout"))
                 .drainTimeout(r.duration("drain-timeout"))

@@ -3,6 +3,7 @@ package dev.actorrunner.probe;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -29,6 +30,9 @@ final class ListenerOwner {
     enum Verdict { OWNED, NOT_OWNED, UNKNOWN }
 
     private static final String LISTEN = "0A";
+    /** 127.0.0.1 and 0.0.0.0 as /proc/net/tcp writes them; ::, ::ffff:127.0.0.1 as tcp6 does. */
+    private static final Set<String> LOOPBACK_OR_ANY = Set.of("0100007F", "00000000",
+            "00000000000000000000000000000000", "0000000000000000FFFF00000100007F");
     private static final List<Path> TABLES = List.of(Path.of("/proc/net/tcp"), Path.of("/proc/net/tcp6"));
 
     private ListenerOwner() {}
@@ -43,21 +47,31 @@ final class ListenerOwner {
         if (inodes.isEmpty()) return Verdict.UNKNOWN; // gone meanwhile, or a table we cannot read
         List<Long> pids = Stream.concat(Stream.of(pid), ProcessHandle.of(pid).stream()
                 .flatMap(ProcessHandle::descendants).map(ProcessHandle::pid)).toList();
-        boolean readAny = false;
+        // NOT_OWNED only if every fd of the tree was seen: a child we may not look into (run
+        // through sudo, a binary with file capabilities, /proc mounted hidepid) may hold it.
+        boolean sawAll = true;
         for (long p : pids) {
             try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc", Long.toString(p), "fd"))) {
-                readAny = true;
                 for (Path fd : fds) {
-                    if (inodes.contains(socketInode(fd))) return Verdict.OWNED;
+                    try {
+                        if (inodes.contains(socketInode(Files.readSymbolicLink(fd).toString()))) return Verdict.OWNED;
+                    } catch (NoSuchFileException closed) {
+                        // closed meanwhile
+                    }
                 }
+            } catch (NoSuchFileException exited) {
+                // exited meanwhile: it holds nothing
             } catch (IOException | RuntimeException e) {
-                // exited meanwhile, or not ours to read
+                sawAll = false;
             }
         }
-        return readAny ? Verdict.NOT_OWNED : Verdict.UNKNOWN;
+        return sawAll ? Verdict.NOT_OWNED : Verdict.UNKNOWN;
     }
 
-    /** Inodes of the sockets in LISTEN state on {@code port}, any local address, IPv4 and IPv6. */
+    /**
+     * Inodes of the sockets in LISTEN state on {@code port} that a connection to 127.0.0.1 can
+     * reach: bound to 127.0.0.1 or the wildcard, IPv4 or IPv6 (dual stack, or IPv4-mapped).
+     */
     static Set<String> listeningInodes(int port) throws IOException {
         String hexPort = String.format(Locale.ROOT, ":%04X", port);
         Set<String> inodes = new HashSet<>();
@@ -70,19 +84,15 @@ final class ListenerOwner {
                 lines.skip(1).map(line -> line.trim().split("\\s+"))
                         .takeWhile(f -> f.length > 9 && f[3].equals(LISTEN))
                         // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-                        .filter(f -> f[1].endsWith(hexPort))
+                        .filter(f -> f[1].endsWith(hexPort)
+                                && LOOPBACK_OR_ANY.contains(f[1].substring(0, f[1].length() - hexPort.length())))
                         .forEach(f -> inodes.add(f[9]));
             }
         }
         return inodes;
     }
 
-    private static String socketInode(Path fd) {
-        try {
-            String target = Files.readSymbolicLink(fd).toString();
-            return target.startsWith("socket:[") ? target.substring(8, target.length() - 1) : "";
-        } catch (IOException | RuntimeException e) {
-            return "";
-        }
+    private static String socketInode(String linkTarget) {
+        return linkTarget.startsWith("socket:[") ? linkTarget.substring(8, linkTarget.length() - 1) : "";
     }
 }

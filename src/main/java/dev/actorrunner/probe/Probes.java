@@ -40,18 +40,27 @@ public final class Probes {
 
     private Probes() {}
 
-    /** The probe for {@code readiness}, doing its socket I/O on a shared pool of daemon threads. */
+    /**
+     * The probe for {@code readiness}, doing its socket I/O on a shared pool of daemon threads;
+     * tcp and http also check that the listener is the worker's ({@link ListenerOwner}).
+     */
     public static ReadinessProbe forReadiness(Readiness readiness) {
-        return forReadiness(readiness, IO);
+        return forReadiness(readiness, true);
     }
 
-    /** As {@link #forReadiness(Readiness)}, with blocking socket I/O on {@code io}. */
-    public static ReadinessProbe forReadiness(Readiness readiness, Executor io) {
+    /** As {@link #forReadiness(Readiness)}; {@code ownerCheck} false: any listener counts. */
+    public static ReadinessProbe forReadiness(Readiness readiness, boolean ownerCheck) {
+        return forReadiness(readiness, ownerCheck, IO);
+    }
+
+    /** As {@link #forReadiness(Readiness, boolean)}, with blocking socket I/O on {@code io}. */
+    public static ReadinessProbe forReadiness(Readiness readiness, boolean ownerCheck, Executor io) {
         if (readiness instanceof Readiness.Tcp) {
-            return process -> bounded(() -> TcpCheck.connects(process.port()) && owns(process), io);
+            return process -> bounded(() -> TcpCheck.connects(process.port()) && (!ownerCheck || owns(process)), io);
         }
         if (readiness instanceof Readiness.Http http) {
-            return process -> bounded(() -> HttpCheck.answers2xx(process.port(), http.path()) && owns(process), io);
+            return process -> bounded(() -> HttpCheck.answers2xx(process.port(), http.path())
+                    && (!ownerCheck || owns(process)), io);
         }
         if (readiness instanceof Readiness.Log) {
             // The pattern itself went to the launcher in LaunchSpec.readyLine.
@@ -73,7 +82,7 @@ public final class Probes {
         if (ListenerOwner.of(process.port(), process.pid()) != ListenerOwner.Verdict.NOT_OWNED) return true;
         if (WARNED.add(process.pid())) {
             log.warn("pid {}: port {} answers, but the listener is not the worker's nor its children's: not ready"
-                    + " (two runners sharing worker-ports? an app behind a proxy process of its own: --ready log:REGEX)",
+                    + " (two runners sharing worker-ports? an app behind a proxy process of its own: ready-owner-check = off)",
                     process.pid(), process.port());
         }
         return false;

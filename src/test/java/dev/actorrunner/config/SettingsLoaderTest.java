@@ -159,6 +159,7 @@ class SettingsLoaderTest {
                   probe-interval = 50ms
                   reload-strategy = stop-first
                   reload-settle = 10s
+                  ready-owner-check = off
                   port-env = SERVER_PORT
                   boot-failure-limit = 0
                   worker-ports = "21000-21009"
@@ -171,6 +172,8 @@ class SettingsLoaderTest {
         assertEquals(Duration.ofMillis(50), s.probeInterval());
         assertEquals(ReloadStrategy.STOP_FIRST, s.reloadStrategy());
         assertEquals(Duration.ofSeconds(10), s.reloadSettle());
+        assertFalse(s.readyOwnerCheck());
+        assertTrue(withApp().load().readyOwnerCheck(), "on by default");
         assertEquals(Duration.ZERO, withApp().load().reloadSettle(), "off by default");
         assertEquals(Duration.ZERO, withApp().flag("reload-settle", "--reload-settle", "0s").load().reloadSettle());
         assertEquals("SERVER_PORT", s.portEnv());

@@ -72,14 +72,14 @@ class FaultsIT {
      */
     @ParameterizedTest(name = "[{index}] {0}")
     @CsvSource(delimiter = '|', value = {
-        "exit-at-once 4 | exited with exit code 4",
-        "never-listen   | not ready within 3s",
-        "wrong-port     | not ready within 3s",
-        "exit-after-ready 1000 | exited with exit code 1",
+        "exit-at-once 4        | 0s | exited with exit code 4",
+        "never-listen          | 0s | not ready within 3s",
+        "wrong-port            | 0s | not ready within 3s",
+        "exit-after-ready 1000 | 5s | exited with exit code 1",
     })
-    void aBrokenDeployAbortsTheReloadWhileTheOldWorkersServe(String badMode, String reason) throws Exception {
+    void aBrokenDeployAbortsTheReloadWhileTheOldWorkersServe(String badMode, String settle, String reason) throws Exception {
         Path mode = Files.writeString(dir.resolve("mode"), "serve");
-        RunnerProcess r = runner(List.of("-w", "2", "--ready-timeout", "3s", "--reload-settle", "3s",
+        RunnerProcess r = runner(List.of("-w", "2", "--ready-timeout", "3s", "--reload-settle", settle,
                 "--backoff-min", "200ms"), fixture("as-file", mode.toString()));
         List<Long> before = r.awaitInRotation(2, BOOT).stream().map(Worker::pid).toList();
         Client client = client(r);
@@ -93,7 +93,9 @@ class FaultsIT {
         client.awaitAnswers(answered + 5, BOOT);
         assertTrue(r.inRotation().stream().map(Worker::pid).toList().containsAll(before), "old workers still serve");
         assertTrue(r.lines().stream().noneMatch(l -> l.contains("gen 1) leaves rotation")), "no old worker stopped");
-        if (badMode.startsWith("exit-after-ready")) {
+        if (!settle.equals("0s")) {
+            assertTrue(r.output().contains("reload 2: worker 3 ready in") && r.output().contains("settling for " + settle),
+                    "the new worker was ready and settling when it died:\n" + r.output());
             // A settling worker is in rotation: it served until it died, and its death may cost the
             // one request the client had in flight on it.
             assertTrue(client.failures.size() <= 1, "at most the request in flight: " + client.failures);
