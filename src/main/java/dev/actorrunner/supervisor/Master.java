@@ -210,8 +210,9 @@ public final class Master extends AbstractBehavior<Command> {
         int target = Math.max(1, m.relative() ? desired + m.amount() : m.amount());
         log.info("scale", "scale from {} to {} worker(s)", desired, target);
         desired = target;
-        int surplus = Plan.surplus(desired, surge(), workers.active().size());
-        for (int i = 0; i < surplus; i++) {
+        // Counted again after each stop: taking the last queued old worker ends the reload's surge,
+        // and the worker it allowed is then one too many.
+        while (Plan.surplus(desired, surge(), workers.active().size()) > 0) {
             // An old worker still queued for replacement is the cheapest one to lose.
             Entry victim = reloads.pollForScaleDown(workers).orElseGet(workers::scaleDownVictim);
             reloads.forget(victim.id);

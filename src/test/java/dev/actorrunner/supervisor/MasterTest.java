@@ -462,6 +462,30 @@ class MasterTest {
     }
 
     @Test
+    void scalingDownWhileTheLastReplacementStartsLeavesExactlyTheNewCount() {
+        startReady(2, b -> {});
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(3, expectStarted());
+        probeFires();
+        launcher.worker(3).becomeReady();
+        expectListening(3);
+        assertEquals(1, events.expectMessageClass(WorkerDraining.class).workerId());
+        expectInAnyOrder(exited(1), started(4));
+        // Worker 2 is the last one queued, worker 4 its replacement, starting: now scale to one.
+        runner.tell(ActorRunner.Scale.to(1));
+        List<RunnerEvent> got = List.of(events.receiveMessage(), events.receiveMessage());
+        assertTrue(got.stream().anyMatch(e -> e instanceof WorkerDraining d && d.workerId() == 2), got.toString());
+        assertTrue(got.stream().anyMatch(e -> e instanceof WorkerDraining d && d.workerId() == 4), got.toString());
+        events.fishForMessage(Duration.ofSeconds(3), e -> e instanceof ReloadCompleted
+                ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+        RunnerStatus s = status();
+        assertEquals(1, s.desiredWorkers());
+        assertEquals(List.of(3), s.workers().stream().filter(w -> w.state() == RunnerStatus.State.READY)
+                .map(RunnerStatus.Worker::id).toList(), "one ready worker for a desired count of one");
+    }
+
+    @Test
     void appThatNeverBootsStopsTheRunnerAfterTheLimit() {
         start(2, b -> b.bootFailureLimit(3));
         expectStarted();
