@@ -13,8 +13,7 @@
 # Workers are shell commands (--ready none), so the figures are the runner's, not a JVM's boot.
 # Environment: JAR (target/actor-runner.jar), MAX_SECONDS (900). Run it alone.
 set -euo pipefail
-
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DO_CRASH=0 DO_FLOOD=0 SECONDS_WINDOW=60 BUILD=0
 while [[ $# -gt 0 ]]; do
@@ -37,10 +36,6 @@ MAX_SECONDS=${MAX_SECONDS:-900}
 CLK_TCK=$(getconf CLK_TCK)
 OUT=$(mktemp -d /tmp/actor-runner-faults.XXXXXX)
 RUNNER_PID="" WATCHDOG_PID=""
-
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
 
 stop_runner() {
   local i
@@ -72,7 +67,6 @@ if [[ $BUILD == 1 || ! -f $JAR ]]; then
   mvn -B -q package -DskipTests || die "build failed"
 fi
 
-cpu_ticks() { local s; s=$(cat "/proc/$1/stat"); s=${s##*) }; set -- $s; echo $(( ${12} + ${13} )); }
 peak_rss_mib() { awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 echo "== actor-runner faults  $(date -u +'%Y-%m-%d %H:%M:%S UTC')  $(nproc) cpus, load average $(cut -d' ' -f1-3 /proc/loadavg)"

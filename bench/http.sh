@@ -21,8 +21,7 @@
 # RUNNER_ARGS (more runner flags), WRK_TIMEOUT (2s, wrk's default: a request slower counts as a
 # timeout error).
 set -euo pipefail
-
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---- options ------------------------------------------------------------------------------------
 DO_THROUGHPUT=0 DO_RELOAD=0 BUILD=0
@@ -74,16 +73,6 @@ PIDS=()          # standalone workers, haproxy: TERM, then KILL
 RUNNER_PID=""    # at most one runner at a time
 WATCHDOG_PID=""
 WRK_PID=""
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
-alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
-
-stop_pid() { # pid grace-seconds
-  local pid=$1 grace=$2 i
-  alive "$pid" || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < grace * 10; i++)); do alive "$pid" || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
 
 all_descendants() { # pid: its children, grandchildren, ...
   local c
@@ -121,8 +110,6 @@ trap 'log "terminated by SIGTERM (the MAX_SECONDS=${MAX_SECONDS} limit, or from 
 trap 'exit 129' HUP
 ( sleep "$MAX_SECONDS"; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
 WATCHDOG_PID=$!
-
-die() { log "ERROR: $*"; exit 1; }
 
 # ---- prerequisites ------------------------------------------------------------------------------
 if ! command -v wrk >/dev/null || ! command -v haproxy >/dev/null; then
@@ -169,75 +156,8 @@ done
 SIGRESET=()
 if env --default-signal=HUP true 2>/dev/null; then SIGRESET=(env --default-signal=HUP,INT); fi
 
-http_ok() { [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/" 2>/dev/null) == 200 ]]; }
-
-wait_http() { # port seconds what [pid]
-  local port=$1 secs=$2 what=$3 pid=${4:-} i
-  for ((i = 0; i < secs * 5; i++)); do
-    http_ok "$port" && return 0
-    if [[ -n $pid ]] && ! alive "$pid"; then die "$what exited while starting"; fi
-    sleep 0.2
-  done
-  die "$what not answering on 127.0.0.1:$port after ${secs}s"
-}
-
-cpu_ticks() { # utime+stime of a process (not its children)
-  local s
-  s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  s=${s##*) }
-  # shellcheck disable=SC2086
-  set -- $s
-  echo $(( ${12} + ${13} ))
-}
-
-thread_ticks() { # "tid ticks name" for every thread of a process
-  local t st
-  for t in /proc/"$1"/task/*; do
-    st=$(cat "$t/stat" 2>/dev/null) || continue
-    st=${st##*) }
-    # shellcheck disable=SC2086
-    set -- $st
-    printf '%s %s %s\n' "${t##*/}" $(( ${12} + ${13} )) "$(tr ' ' '_' <"$t/comm" 2>/dev/null)"
-  done
-}
-
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-
-to_ms() { # wrk latency (520.00us, 1.23ms, 1.02s, 2.00m) -> ms
-  awk -v v="$1" 'BEGIN {
-    if (v == "") { print "nan"; exit }
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-    f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : (u == "h") ? 3600000 : 1
-    printf "%.3f", n * f }'
-}
-
-# parse_wrk FILE: sets REQS RPS P50 P99 MAXLAT E_CONNECT E_READ E_WRITE E_TIMEOUT NON2XX
-parse_wrk() {
-  local f=$1 se
-  REQS=$(awk '/ requests in / {print $1; exit}' "$f"); REQS=${REQS:-0}
-  MAXLAT=$(to_ms "$(awk '$1 == "Latency" && NF >= 4 {print $4; exit}' "$f")")
-  RPS=$(awk '/^Requests\/sec:/ {print $2; exit}' "$f"); RPS=${RPS:-0}
-  P50=$(to_ms "$(awk '$1 == "50%" {print $2; exit}' "$f")")
-  P99=$(to_ms "$(awk '$1 == "99%" {print $2; exit}' "$f")")
-  se=$(grep -m1 'Socket errors:' "$f" || true)
-  if [[ -n $se ]]; then
-    E_CONNECT=$(sed -E 's/.*connect ([0-9]+).*/\1/' <<<"$se")
-    E_READ=$(sed -E 's/.*read ([0-9]+).*/\1/' <<<"$se")
-    E_WRITE=$(sed -E 's/.*write ([0-9]+).*/\1/' <<<"$se")
-    E_TIMEOUT=$(sed -E 's/.*timeout ([0-9]+).*/\1/' <<<"$se")
-  else
-    E_CONNECT=0 E_READ=0 E_WRITE=0 E_TIMEOUT=0
-  fi
-  NON2XX=$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2; exit}' "$f"); NON2XX=${NON2XX:-0}
-}
-
 wrk_cmd() { # seconds port
   echo "wrk -t1 -c$CONNS -d${1}s --timeout $WRK_TIMEOUT --latency http://127.0.0.1:$2/"
-}
-
-run_wrk() { # seconds port outfile   (foreground, bounded)
-  # shellcheck disable=SC2046
-  timeout -k 5 $(( $1 + 30 )) $(wrk_cmd "$1" "$2") >"$3" 2>&1 || log "wrk exited with $? (see $3)"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "-" || b == "-" || a == "nan" || b == "nan") print "n/a"; else printf "%.2fx", a / b }'; }

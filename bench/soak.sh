@@ -13,8 +13,7 @@
 # Environment: JAR (target/actor-runner.jar), PORT (30090), WORKER_PORTS (24000-24999),
 # MAX_SECONDS (3600: the whole run is bounded; everything started is stopped on exit).
 set -euo pipefail
-
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RELOADS=200 CONNS=16 WORKERS=2 MODE=tcp BUILD=0
 while [[ $# -gt 0 ]]; do
@@ -39,10 +38,6 @@ MAX_SECONDS=${MAX_SECONDS:-3600}
 OUT=$(mktemp -d /tmp/actor-runner-soak.XXXXXX)
 RUNNER_LOG=$OUT/runner.log
 RUNNER_PID="" WRK_PID="" WATCHDOG_PID=""
-
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
 
 cleanup() {
   local rc=$? i

@@ -12,8 +12,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.function.ToIntFunction;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,10 +52,6 @@ import picocli.CommandLine.Spec;
             "3:the app failed to boot (boot-failure-limit)"})
 public final class Main implements Callable<Integer> {
 
-    // Created before the ActorSystem starts (logback configures itself here): slf4j otherwise
-    // warns that it replayed calls made while it was initialising.
-    @SuppressWarnings("unused")
-    private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     @Option(names = {"-w", "--workers"}, paramLabel = "N|auto",
             description = "Workers to keep ready (default: $WORKER_COUNT, else 2); auto = one per processor.")

@@ -282,9 +282,7 @@ public final class Master extends AbstractBehavior<Command> {
                     w.id, Human.duration(w.age()), Human.duration(settings.reloadSettle()));
             return this;
         }
-        List<Entry> retired = stopNext();
-        if (ofTheReload) logProgress(w, "ready in", retired);
-        completeReloadIfDone();
+        stopNextFor(w, "ready in");
         return this;
     }
 
@@ -292,10 +290,16 @@ public final class Master extends AbstractBehavior<Command> {
     private Behavior<Command> onSettled(Settled m) {
         Entry w = workers.get(m.workerId());
         if (!settling.remove(m.workerId()) || w == null || w.state != State.READY) return this;
-        List<Entry> retired = stopNext();
-        if (reloads.running() && w.generation == reloads.generation()) logProgress(w, "settled, up", retired);
-        completeReloadIfDone();
+        stopNextFor(w, "settled, up");
         return this;
+    }
+
+    /** StopNext now that {@code w} counts as ready; a step of the reload if it is one of its workers. */
+    private void stopNextFor(Entry w, String how) {
+        boolean ofTheReload = reloads.running() && w.generation == reloads.generation();
+        List<Entry> retired = stopNext();
+        if (ofTheReload) logProgress(w, how, retired);
+        completeReloadIfDone();
     }
 
     private Behavior<Command> onExited(Entry w, Worker.Exited e) {
@@ -379,9 +383,8 @@ public final class Master extends AbstractBehavior<Command> {
     /** StopNext: during a reload, retire queued old workers while the strategy allows it. */
     private List<Entry> stopNext() {
         List<Entry> retired = new ArrayList<>(1);
-        // A settling worker is ready, but counts as starting until it has settled.
         while (reloads.running() && Plan.mayStopNext(settings.reloadStrategy(), desired,
-                workers.count(State.READY) - settling.size(), workers.count(State.STARTING) + settling.size())) {
+                workers.count(State.READY), workers.count(State.STARTING), settling.size())) {
             Optional<Entry> next = reloads.pollNext(workers);
             if (next.isEmpty()) break;
             retire(next.get());

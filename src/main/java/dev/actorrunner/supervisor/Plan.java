@@ -25,9 +25,14 @@ final class Plan {
     /**
      * StopNext: may one more old worker leave now? surge: only while more than the desired number
      * are ready, so capacity never drops below N. stop-first (the ancestor's order): when nothing is
-     * starting and no worker is missing, so capacity drops to N-1 and never lower.
+     * starting and no worker is missing, so capacity drops to N-1 and never lower. A settling
+     * worker (ready, within reload-settle) is among {@code ready} but counts as starting.
      */
-    static boolean mayStopNext(ReloadStrategy strategy, int desired, int ready, int starting) {
+    static boolean mayStopNext(ReloadStrategy strategy, int desired, int ready, int starting, int settling) {
+        return mayStopNext(strategy, desired, ready - settling, starting + settling);
+    }
+
+    private static boolean mayStopNext(ReloadStrategy strategy, int desired, int ready, int starting) {
         return switch (strategy) {
             case SURGE -> ready > desired;
             case STOP_FIRST -> starting == 0 && ready >= desired;

@@ -203,7 +203,7 @@ class FaultsIT {
         long bytes = Long.parseLong(done.replaceAll(".*flood done: (\\d+) bytes.*", "$1"));
         assertTrue(bytes > 0, done);
         assertFalse(flood.output().contains("OutOfMemoryError"), flood.output());
-        assertTrue(Procfs.alive(flood.pid()), "the runner is alive");
+        assertTrue(RunnerProcess.alive(flood.pid()), "the runner is alive");
         assertEquals(List.of(), client.failures, "the public port answered during the flood");
         // Every line the worker wrote was logged: 640 lines per 64,000-byte write.
         flood.await(() -> flood.dropped() >= bytes / 100, Duration.ofSeconds(60), "every flood line to be logged");
@@ -236,7 +236,7 @@ class FaultsIT {
         r.awaitLine(l -> l.contains("child pid"), BOOT, "the grandchild to start");
         long child = Long.parseLong(r.lines().stream().filter(l -> l.contains("child pid")).findFirst().orElseThrow()
                 .replaceAll(".*child pid (\\d+).*", "$1"));
-        assertTrue(Procfs.alive(child));
+        assertTrue(RunnerProcess.alive(child));
         r.signal("TERM");
         assertEquals(0, r.awaitExit(Duration.ofSeconds(30)), r.output());
         assertTrue(r.output().contains("after SIGTERM: SIGKILL"), r.output());
@@ -367,10 +367,6 @@ class FaultsIT {
     /** What /proc says about a process. */
     static final class Procfs {
         private Procfs() {}
-
-        static boolean alive(long pid) {
-            return RunnerProcess.alive(pid);
-        }
 
         /** The arguments of a live process, joined by spaces; "" once it is gone. */
         static String commandLine(long pid) {

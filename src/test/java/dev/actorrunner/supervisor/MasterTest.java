@@ -118,6 +118,16 @@ class MasterTest {
         }
     }
 
+    /** After startReady(2): Reload, and its first replacement (worker 3) starts and is ready. */
+    private void reloadUntilTheFirstReplacementListens() {
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(3, expectStarted());
+        probeFires();
+        launcher.worker(3).becomeReady();
+        expectListening(3);
+    }
+
     private RunnerEvent.Stopped awaitStopped() {
         List<RunnerEvent> seen = events.fishForMessage(Duration.ofSeconds(3), e -> e instanceof RunnerEvent.Stopped
                 ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
@@ -170,12 +180,7 @@ class MasterTest {
     @Test
     void withReloadSettleAnOldWorkerStopsOnlyOnceItsReplacementHasStayedUpThatLong() {
         startReady(2, b -> b.reloadSettle(Duration.ofSeconds(5)));
-        runner.tell(ActorRunner.Reload.INSTANCE);
-        events.expectMessageClass(ReloadStarted.class);
-        assertEquals(3, expectStarted());
-        probeFires();
-        launcher.worker(3).becomeReady();
-        expectListening(3);
+        reloadUntilTheFirstReplacementListens();
         time.timePasses(Duration.ofSeconds(4));
         events.expectNoMessage(Duration.ofMillis(100));
         assertEquals(0, launcher.worker(1).terms.get(), "no old worker stops while its replacement settles");
@@ -196,12 +201,7 @@ class MasterTest {
     @Test
     void aReplacementThatDiesWhileItSettlesAbortsTheReloadBeforeAnyOldWorkerStops() {
         startReady(2, b -> b.reloadSettle(Duration.ofSeconds(5)));
-        runner.tell(ActorRunner.Reload.INSTANCE);
-        events.expectMessageClass(ReloadStarted.class);
-        assertEquals(3, expectStarted());
-        probeFires();
-        launcher.worker(3).becomeReady();
-        expectListening(3);
+        reloadUntilTheFirstReplacementListens();
         time.timePasses(Duration.ofSeconds(1));
         launcher.worker(3).crash(1); // a deploy that dies a second after it is ready
         assertFalse(events.expectMessageClass(WorkerExited.class).expected());
@@ -464,12 +464,7 @@ class MasterTest {
     @Test
     void scalingDownWhileTheLastReplacementStartsLeavesExactlyTheNewCount() {
         startReady(2, b -> {});
-        runner.tell(ActorRunner.Reload.INSTANCE);
-        events.expectMessageClass(ReloadStarted.class);
-        assertEquals(3, expectStarted());
-        probeFires();
-        launcher.worker(3).becomeReady();
-        expectListening(3);
+        reloadUntilTheFirstReplacementListens();
         assertEquals(1, events.expectMessageClass(WorkerDraining.class).workerId());
         expectInAnyOrder(exited(1), started(4));
         // Worker 2 is the last one queued, worker 4 its replacement, starting: now scale to one.
