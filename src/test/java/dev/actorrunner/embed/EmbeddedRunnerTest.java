@@ -34,7 +34,9 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -179,7 +181,10 @@ class EmbeddedRunnerTest {
         TestProbe<RunnerEvent> events = kit.createTestProbe();
         PortRange ports = new PortRange(23510, 23519);
         ActorRef<ActorRunner.Command> runner = spawn(kit, sleeper(2, ports).build(), "status", events.ref());
-        events.fishForMessage(BOOT, e -> e instanceof WorkerListening l && l.workerId() == 2
+        // Workers start side by side: worker 2 may be ready before worker 1, so wait for both.
+        Set<Integer> listening = new HashSet<>();
+        events.fishForMessage(BOOT, e -> e instanceof WorkerListening l && listening.add(l.workerId())
+                        && listening.size() == 2
                 ? FishingOutcomes.complete()
                 : FishingOutcomes.continueAndIgnore());
 
