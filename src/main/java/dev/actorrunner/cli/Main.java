@@ -128,7 +128,8 @@ public final class Main implements Callable<Integer> {
             description = "A JVM option of the app's workers, e.g. -Xmx256m; repeatable.")
     List<String> jvmOptions;
 
-    @Option(names = "--pid-file", paramLabel = "FILE", description = "Write the runner's pid there.")
+    @Option(names = "--pid-file", paramLabel = "FILE",
+            description = "Write the runner's pid there (mode 600; a directory others may write to must be sticky, like /tmp).")
     String pidFile;
 
     @Option(names = "--boot-failure-limit", paramLabel = "N",

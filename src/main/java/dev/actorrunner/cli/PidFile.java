@@ -1,5 +1,6 @@
 package dev.actorrunner.cli;
 
+import dev.actorrunner.control.DirectoryTrust;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -21,7 +22,8 @@ import java.util.function.Supplier;
  * through a symlink: pid files often live in shared directories, where a planted link to, say,
  * ~/.bashrc would otherwise make the runner overwrite its target. The content goes to a fresh
  * temp file (created exclusively) in the same directory, which is then renamed onto the path:
- * rename(2) replaces a symlink itself, and readers never see a half-written pid.
+ * rename(2) replaces a symlink itself, and readers never see a half-written pid. The directory
+ * must be one no other user can replace entries in ({@link DirectoryTrust}).
  */
 final class PidFile implements AutoCloseable {
 
@@ -49,6 +51,11 @@ final class PidFile implements AutoCloseable {
      */
     static PidFile write(Path path, long pid, Supplier<String> tempNames) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
+        try {
+            DirectoryTrust.check(dir, "the pid file");
+        } catch (NoSuchFileException e) {
+            throw new IOException(dir + ": cannot create a file there (no such directory)", e);
+        }
         String content = pid + "\n";
         Path tmp = null;
         for (int attempt = 0; tmp == null; attempt++) {

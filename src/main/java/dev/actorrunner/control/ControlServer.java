@@ -81,7 +81,7 @@ public final class ControlServer implements AutoCloseable {
             SocketPaths.preparePrivateDir(path, env);
             SocketPaths.removeDead(path, env);
         } else {
-            SocketPaths.checkSharedDir(path.getParent());
+            DirectoryTrust.check(path.getParent(), "the socket");
         }
         removeStale(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);

@@ -73,46 +73,6 @@ public final class SocketPaths {
     }
 
     /**
-     * Checks the directory of a socket given as --control-socket PATH: no one but this user and
-     * root may be able to replace an entry in it. Otherwise another user could swap the fresh
-     * socket for a symlink before the runner's chmod (which would follow it), or for a socket of
-     * their own that this user's clients would trust. A directory others may write to passes when
-     * it is sticky, like /tmp: there only an entry's owner may rename or remove it. The directory
-     * itself is followed if it is a link (/var/run -> /run). The message is one line for the user.
-     */
-    static void checkSharedDir(Path dir) throws IOException {
-        PosixFileAttributes attrs = Files.readAttributes(dir, PosixFileAttributes.class);
-        UserPrincipal me = currentUser();
-        if (!attrs.owner().equals(me) && !isRoot(dir)) {
-            String allowed = me.getName().equals("root") ? "root" : me.getName() + " or root";
-            throw new IOException(dir + ": owned by " + attrs.owner().getName() + ", not " + allowed
-                    + ": another user could replace the socket there");
-        }
-        Set<PosixFilePermission> p = attrs.permissions();
-        boolean othersWrite = p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE);
-        if (othersWrite && !isSticky(dir)) {
-            throw new IOException(dir + ": mode " + PosixFilePermissions.toString(p)
-                    + ", others may write to it and it is not sticky: another user could replace the socket there");
-        }
-    }
-
-    private static boolean isRoot(Path dir) throws IOException {
-        try {
-            return ((Integer) Files.getAttribute(dir, "unix:uid")).intValue() == 0;
-        } catch (UnsupportedOperationException notUnix) {
-            return Files.getOwner(dir).getName().equals("root");
-        }
-    }
-
-    private static boolean isSticky(Path dir) throws IOException {
-        try {
-            return (((Integer) Files.getAttribute(dir, "unix:mode")).intValue() & 01000) != 0;
-        } catch (UnsupportedOperationException notUnix) {
-            return false;
-        }
-    }
-
-    /**
      * The sockets a client may mean when it names none: every {@code actor-runner-PID.sock} in
      * $XDG_RUNTIME_DIR and every {@code PID.sock} in the TMPDIR directory whose runner is alive.
      */

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -109,5 +110,22 @@ class PidFileTest {
     void aMissingDirectoryIsOneLine() {
         IOException e = assertThrows(IOException.class, () -> PidFile.write(dir.resolve("no/runner.pid"), 1234));
         assertEquals(dir.resolve("no") + ": cannot create a file there (no such directory)", e.getMessage());
+    }
+
+    @Test
+    void aDirectoryOthersMayReplaceEntriesInIsRefusedUnlessSticky() throws Exception {
+        Path open = Files.createDirectory(dir.resolve("open"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        IOException e = assertThrows(IOException.class, () -> PidFile.write(open.resolve("runner.pid"), 1234));
+        assertEquals(open + ": mode rwxrwxrwx, others may write to it and it is not sticky:"
+                + " another user could replace the pid file there", e.getMessage());
+        try (var files = Files.list(open)) {
+            assertEquals(0, files.count(), "nothing written");
+        }
+
+        Process chmod = new ProcessBuilder("chmod", "1777", open.toString()).inheritIO().start();
+        assertTrue(chmod.waitFor(10, TimeUnit.SECONDS) && chmod.exitValue() == 0);
+        PidFile.write(open.resolve("runner.pid"), 1234); // as /tmp: only the file's owner may replace it
+        assertEquals("1234\n", Files.readString(open.resolve("runner.pid")));
     }
 }
