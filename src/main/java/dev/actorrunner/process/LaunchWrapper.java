@@ -11,8 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The argv prefix {@code setsid setpriv --pdeathsig KILL --} that ties a worker's life to the
- * runner on Linux.
+ * The argv prefix {@code setsid setpriv --pdeathsig KILL -- env --default-signal=QUIT --} that
+ * ties a worker's life to the runner on Linux and gives it the signals a shell would.
  * <ul>
  * <li>{@code setsid} gives the worker its own session and process group: a Ctrl-C on the
  * runner's terminal reaches only the runner (which then drains gracefully), and the group is a
@@ -24,9 +24,14 @@ import org.slf4j.LoggerFactory;
  * launcher's one long-lived spawn thread. (A runner that dies in the instant between the fork and
  * setpriv's prctl is missed by the kernel; the {@link OrphanWatchdog} covers the worker as soon as
  * the launch has registered its group, a moment later.)</li>
+ * <li>{@code env --default-signal=QUIT} (coreutils 8.31 or later) unblocks SIGQUIT, which a
+ * process a JVM starts otherwise inherits blocked from HotSpot's spawning thread: a JVM app unblocks
+ * it itself, but nginx, unicorn or a shell script would never see a {@code kill -QUIT}. Left out
+ * when the command's path has a '=' in it, which env would take for a variable.</li>
  * </ul>
- * Detected once per JVM by running the wrapper for real, because an old setpriv (util-linux before
- * 2.33) exists but rejects {@code --pdeathsig}, which would fail every worker.
+ * Detected once per JVM by running each step for real, because an old setpriv (util-linux before
+ * 2.33) exists but rejects {@code --pdeathsig}, which would fail every worker, and busybox's env
+ * has no {@code --default-signal}.
  */
 final class LaunchWrapper {
 
@@ -39,10 +44,15 @@ final class LaunchWrapper {
         return Detected.SETSID;
     }
 
-    /** {@code argv} behind the wrapper, or unchanged (the warning was logged once). */
+    /** Whether workers start with SIGQUIT unblocked (see above). */
+    static boolean unblocksQuit() {
+        return !Detected.UNBLOCK_QUIT.isEmpty();
+    }
+
+    /** {@code argv} behind the wrapper, or behind what of it works here (the warning was logged once). */
     static List<String> wrap(List<String> argv) {
-        if (Detected.SETSID.isEmpty()) return argv;
         List<String> wrapped = new ArrayList<>(Detected.PREFIX);
+        if (!argv.get(0).contains("=")) wrapped.addAll(Detected.UNBLOCK_QUIT);
         wrapped.addAll(argv);
         return wrapped;
     }
@@ -52,6 +62,13 @@ final class LaunchWrapper {
         static final Optional<String> SETSID = detect();
         static final List<String> PREFIX = SETSID.isEmpty() ? List.of()
                 : List.of(SETSID.get(), find("setpriv").orElseThrow(), "--pdeathsig", "KILL", "--");
+        static final List<String> UNBLOCK_QUIT = find("env")
+                .map(env -> List.of(env, "--default-signal=QUIT", "--"))
+                .filter(step -> runs(step, step.get(0)))
+                .orElseGet(() -> {
+                    log.debug("workers start with SIGQUIT blocked: env --default-signal (coreutils 8.31) not found");
+                    return List.of();
+                });
 
         private static Optional<String> detect() {
             Optional<String> setsid = find("setsid");
@@ -61,7 +78,7 @@ final class LaunchWrapper {
                 why = "not on Linux";
             } else if (setsid.isEmpty() || setpriv.isEmpty()) {
                 why = "setsid or setpriv (util-linux) not found in /usr/bin or /bin";
-            } else if (!works(setsid.get(), setpriv.get())) {
+            } else if (!runs(List.of(setsid.get(), setpriv.get(), "--pdeathsig", "KILL", "--"), setsid.get())) {
                 why = setpriv.get() + " does not support --pdeathsig (util-linux 2.33 or later needed)";
             } else {
                 return setsid;
@@ -71,9 +88,12 @@ final class LaunchWrapper {
             return Optional.empty();
         }
 
-        private static boolean works(String setsid, String setpriv) {
+        /** Whether {@code step} runs {@code tool --version} to a clean exit. */
+        private static boolean runs(List<String> step, String tool) {
+            List<String> argv = new ArrayList<>(step);
+            argv.addAll(List.of(tool, "--version"));
             try {
-                Process p = new ProcessBuilder(setsid, setpriv, "--pdeathsig", "KILL", "--", setsid, "--version")
+                Process p = new ProcessBuilder(argv)
                         .redirectInput(Redirect.from(new java.io.File("/dev/null")))
                         .redirectOutput(Redirect.DISCARD)
                         .redirectError(Redirect.DISCARD)

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.actorrunner.config.RunnerSettings.EnvInherit;
 import dev.actorrunner.config.RunnerSettings.PortRange;
@@ -174,5 +175,18 @@ class WhatAWorkerGetsTest {
         assertTrue(open.get("1").startsWith("pipe:") && open.get("2").startsWith("pipe:"), open.toString());
         assertEquals("", open.entrySet().stream().filter(e -> e.getValue().startsWith("socket:"))
                 .map(Map.Entry::getKey).collect(Collectors.joining()), "no socket (the public port, the control socket)");
+    }
+
+    @Test
+    void theWorkerStartsWithNoSignalBlockedSoAKillQuitReachesIt() throws Exception {
+        // Where env has --default-signal (coreutils 8.31+; this machine's Debian 12 has 9.1).
+        Process probe = new ProcessBuilder("env", "--default-signal=QUIT", "true").start();
+        assumeTrue(probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0, "env without --default-signal");
+        assertTrue(LaunchWrapper.unblocksQuit());
+        // grep reads its own status: SigBlk is the mask it was exec'd with, a hex set (bit N-1 for signal N).
+        Run run = run(List.of("grep", "^SigBlk:", "/proc/self/status"), Map.of(), EnvInherit.NONE);
+        assertEquals(1, run.lines().size(), run.lines().toString());
+        long blocked = Long.parseUnsignedLong(run.lines().get(0).substring("SigBlk:".length()).trim(), 16);
+        assertEquals(0, blocked, "no signal blocked, SIGQUIT (bit 2) included: " + run.lines());
     }
 }
