@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.actorrunner.fixtures.Reaper;
 import dev.actorrunner.fixtures.TestJars;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -21,9 +22,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Bad input against a real runner JVM, the packaged jar run as a user would: exit code 2, one line
@@ -45,7 +46,8 @@ class BadInputIT {
 
     private static Path shared;
     private static Path runnerJar;
-    private final List<RunnerProcess> runners = new ArrayList<>();
+    @RegisterExtension
+    final Reaper reaper = new Reaper();
 
     @BeforeAll
     static void copyTheJarWhereNobodyCanReadIt() throws IOException {
@@ -67,11 +69,6 @@ class BadInputIT {
         }
     }
 
-    @AfterEach
-    void killEverything() {
-        runners.forEach(RunnerProcess::close);
-    }
-
     /** The worker every case would start, were the input good: it leaves a marker and says so. */
     private static List<String> worker(String name) {
         return List.of("--", "sh", "-c", "touch " + marker(name) + "; echo worker started");
@@ -83,7 +80,7 @@ class BadInputIT {
 
     private RunnerProcess runner(List<String> prefix, List<String> args) throws IOException {
         RunnerProcess r = RunnerProcess.startApart(prefix, runnerJar.toString(), args, shared);
-        runners.add(r);
+        reaper.closeLater(r);
         return r;
     }
 

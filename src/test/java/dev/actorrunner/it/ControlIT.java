@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.actorrunner.cli.Cli;
 import dev.actorrunner.control.Json;
+import dev.actorrunner.fixtures.Reaper;
 import dev.actorrunner.it.RunnerProcess.Worker;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,8 +30,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,12 +44,8 @@ class ControlIT {
 
     @TempDir
     Path dir;
-    private final List<RunnerProcess> runners = new ArrayList<>();
-
-    @AfterEach
-    void killEverything() {
-        runners.forEach(RunnerProcess::close);
-    }
+    @RegisterExtension
+    final Reaper reaper = new Reaper();
 
     private RunnerProcess runner(List<String> options, List<String> app) throws IOException {
         return runner(List.of(), options, app, Map.of());
@@ -61,7 +58,7 @@ class ControlIT {
         args.addAll(options);
         args.addAll(app);
         RunnerProcess r = RunnerProcess.start(jvm, args, env);
-        runners.add(r);
+        reaper.closeLater(r);
         return r;
     }
 

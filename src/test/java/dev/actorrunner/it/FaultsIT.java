@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.actorrunner.fixtures.Reaper;
 import dev.actorrunner.it.RunnerProcess.Worker;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,8 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -37,27 +38,30 @@ class FaultsIT {
     @TempDir
     Path dir;
 
-    private final List<RunnerProcess> runners = new ArrayList<>();
-    private final List<Client> clients = new ArrayList<>();
+    /**
+     * What a worker's death in rotation may cost a client that sends one request at a time, in
+     * tcp mode: the request in flight on it, and any sent to it while its JVM exits (System.exit
+     * runs the shutdown while the socket still accepts; tcp mode cannot replay a request the worker
+     * may have read). A local run saw a crash cost two. Bounded per death, not per second: a worker
+     * left in rotation after its death would fail hundreds.
+     */
+    private static final int LOST_PER_DEATH = 3;
 
-    @AfterEach
-    void killEverything() throws InterruptedException {
-        for (Client c : clients) c.stop();
-        runners.forEach(RunnerProcess::close);
-    }
+    @RegisterExtension
+    final Reaper reaper = new Reaper();
 
     private RunnerProcess runner(List<String> options, List<String> app) throws IOException {
         List<String> args = new ArrayList<>(List.of("-p", "0"));
         args.addAll(options);
         args.addAll(app);
         RunnerProcess r = RunnerProcess.start(args);
-        runners.add(r);
+        reaper.closeLater(r);
         return r;
     }
 
     private Client client(RunnerProcess r) {
         Client c = new Client(r.publicPort(BOOT));
-        clients.add(c);
+        reaper.closeLater(c);
         c.thread.start();
         return c;
     }
@@ -96,9 +100,9 @@ class FaultsIT {
         if (!settle.equals("0s")) {
             assertTrue(r.output().contains("reload 2: worker 3 ready in") && r.output().contains("settling for " + settle),
                     "the new worker was ready and settling when it died:\n" + r.output());
-            // A settling worker is in rotation: it served until it died, and its death may cost the
-            // one request the client had in flight on it.
-            assertTrue(client.failures.size() <= 1, "at most the request in flight: " + client.failures);
+            // A settling worker is in rotation: it served until it died, and its death may cost what
+            // the client had sent to it.
+            assertTrue(client.failures.size() <= LOST_PER_DEATH, "lost to the worker's death: " + client.failures);
         } else {
             assertEquals(List.of(), client.failures, "every request was answered during the broken deploy");
             assertTrue(client.pids.stream().allMatch(before::contains), "only the old workers answered");
@@ -108,7 +112,7 @@ class FaultsIT {
         Files.writeString(mode, "serve");
         r.signal("HUP");
         r.awaitLine(l -> l.contains("reload 3 completed"), BOOT, "a good deploy after the broken one");
-        client.stop();
+        client.close();
         assertEquals(failed, client.failures.size(), "the good deploy lost no request: " + client.failures);
     }
 
@@ -152,7 +156,7 @@ class FaultsIT {
         // 100ms, 200ms, 400ms, 800ms, then the cap again and again
         r.await(() -> backoffDelays(r).stream().filter(d -> d == 800).count() >= 3, Duration.ofSeconds(120),
                 "the backoff to reach its cap of 800ms three times");
-        client.stop();
+        client.close();
 
         List<Long> delays = backoffDelays(r);
         assertEquals(List.of(100L, 200L, 400L, 800L), delays.subList(0, 4), "doubling from min to cap: " + delays);
@@ -164,9 +168,8 @@ class FaultsIT {
         assertTrue(r.inRotation().stream().anyMatch(w -> w.pid() == healthy), "healthy worker in rotation");
         assertFalse(r.output().contains("(pid " + healthy + ", gen 1) exited"), r.output());
         assertTrue(client.pids.contains(healthy), "the healthy worker answered");
-        assertTrue(client.failures.size() <= crashes,
-                "a crash costs at most the request in flight on it: " + client.failures.size() + " failures, "
-                        + crashes + " crashes");
+        assertTrue(client.failures.size() <= LOST_PER_DEATH * crashes, client.failures.size() + " failures for "
+                + crashes + " crashes, " + client.ok + " answered: " + client.failures);
     }
 
     private static List<Long> backoffDelays(RunnerProcess r) {
@@ -192,12 +195,12 @@ class FaultsIT {
         args.addAll(fixture("flood", "10"));
         RunnerProcess flood = RunnerProcess.start(List.of("-Xmx64m"), args, Map.of(),
                 line -> !line.contains("] flood xxxx"));
-        runners.add(flood);
+        reaper.closeLater(flood);
         flood.awaitInRotation(1, BOOT);
         Client client = client(flood);
         flood.awaitLine(l -> l.contains("flood done:"), Duration.ofSeconds(120), "the worker to finish its flood");
         client.awaitAnswers(3, BOOT);
-        client.stop();
+        client.close();
 
         String done = flood.lines().stream().filter(l -> l.contains("flood done:")).findFirst().orElseThrow();
         long bytes = Long.parseLong(done.replaceAll(".*flood done: (\\d+) bytes.*", "$1"));
@@ -284,7 +287,6 @@ class FaultsIT {
             } catch (AssertionError e) {
                 throw new AssertionError("round " + round + ": " + e.getMessage(), e);
             }
-            runners.remove(r);
             r.close();
         }
     }
@@ -326,7 +328,7 @@ class FaultsIT {
     }
 
     /** Sequential GETs on the public port, one connection each, until stopped. */
-    private static final class Client {
+    private static final class Client implements AutoCloseable {
         final AtomicInteger ok = new AtomicInteger();
         final List<String> failures = new CopyOnWriteArrayList<>();
         final List<Long> pids = new CopyOnWriteArrayList<>();
@@ -358,7 +360,8 @@ class FaultsIT {
             }
         }
 
-        void stop() throws InterruptedException {
+        @Override
+        public void close() throws InterruptedException {
             running.set(false);
             thread.join(60_000);
         }

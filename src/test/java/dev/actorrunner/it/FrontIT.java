@@ -3,12 +3,13 @@ package dev.actorrunner.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.actorrunner.fixtures.Reaper;
 import dev.actorrunner.it.RunnerProcess.Worker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What a client of the public port sees, with the demo app as the workers: reloads and crashes
@@ -16,57 +17,31 @@ import org.junit.jupiter.api.Test;
  */
 class FrontIT {
     private static final Duration BOOT = Duration.ofSeconds(60);
-    private final List<AutoCloseable> resources = new ArrayList<>();
-
-    @AfterEach
-    void stopEverything() throws Exception {
-        for (AutoCloseable r : resources) r.close();
-    }
+    @RegisterExtension
+    final Reaper reaper = new Reaper();
 
     private RunnerProcess runner(int workers, List<String> app) throws Exception {
         List<String> args = new ArrayList<>(List.of("-p", "0", "-w", String.valueOf(workers),
                 "--kill-timeout", "10s", "--backoff-min", "200ms"));
         args.addAll(app);
-        RunnerProcess r = RunnerProcess.start(args);
-        resources.add(r);
-        return r;
-    }
-
-    private static List<String> demo() {
-        return List.of("--", RunnerProcess.javaBin(), "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp",
-                System.getProperty("java.class.path"), "dev.actorrunner.demo.HelloServer");
+        return reaper.closeLater(RunnerProcess.start(args));
     }
 
     private LoadClient load(int port, int connections, boolean keepAlive) {
-        LoadClient load = new LoadClient(port, connections, keepAlive);
-        resources.add(0, load); // stopped before the runner
-        return load;
+        return reaper.closeLater(new LoadClient(port, connections, keepAlive)); // closed before the runner
     }
 
     @Test
     void threeReloadsUnderKeepAliveLoadAnswerEveryRequest() throws Exception {
-        RunnerProcess r = runner(2, demo());
-        r.awaitInRotation(2, BOOT);
-        LoadClient load = load(r.publicPort(BOOT), 16, true);
-        r.await(() -> load.ok.get() > 200, BOOT, "load to flow");
-        for (int generation = 2; generation <= 4; generation++) {
-            String done = "reload " + generation + " completed";
-            r.signal("HUP");
-            r.awaitLine(l -> l.contains(done), BOOT, done);
-        }
-        long before = load.ok.get();
-        r.await(() -> load.ok.get() > before + 200, BOOT, "load to flow on the last generation");
-        load.close();
-
-        assertEquals(List.of(), load.failures, "every request answered 200");
-        assertTrue(load.answeredBy.size() >= 8, "served by all 4 generations: " + load.answeredBy);
+        RunnerProcess r = runner(2, RunnerProcess.demo());
+        LoadClient.throughThreeReloads(r, reaper, BOOT);
         assertTrue(r.lines().stream().noneMatch(l -> l.contains("after drain-timeout")),
                 "the demo ends kept-alive connections itself, so drains never time out");
     }
 
     @Test
     void workerKilledUnderLoadCostsAtMostTheRequestsItWasServing() throws Exception {
-        RunnerProcess r = runner(2, demo());
+        RunnerProcess r = runner(2, RunnerProcess.demo());
         List<Worker> workers = r.awaitInRotation(2, BOOT);
         LoadClient load = load(r.publicPort(BOOT), 8, false);
         r.await(() -> load.ok.get() > 100, BOOT, "load to flow");
@@ -90,7 +65,7 @@ class FrontIT {
     void connectionMadeBeforeAnyWorkerIsReadyIsServedOnceOneIs() throws Exception {
         // The worker starts 2 s late, so the runner's port is up long before any worker is ready.
         List<String> slow = new ArrayList<>(List.of("--", "sh", "-c", "sleep 2; exec \"$0\" \"$@\""));
-        slow.addAll(demo().subList(1, demo().size()));
+        slow.addAll(RunnerProcess.demo().subList(1, RunnerProcess.demo().size()));
         RunnerProcess r = runner(1, slow);
         int port = r.publicPort(BOOT);
         assertTrue(r.inRotation().isEmpty(), "no worker ready yet");

@@ -3,6 +3,7 @@ package dev.actorrunner.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.actorrunner.fixtures.Reaper;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -13,8 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * http mode as a client sees it: reloads under keep-alive load lose nothing, even with an app
@@ -22,52 +23,24 @@ import org.junit.jupiter.api.Test;
  */
 class HttpModeIT {
     private static final Duration BOOT = Duration.ofSeconds(60);
-    private final List<AutoCloseable> resources = new ArrayList<>();
-
-    @AfterEach
-    void stopEverything() throws Exception {
-        for (AutoCloseable r : resources) r.close();
-    }
+    @RegisterExtension
+    final Reaper reaper = new Reaper();
 
     private RunnerProcess runner(List<String> app) throws Exception {
         List<String> args = new ArrayList<>(List.of("-p", "0", "-w", "2", "--mode", "http",
                 "--kill-timeout", "10s", "--backoff-min", "200ms"));
         args.addAll(app);
-        RunnerProcess r = RunnerProcess.start(args);
-        resources.add(r);
-        return r;
-    }
-
-    private static List<String> demo() {
-        return List.of("--", RunnerProcess.javaBin(), "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp",
-                System.getProperty("java.class.path"), "dev.actorrunner.demo.HelloServer");
-    }
-
-    private void reloadThreeTimesUnderLoad(RunnerProcess r) throws Exception {
-        r.awaitInRotation(2, BOOT);
-        LoadClient load = new LoadClient(r.publicPort(BOOT), 16, true);
-        resources.add(0, load);
-        r.await(() -> load.ok.get() > 200, BOOT, "load to flow");
-        for (int generation = 2; generation <= 4; generation++) {
-            String done = "reload " + generation + " completed";
-            r.signal("HUP");
-            r.awaitLine(l -> l.contains(done), BOOT, done);
-        }
-        long before = load.ok.get();
-        r.await(() -> load.ok.get() > before + 200, BOOT, "load to flow on the last generation");
-        load.close();
-        assertEquals(List.of(), load.failures, "every request answered 200");
-        assertTrue(load.answeredBy.size() >= 8, "served by all 4 generations: " + load.answeredBy);
+        return reaper.closeLater(RunnerProcess.start(args));
     }
 
     @Test
     void reloadsUnderKeepAliveLoadLoseNoRequestWithTheDemo() throws Exception {
-        reloadThreeTimesUnderLoad(runner(demo()));
+        LoadClient.throughThreeReloads(runner(RunnerProcess.demo()), reaper, BOOT);
     }
 
     @Test
     void reloadsLoseNoRequestEvenWhenTheAppCutsEveryConnectionOnSigterm() throws Exception {
-        reloadThreeTimesUnderLoad(runner(RunnerProcess.fixture("abrupt")));
+        LoadClient.throughThreeReloads(runner(RunnerProcess.fixture("abrupt")), reaper, BOOT);
     }
 
     @Test

@@ -1,11 +1,16 @@
 package dev.actorrunner.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.actorrunner.fixtures.Reaper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +34,28 @@ final class LoadClient implements AutoCloseable {
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final int port;
     private final boolean keepAlive;
+
+    /**
+     * Three rolling reloads (generations 2 to 4) of {@code r}'s two workers under 16 kept-alive
+     * connections: every request must be answered 200, and all four generations must have served.
+     * The load is closed by {@code reaper} before the runner, even when an assertion fails.
+     */
+    static LoadClient throughThreeReloads(RunnerProcess r, Reaper reaper, Duration timeout) throws Exception {
+        r.awaitInRotation(2, timeout);
+        LoadClient load = reaper.closeLater(new LoadClient(r.publicPort(timeout), 16, true));
+        r.await(() -> load.ok.get() > 200, timeout, "load to flow");
+        for (int generation = 2; generation <= 4; generation++) {
+            String done = "reload " + generation + " completed";
+            r.signal("HUP");
+            r.awaitLine(l -> l.contains(done), timeout, done);
+        }
+        long before = load.ok.get();
+        r.await(() -> load.ok.get() > before + 200, timeout, "load to flow on the last generation");
+        load.close();
+        assertEquals(List.of(), load.failures, "every request answered 200");
+        assertTrue(load.answeredBy.size() >= 8, "served by all 4 generations: " + load.answeredBy);
+        return load;
+    }
 
     LoadClient(int port, int connections, boolean keepAlive) {
         this.port = port;

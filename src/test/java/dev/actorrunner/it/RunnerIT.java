@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.actorrunner.fixtures.Reaper;
 import dev.actorrunner.it.RunnerProcess.Worker;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,20 +16,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The runner as a user runs it: a real JVM, real worker JVMs, real signals and sockets. */
 class RunnerIT {
     /** Generous: several JVMs start at once on a loaded 2-core machine. */
     private static final Duration BOOT = Duration.ofSeconds(60);
 
-    private final List<RunnerProcess> runners = new ArrayList<>();
-
-    @AfterEach
-    void killEverything() {
-        runners.forEach(RunnerProcess::close);
-    }
+    @RegisterExtension
+    final Reaper reaper = new Reaper();
 
     private RunnerProcess runner(List<String> options, List<String> app) throws Exception {
         List<String> args = new ArrayList<>(List.of("-p", "0"));
@@ -37,7 +34,7 @@ class RunnerIT {
         args.addAll(List.of("--backoff-min", "200ms", "--backoff-max", "1s"));
         args.addAll(app);
         RunnerProcess r = RunnerProcess.start(args);
-        runners.add(r);
+        reaper.closeLater(r);
         return r;
     }
 
@@ -160,7 +157,7 @@ class RunnerIT {
             int port = taken.getLocalPort();
             RunnerProcess r = RunnerProcess.start(List.of("-p", String.valueOf(port), "--bind", "127.0.0.1",
                     "--", "sh", "-c", "echo worker started"));
-            runners.add(r);
+            reaper.closeLater(r);
             assertEquals(2, r.awaitExit(Duration.ofSeconds(30)), r.output());
             List<String> out = r.lines();
             assertEquals(List.of("actor-runner: cannot listen on 127.0.0.1:" + port + ": address already in use"),

@@ -141,10 +141,19 @@ final class RunnerProcess implements AutoCloseable {
 
     /** The argv of a fixture app, run by the runner as `-- java -cp CP FixtureApp MODE...`. */
     static List<String> fixture(String... modeAndArgs) {
-        List<String> cmd = new ArrayList<>(List.of("--", javaBin(), "-Xmx64m", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), "dev.actorrunner.fixtures.FixtureApp"));
+        List<String> cmd = javaApp("dev.actorrunner.fixtures.FixtureApp");
         cmd.addAll(List.of(modeAndArgs));
         return cmd;
+    }
+
+    /** The argv of the demo app that ships with the runner: `-- java -cp CP HelloServer`. */
+    static List<String> demo() {
+        return javaApp("dev.actorrunner.demo.HelloServer");
+    }
+
+    private static List<String> javaApp(String mainClass) {
+        return new ArrayList<>(List.of("--", javaBin(), "-Xmx64m", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), mainClass));
     }
 
     private void readOutput() {

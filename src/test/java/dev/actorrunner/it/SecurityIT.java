@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.actorrunner.fixtures.EchoApp;
 import dev.actorrunner.fixtures.EchoApp.Echo;
+import dev.actorrunner.fixtures.EchoApp;
+import dev.actorrunner.fixtures.Reaper;
 import dev.actorrunner.it.RunnerProcess.Worker;
 import java.io.IOException;
 import java.nio.charset.Charset;
@@ -23,8 +24,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -39,12 +40,8 @@ class SecurityIT {
 
     @TempDir
     Path dir;
-    private final List<RunnerProcess> runners = new ArrayList<>();
-
-    @AfterEach
-    void killEverything() {
-        runners.forEach(RunnerProcess::close);
-    }
+    @RegisterExtension
+    final Reaper reaper = new Reaper();
 
     /** A runner of one EchoApp worker ("stay"), ready once the worker has printed everything. */
     private RunnerProcess runner(List<String> options, List<String> appArgs) throws IOException {
@@ -55,7 +52,7 @@ class SecurityIT {
                 "-cp", System.getProperty("java.class.path"), EchoApp.class.getName(), "stay"));
         args.addAll(appArgs);
         RunnerProcess r = RunnerProcess.start(List.of(), args, RUNNER_ENV);
-        runners.add(r);
+        reaper.closeLater(r);
         return r;
     }
 
@@ -155,7 +152,7 @@ class SecurityIT {
         List<String> auto = new ArrayList<>(List.of("-p", "0", "-w", "1", "--control-socket", "auto"));
         auto.addAll(echoApp);
         RunnerProcess r = RunnerProcess.start(List.of("-Djava.io.tmpdir=" + tmp), auto, nullXdg());
-        runners.add(r);
+        reaper.closeLater(r);
         assertEquals(2, r.awaitExit(BOOT), r.output());
         assertTrue(r.output().contains("actor-runner: control socket: " + planted + ": mode rwxrwxrwx, expected rwx------"),
                 r.output());
@@ -169,7 +166,7 @@ class SecurityIT {
         List<String> at = new ArrayList<>(List.of("-p", "0", "-w", "1", "--control-socket", link.toString()));
         at.addAll(echoApp);
         RunnerProcess second = RunnerProcess.start(List.of(), at, Map.of());
-        runners.add(second);
+        reaper.closeLater(second);
         assertEquals(2, second.awaitExit(BOOT), second.output());
         assertTrue(second.output().contains("actor-runner: control socket: " + link
                 + ": exists and is a symbolic link, not a socket"), second.output());
