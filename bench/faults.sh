@@ -35,7 +35,7 @@ JAR=${JAR:-target/actor-runner.jar}
 MAX_SECONDS=${MAX_SECONDS:-900}
 CLK_TCK=$(getconf CLK_TCK)
 OUT=$(mktemp -d /tmp/actor-runner-faults.XXXXXX)
-RUNNER_PID="" WATCHDOG_PID=""
+RUNNER_PID=""
 
 stop_runner() {
   local i
@@ -47,20 +47,7 @@ stop_runner() {
   RUNNER_PID=""
 }
 
-cleanup() {
-  local rc=$?
-  set +e
-  trap - EXIT INT TERM
-  [[ -n $WATCHDOG_PID ]] && { pkill -P "$WATCHDOG_PID" sleep 2>/dev/null; kill "$WATCHDOG_PID" 2>/dev/null; }
-  stop_runner
-  echo "logs: $OUT" >&2
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated (the MAX_SECONDS=$MAX_SECONDS limit, or from outside)"; exit 143' TERM
-( sleep "$MAX_SECONDS"; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
-WATCHDOG_PID=$!
+bench_exit_path
 
 if [[ $BUILD == 1 || ! -f $JAR ]]; then
   log "building $JAR"

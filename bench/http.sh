@@ -68,11 +68,8 @@ JVM_OPT=-Xmx256m
 CLK_TCK=$(getconf CLK_TCK)
 OUT=$(mktemp -d /tmp/actor-runner-http-bench.XXXXXX)
 
-# ---- cleanup: everything started is stopped on exit ---------------------------------------------
-PIDS=()          # standalone workers, haproxy: TERM, then KILL
+# ---- cleanup: everything started is stopped on exit (PIDS: standalone workers, haproxy) ---------
 RUNNER_PID=""    # at most one runner at a time
-WATCHDOG_PID=""
-WRK_PID=""
 
 all_descendants() { # pid: its children, grandchildren, ...
   local c
@@ -91,32 +88,10 @@ stop_runner() {
   return 0
 }
 
-cleanup() {
-  local rc=$?
-  set +e
-  trap - EXIT INT TERM HUP
-  if [[ -n $WATCHDOG_PID ]]; then pkill -P "$WATCHDOG_PID" sleep 2>/dev/null; kill "$WATCHDOG_PID" 2>/dev/null; fi
-  # WRK_PID is the timeout wrapping wrk: it passes TERM on to wrk.
-  [[ -n $WRK_PID ]] && kill -TERM "$WRK_PID" 2>/dev/null
-  stop_runner
-  for p in "${PIDS[@]}"; do stop_pid "$p" 5; done
-  wait 2>/dev/null
-  echo "logs and raw wrk output: $OUT" >&2
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated by SIGTERM (the MAX_SECONDS=${MAX_SECONDS} limit, or from outside)"; exit 143' TERM
-trap 'exit 129' HUP
-( sleep "$MAX_SECONDS"; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
-WATCHDOG_PID=$!
+bench_exit_path
 
 # ---- prerequisites ------------------------------------------------------------------------------
-if ! command -v wrk >/dev/null || ! command -v haproxy >/dev/null; then
-  log "installing wrk and haproxy from Debian"
-  apt-get update -qq && apt-get install -y -qq wrk haproxy >"$OUT/apt.log" 2>&1 \
-    || die "apt-get install wrk haproxy failed (see $OUT/apt.log)"
-fi
+need_commands wrk haproxy
 command -v java >/dev/null || die "java not found"
 command -v mvn >/dev/null || die "mvn not found"
 if [[ $BUILD == 1 || ! -f $JAR ]]; then

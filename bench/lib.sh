@@ -85,3 +85,43 @@ run_wrk() { # seconds port outfile   (foreground, bounded)
   # shellcheck disable=SC2046
   timeout -k 5 $(( $1 + 30 )) $(wrk_cmd "$1" "$2") >"$3" 2>&1 || log "wrk exited with $? (see $3)"
 }
+
+# ---- the exit path ------------------------------------------------------------------------------
+# Whatever a script started stops when it exits, however it exits, and no run outlives MAX_SECONDS.
+# The script defines stop_runner (its runner's graceful stop) and OUT; it may add pids to PIDS
+# (TERM, then KILL after 5 s) and keep the load generator's pid in WRK_PID.
+PIDS=()
+WRK_PID=""
+WATCHDOG_PID=""
+
+bench_cleanup() {
+  local rc=$? p
+  set +e
+  trap - EXIT INT TERM HUP
+  if [[ -n $WATCHDOG_PID ]]; then pkill -P "$WATCHDOG_PID" sleep 2>/dev/null; kill "$WATCHDOG_PID" 2>/dev/null; fi
+  # WRK_PID may be the timeout wrapping wrk: it passes TERM on to wrk.
+  [[ -n $WRK_PID ]] && kill -TERM "$WRK_PID" 2>/dev/null
+  stop_runner
+  for p in "${PIDS[@]}"; do stop_pid "$p" 5; done
+  wait 2>/dev/null
+  echo "logs and raw output: $OUT" >&2
+  exit "$rc"
+}
+
+bench_exit_path() {
+  trap bench_cleanup EXIT
+  trap 'log "interrupted"; exit 130' INT
+  trap 'log "terminated by SIGTERM (the MAX_SECONDS=$MAX_SECONDS limit, or from outside)"; exit 143' TERM
+  trap 'exit 129' HUP
+  ( sleep "$MAX_SECONDS"; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
+  WATCHDOG_PID=$!
+}
+
+need_commands() { # command...: installs the missing ones from Debian (their packages bear their names)
+  local missing=() c
+  for c in "$@"; do command -v "$c" >/dev/null || missing+=("$c"); done
+  [[ ${#missing[@]} == 0 ]] && return 0
+  log "installing ${missing[*]} from Debian"
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >"$OUT/apt.log" 2>&1 \
+    || die "apt-get install ${missing[*]} failed (see $OUT/apt.log)"
+}

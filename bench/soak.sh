@@ -37,33 +37,15 @@ WORKER_PORTS=${WORKER_PORTS:-24000-24999}
 MAX_SECONDS=${MAX_SECONDS:-3600}
 OUT=$(mktemp -d /tmp/actor-runner-soak.XXXXXX)
 RUNNER_LOG=$OUT/runner.log
-RUNNER_PID="" WRK_PID="" WATCHDOG_PID=""
+RUNNER_PID=""
 
-cleanup() {
-  local rc=$? i
-  set +e
-  trap - EXIT INT TERM
-  [[ -n $WATCHDOG_PID ]] && { pkill -P "$WATCHDOG_PID" sleep 2>/dev/null; kill "$WATCHDOG_PID" 2>/dev/null; }
-  alive "$WRK_PID" && kill -KILL "$WRK_PID"
-  if alive "$RUNNER_PID"; then
-    kill -TERM "$RUNNER_PID"
-    for ((i = 0; i < 600 && $(alive "$RUNNER_PID" && echo 1 || echo 0); i++)); do sleep 0.1; done
-    alive "$RUNNER_PID" && kill -KILL "$RUNNER_PID"
-  fi
-  wait 2>/dev/null
-  echo "runner log and raw wrk output: $OUT" >&2
-  exit "$rc"
+stop_runner() {
+  stop_pid "$RUNNER_PID" 60   # graceful: drains its workers and exits
+  RUNNER_PID=""
 }
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated (the MAX_SECONDS=$MAX_SECONDS limit, or from outside)"; exit 143' TERM
-( sleep "$MAX_SECONDS"; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
-WATCHDOG_PID=$!
+bench_exit_path
 
-if ! command -v wrk >/dev/null; then
-  log "installing wrk from Debian"
-  apt-get update -qq && apt-get install -y -qq wrk >"$OUT/apt.log" 2>&1 || die "apt-get install wrk failed"
-fi
+need_commands wrk
 if [[ $BUILD == 1 || ! -f $JAR ]]; then
   log "building $JAR"
   mvn -B -q package -DskipTests || die "build failed"
