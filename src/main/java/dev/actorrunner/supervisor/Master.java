@@ -25,10 +25,8 @@ import dev.actorrunner.process.LaunchSpec;
 import dev.actorrunner.process.ProcessLauncher;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -103,17 +101,12 @@ public final class Master extends AbstractBehavior<Command> {
     private final ActorRef<Worker.Event> events;
     private final Workers workers = new Workers();
     private final Set<ActorRef<RunnerEvent>> subscribers = new HashSet<>();
-    private final Backoff backoff;
+    private final Restarts restarts;
     private final Reloads reloads;
     private final EventLog log;
     private final Instant startedAt = Instant.now();
-    /** Restart counts for the next forks: one entry per crashed worker not yet replaced. */
-    private final Deque<Integer> crashedLines = new ArrayDeque<>();
     private int desired;
     private int nextId;
-    private int crashes;
-    private boolean everReady;
-    private int bootFailures;
     private Optional<RunnerEvent.Stopped.Reason> stopping = Optional.empty();
 
     private Master(ActorContext<Command> context, TimerScheduler<Command> timers,
@@ -126,7 +119,7 @@ public final class Master extends AbstractBehavior<Command> {
         this.router = router;
         this.probe = probe;
         this.events = context.messageAdapter(Worker.Event.class, WrappedWorkerEvent::new);
-        this.backoff = new Backoff(settings.backoffMin(), settings.backoffMax());
+        this.restarts = new Restarts(settings.backoffMin(), settings.backoffMax(), settings.bootFailureLimit());
         this.reloads = new Reloads();
         this.log = new EventLog(context, Master.class);
         this.desired = settings.workers();
@@ -225,7 +218,7 @@ public final class Master extends AbstractBehavior<Command> {
 
     private Behavior<Command> onGetStatus(GetStatus m) {
         m.replyTo().tell(new RunnerStatus(settings.appName(), desired, reloads.generation(),
-                reloads.running(), stopping.isPresent(), crashes, workers.snapshot(router::openConnections),
+                reloads.running(), stopping.isPresent(), restarts.crashes(), workers.snapshot(router::openConnections),
                 startedAt, reloads.progress(), reloads.queued(), reloads.last(), reloads.totals()));
         return this;
     }
@@ -267,8 +260,7 @@ public final class Master extends AbstractBehavior<Command> {
         if (w.state != State.STARTING) return this;
         workers.setState(w, State.READY);
         publishRoutes();
-        everReady = true;
-        bootFailures = 0;
+        restarts.ready();
         timers.startSingleTimer(new Stable(w.id), new Stable(w.id), settings.backoffReset());
         log.info("worker.listening", w, "{} listening on 127.0.0.1:{} ({} of {} ready)", w, w.port,
                 workers.count(State.READY), desired);
@@ -319,39 +311,37 @@ public final class Master extends AbstractBehavior<Command> {
         }
         logFailure(w, e);
         if (stopping.isPresent()) return finishIfStopped();
-        crashes++;
-        crashedLines.add(w.restarts + 1);
+        boolean bootFailed = restarts.crashed(w.restarts);
         reloads.forget(w.id);
         if (reloads.running() && w.generation == reloads.generation()) {
             abortReload(w + " " + describe(e));
         }
-        if (!everReady && ++bootFailures >= settings.bootFailureLimit() && settings.bootFailureLimit() > 0) {
-            String reason = "app failed to start " + bootFailures + " time(s) in a row, last: "
+        if (bootFailed) {
+            String reason = "app failed to start " + restarts.bootFailures() + " time(s) in a row, last: "
                     + describe(e);
             log.error("boot.failed", "boot failed: {}; stopping", reason);
             publish(new RunnerEvent.BootFailed(reason));
             return stopAll(RunnerEvent.Stopped.Reason.BOOT_FAILED);
         }
         // Disconnected -> ForkMissing, after the backoff so a crash loop cannot eat the machine.
-        Duration delay = backoff.next();
+        Duration delay = restarts.nextDelay();
         if (timers.isTimerActive(ForkMissing.INSTANCE)) {
             // A replacement is already due: it forks every missing worker, this one too. Restarting
             // the timer would postpone it, and a crash every few seconds would starve the runner.
             log.warn("worker.backoff", w, "replacing {} with the replacement already due (failure {} in a row)",
-                    w, backoff.failures());
+                    w, restarts.failuresInRow());
         } else {
             log.warn("worker.backoff", w, "replacing {} in {} (failure {} in a row)", w, Human.duration(delay),
-                    backoff.failures());
+                    restarts.failuresInRow());
             timers.startSingleTimer(ForkMissing.INSTANCE, delay);
         }
         return this;
     }
 
     private Behavior<Command> onStable(Stable m) {
-        if (workers.get(m.workerId()) != null && backoff.failures() > 0) {
+        if (workers.get(m.workerId()) != null && restarts.stable()) {
             log.info("worker.stable", "worker {} up for {}: crash backoff reset", m.workerId(),
                     Human.duration(settings.backoffReset()));
-            backoff.reset();
         }
         return this;
     }
@@ -363,8 +353,7 @@ public final class Master extends AbstractBehavior<Command> {
         if (stopping.isPresent() || timers.isTimerActive(ForkMissing.INSTANCE)) return;
         int missing = Plan.missing(desired, surge(), workers.active().size());
         for (int i = 0; i < missing; i++) fork();
-        // Crashed workers that no fork replaced (a scale down came first) start no line.
-        crashedLines.clear();
+        restarts.forkedAll();
     }
 
     private void fork() {
@@ -376,8 +365,7 @@ public final class Master extends AbstractBehavior<Command> {
                 settings.drainTimeout(), settings.killTimeout());
         ActorRef<Worker.Command> ref = getContext().spawn(
                 Worker.create(spec, launcher, probe, timing, events), "worker-" + id);
-        Integer restarts = crashedLines.poll();
-        workers.add(new Entry(id, generation, ref, restarts == null ? 0 : restarts));
+        workers.add(new Entry(id, generation, ref, restarts.nextFork()));
     }
 
     /** StopNext: during a reload, retire queued old workers while the strategy allows it. */
