@@ -127,7 +127,7 @@ public final class Master extends AbstractBehavior<Command> {
         ActorRef<Command> self = context.getSelf();
         router.onConnectFailed(id -> self.tell(new ConnectFailed(id)));
         log.info("runner.starting", "starting {} worker(s) of {}, reload strategy {}", desired,
-                settings.appName(), strategy());
+                settings.appName(), Wording.strategy(settings.reloadStrategy()));
         forkMissing();
     }
 
@@ -171,7 +171,7 @@ public final class Master extends AbstractBehavior<Command> {
     private void startReload() {
         int generation = reloads.start(workers.active());
         log.info("reload.started", "reload {} started: replacing {} worker(s), {}", generation,
-                reloads.remaining(), strategy());
+                reloads.remaining(), Wording.strategy(settings.reloadStrategy()));
         publish(new RunnerEvent.ReloadStarted(generation));
         stopNext();
         forkMissing();
@@ -309,7 +309,8 @@ public final class Master extends AbstractBehavior<Command> {
             log.info("worker.exited", w, "{} exited after stop: {}", w, e.reason());
             return finishIfStopped();
         }
-        logFailure(w, e);
+        Wording.Line crashed = Wording.crashed(e);
+        log.at(crashed.level(), "worker.crashed", w, crashed.format(), w, describe(e));
         if (stopping.isPresent()) return finishIfStopped();
         boolean bootFailed = restarts.crashed(w.restarts);
         reloads.forget(w.id);
@@ -317,8 +318,7 @@ public final class Master extends AbstractBehavior<Command> {
             abortReload(w + " " + describe(e));
         }
         if (bootFailed) {
-            String reason = "app failed to start " + restarts.bootFailures() + " time(s) in a row, last: "
-                    + describe(e);
+            String reason = Wording.bootFailed(restarts.bootFailures(), describe(e));
             log.error("boot.failed", "boot failed: {}; stopping", reason);
             publish(new RunnerEvent.BootFailed(reason));
             return stopAll(RunnerEvent.Stopped.Reason.BOOT_FAILED);
@@ -383,10 +383,9 @@ public final class Master extends AbstractBehavior<Command> {
 
     /** One line per reload step: "reload 3: worker 5 ready in 2.1s, draining worker 2 (1 of 2 replaced)". */
     private void logProgress(Entry ready, String how, List<Entry> retired) {
-        String draining = retired.stream().map(w -> ", draining worker " + w.id).reduce("", String::concat);
         RunnerStatus.ReloadProgress p = reloads.progress().orElseThrow();
-        log.info("reload.progress", ready, "reload {}: worker {} {} {}{} ({} of {} replaced)",
-                p.generation(), ready.id, how, Human.duration(ready.age()), draining, p.replaced(), p.toReplace());
+        log.info("reload.progress", ready, "reload {}: worker {} {} {}{} ({} of {} replaced)", p.generation(),
+                ready.id, how, Human.duration(ready.age()), Wording.draining(retired), p.replaced(), p.toReplace());
     }
 
     /**
@@ -483,10 +482,6 @@ public final class Master extends AbstractBehavior<Command> {
         return Plan.surge(settings.reloadStrategy(), reloads.running() && reloads.remaining() > 0);
     }
 
-    private String strategy() {
-        return settings.reloadStrategy().name().toLowerCase().replace('_', '-');
-    }
-
     private Optional<java.util.regex.Pattern> readyPattern() {
         return settings.ready() instanceof RunnerSettings.Readiness.Log log
                 ? Optional.of(log.pattern()) : Optional.empty();
@@ -496,20 +491,7 @@ public final class Master extends AbstractBehavior<Command> {
         subscribers.forEach(s -> s.tell(event));
     }
 
-    private void logFailure(Entry w, Worker.Exited e) {
-        String what = describe(e);
-        if (e.status().killedBySigkill() && e.cause() == Worker.Cause.CRASHED) {
-            log.error("worker.crashed", w, "{} {} (the kernel's OOM killer, or a kill from outside?)", w, what);
-        } else {
-            log.warn("worker.crashed", w, "{} {}", w, what);
-        }
-    }
-
     private String describe(Worker.Exited e) {
-        return switch (e.cause()) {
-            case LAUNCH_FAILED -> "could not start: " + e.reason();
-            case NOT_READY -> "not ready within " + Human.duration(settings.readyTimeout()) + ": killed";
-            case CRASHED, STOPPED -> "exited with " + e.reason();
-        };
+        return Wording.exit(e, settings.readyTimeout());
     }
 }
