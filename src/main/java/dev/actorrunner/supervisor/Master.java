@@ -94,7 +94,6 @@ public final class Master extends AbstractBehavior<Command> {
     private final RunnerSettings settings;
     private final ProcessLauncher launcher;
     private final Router router;
-    private final Set<Integer> refusedConnects = new HashSet<>();
     /** New workers of the running reload that are ready but not yet settled (reload-settle). */
     private final Set<Integer> settling = new HashSet<>();
     private final ReadinessProbe probe;
@@ -200,16 +199,13 @@ public final class Master extends AbstractBehavior<Command> {
 
     private Behavior<Command> onScale(Scale m) {
         if (stopping.isPresent()) return this;
-        int target = Math.max(1, m.relative() ? desired + m.amount() : m.amount());
+        int target = Plan.scaled(desired, m.relative(), m.amount());
         log.info("scale", "scale from {} to {} worker(s)", desired, target);
         desired = target;
         // Counted again after each stop: taking the last queued old worker ends the reload's surge,
         // and the worker it allowed is then one too many.
         while (Plan.surplus(desired, surge(), workers.active().size()) > 0) {
-            // An old worker still queued for replacement is the cheapest one to lose.
-            Entry victim = reloads.pollForScaleDown(workers).orElseGet(workers::scaleDownVictim);
-            reloads.forget(victim.id);
-            retire(victim);
+            retire(reloads.scaleDownVictim(workers));
         }
         forkMissing();
         completeReloadIfDone();
@@ -265,17 +261,20 @@ public final class Master extends AbstractBehavior<Command> {
         log.info("worker.listening", w, "{} listening on 127.0.0.1:{} ({} of {} ready)", w, w.port,
                 workers.count(State.READY), desired);
         publish(new RunnerEvent.WorkerListening(w.id, w.generation, w.pid, w.port));
-        boolean ofTheReload = reloads.running() && w.generation == reloads.generation();
-        if (ofTheReload && !settings.reloadSettle().isZero()) {
-            // It serves meanwhile; an old worker stops for it only if it is still up by then.
-            settling.add(w.id);
-            timers.startSingleTimer(new Settled(w.id), new Settled(w.id), settings.reloadSettle());
-            log.info("reload.settling", w, "reload {}: worker {} ready in {}, settling for {}", reloads.generation(),
-                    w.id, Human.duration(w.age()), Human.duration(settings.reloadSettle()));
-            return this;
+        if (reloads.includes(w) && !settings.reloadSettle().isZero()) {
+            settle(w);
+        } else {
+            stopNextFor(w, "ready in");
         }
-        stopNextFor(w, "ready in");
         return this;
+    }
+
+    /** A new worker of the reload serves meanwhile; an old worker stops for it only if it is still up by then. */
+    private void settle(Entry w) {
+        settling.add(w.id);
+        timers.startSingleTimer(new Settled(w.id), new Settled(w.id), settings.reloadSettle());
+        log.info("reload.settling", w, "reload {}: worker {} ready in {}, settling for {}", reloads.generation(),
+                w.id, Human.duration(w.age()), Human.duration(settings.reloadSettle()));
     }
 
     // Settled -> StopNext: the new worker stayed up through reload-settle.
@@ -288,7 +287,7 @@ public final class Master extends AbstractBehavior<Command> {
 
     /** StopNext now that {@code w} counts as ready; a step of the reload if it is one of its workers. */
     private void stopNextFor(Entry w, String how) {
-        boolean ofTheReload = reloads.running() && w.generation == reloads.generation();
+        boolean ofTheReload = reloads.includes(w);
         List<Entry> retired = stopNext();
         if (ofTheReload) logProgress(w, how, retired);
         completeReloadIfDone();
@@ -298,7 +297,6 @@ public final class Master extends AbstractBehavior<Command> {
         boolean wasRouted = w.state == State.READY;
         workers.remove(w);
         router.forget(w.id);
-        refusedConnects.remove(w.id);
         if (wasRouted) publishRoutes();
         timers.cancel(new Stable(w.id));
         if (settling.remove(w.id)) timers.cancel(new Settled(w.id));
@@ -309,21 +307,28 @@ public final class Master extends AbstractBehavior<Command> {
             log.info("worker.exited", w, "{} exited after stop: {}", w, e.reason());
             return finishIfStopped();
         }
-        Wording.Line crashed = Wording.crashed(e);
-        log.at(crashed.level(), "worker.crashed", w, crashed.format(), w, describe(e));
-        if (stopping.isPresent()) return finishIfStopped();
+        Wording.Line line = Wording.crashed(e);
+        log.at(line.level(), "worker.crashed", w, line.format(), w, describe(e));
+        return stopping.isPresent() ? finishIfStopped() : crashed(w, e);
+    }
+
+    /** A worker we did not stop is gone: a reload it was new in is aborted; replaced, unless the app never boots. */
+    private Behavior<Command> crashed(Entry w, Worker.Exited e) {
         boolean bootFailed = restarts.crashed(w.restarts);
         reloads.forget(w.id);
-        if (reloads.running() && w.generation == reloads.generation()) {
-            abortReload(w + " " + describe(e));
-        }
+        if (reloads.includes(w)) abortReload(w + " " + describe(e));
         if (bootFailed) {
             String reason = Wording.bootFailed(restarts.bootFailures(), describe(e));
             log.error("boot.failed", "boot failed: {}; stopping", reason);
             publish(new RunnerEvent.BootFailed(reason));
             return stopAll(RunnerEvent.Stopped.Reason.BOOT_FAILED);
         }
-        // Disconnected -> ForkMissing, after the backoff so a crash loop cannot eat the machine.
+        replaceAfterBackoff(w);
+        return this;
+    }
+
+    /** Disconnected -> ForkMissing, after the backoff so a crash loop cannot eat the machine. */
+    private void replaceAfterBackoff(Entry w) {
         Duration delay = restarts.nextDelay();
         if (timers.isTimerActive(ForkMissing.INSTANCE)) {
             // A replacement is already due: it forks every missing worker, this one too. Restarting
@@ -335,7 +340,6 @@ public final class Master extends AbstractBehavior<Command> {
                     restarts.failuresInRow());
             timers.startSingleTimer(ForkMissing.INSTANCE, delay);
         }
-        return this;
     }
 
     private Behavior<Command> onStable(Stable m) {
@@ -420,16 +424,13 @@ public final class Master extends AbstractBehavior<Command> {
         return this;
     }
 
-    /** The routing table the front reads: the ready workers. */
     private void publishRoutes() {
-        router.publish(workers.all().stream().filter(w -> w.state == State.READY)
-                .map(w -> new Router.Route(w.id, w.port)).toList());
+        router.publish(workers.routes());
     }
 
     private Behavior<Command> onConnectFailed(ConnectFailed m) {
         Entry w = workers.get(m.workerId());
-        // Once per worker: a dead worker refuses until its exit is seen, which is soon.
-        if (w != null && refusedConnects.add(w.id)) {
+        if (w != null && w.firstRefusal()) {
             log.warn("worker.refused", w, "{} refused a connection; the front retried another worker", w);
         }
         return this;
@@ -447,11 +448,7 @@ public final class Master extends AbstractBehavior<Command> {
     }
 
     private void completeReloadIfDone() {
-        if (!reloads.running() || reloads.remaining() > 0 || !settling.isEmpty()
-                || !workers.allReadyIn(reloads.generation())
-                || workers.count(State.READY) < desired) {
-            return;
-        }
+        if (!reloads.done(workers, desired, settling.size())) return;
         Duration took = reloads.complete();
         log.info("reload.completed", "reload {} completed in {}: {} worker(s) replaced, {} ready",
                 reloads.generation(), Human.duration(took), reloads.replaced(), workers.count(State.READY));
