@@ -21,7 +21,6 @@ import dev.actorrunner.RunnerStatus.State;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.front.Router;
 import dev.actorrunner.probe.ReadinessProbe;
-import dev.actorrunner.process.LaunchSpec;
 import dev.actorrunner.process.ProcessLauncher;
 import java.time.Duration;
 import java.time.Instant;
@@ -363,12 +362,8 @@ public final class Master extends AbstractBehavior<Command> {
     private void fork() {
         int id = ++nextId;
         int generation = reloads.generation();
-        LaunchSpec spec = new LaunchSpec(id, generation, settings.command(), settings.portEnv(),
-                settings.extraEnv(), settings.envInherit(), readyPattern());
-        Worker.Timing timing = new Worker.Timing(settings.readyTimeout(), settings.probeInterval(),
-                settings.drainTimeout(), settings.killTimeout());
-        ActorRef<Worker.Command> ref = getContext().spawn(
-                Worker.create(spec, launcher, probe, timing, events), "worker-" + id);
+        ActorRef<Worker.Command> ref = getContext().spawn(Worker.create(WorkerSpecs.launch(settings, id, generation),
+                launcher, probe, WorkerSpecs.timing(settings), events), "worker-" + id);
         workers.add(new Entry(id, generation, ref, restarts.nextFork()));
     }
 
@@ -477,11 +472,6 @@ public final class Master extends AbstractBehavior<Command> {
 
     private int surge() {
         return Plan.surge(settings.reloadStrategy(), reloads.running() && reloads.remaining() > 0);
-    }
-
-    private Optional<java.util.regex.Pattern> readyPattern() {
-        return settings.ready() instanceof RunnerSettings.Readiness.Log log
-                ? Optional.of(log.pattern()) : Optional.empty();
     }
 
     private void publish(RunnerEvent event) {
