@@ -18,6 +18,7 @@ final class Entry {
     Instant startedAt;
     long pid = -1;
     int port = -1;
+    private boolean refused;
 
     Entry(int id, int generation, ActorRef<Worker.Command> ref, int restarts) {
         this.id = id;
@@ -29,6 +30,16 @@ final class Entry {
     /** Time since the fork (for "ready in 2.1s"). */
     Duration age() {
         return Duration.ofNanos(System.nanoTime() - forkedNanos);
+    }
+
+    /**
+     * True the first time the front reports this worker refused a connection: it is logged once, as a
+     * dead worker refuses until its exit is seen, which is soon.
+     */
+    boolean firstRefusal() {
+        boolean first = !refused;
+        refused = true;
+        return first;
     }
 
     /** How every log line names a worker: id, pid and generation. */

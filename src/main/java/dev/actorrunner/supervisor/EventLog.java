@@ -25,30 +25,31 @@ final class EventLog {
     }
 
     void info(String event, String format, Object... args) {
-        log(Level.INFO, event, null, format, args);
+        at(Level.INFO, event, null, format, args);
     }
 
     void info(String event, Entry worker, String format, Object... args) {
-        log(Level.INFO, event, worker, format, args);
+        at(Level.INFO, event, worker, format, args);
     }
 
     void warn(String event, String format, Object... args) {
-        log(Level.WARN, event, null, format, args);
+        at(Level.WARN, event, null, format, args);
     }
 
     void warn(String event, Entry worker, String format, Object... args) {
-        log(Level.WARN, event, worker, format, args);
+        at(Level.WARN, event, worker, format, args);
     }
 
     void error(String event, String format, Object... args) {
-        log(Level.ERROR, event, null, format, args);
+        at(Level.ERROR, event, null, format, args);
     }
 
     void error(String event, Entry worker, String format, Object... args) {
-        log(Level.ERROR, event, worker, format, args);
+        at(Level.ERROR, event, worker, format, args);
     }
 
-    private void log(Level level, String event, Entry worker, String format, Object[] args) {
+    /** A line whose level depends on what happened (see {@link Wording.Line}). */
+    void at(Level level, String event, Entry worker, String format, Object... args) {
         Logger log = context.getLog(); // first: Akka sets its own MDC when the logger is fetched
         if (!log.isEnabledForLevel(level)) return;
         MDC.put("event", event);

@@ -21,14 +21,11 @@ import dev.actorrunner.RunnerStatus.State;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.front.Router;
 import dev.actorrunner.probe.ReadinessProbe;
-import dev.actorrunner.process.LaunchSpec;
 import dev.actorrunner.process.ProcessLauncher;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -96,24 +93,18 @@ public final class Master extends AbstractBehavior<Command> {
     private final RunnerSettings settings;
     private final ProcessLauncher launcher;
     private final Router router;
-    private final Set<Integer> refusedConnects = new HashSet<>();
     /** New workers of the running reload that are ready but not yet settled (reload-settle). */
     private final Set<Integer> settling = new HashSet<>();
     private final ReadinessProbe probe;
     private final ActorRef<Worker.Event> events;
     private final Workers workers = new Workers();
     private final Set<ActorRef<RunnerEvent>> subscribers = new HashSet<>();
-    private final Backoff backoff;
+    private final Restarts restarts;
     private final Reloads reloads;
     private final EventLog log;
     private final Instant startedAt = Instant.now();
-    /** Restart counts for the next forks: one entry per crashed worker not yet replaced. */
-    private final Deque<Integer> crashedLines = new ArrayDeque<>();
     private int desired;
     private int nextId;
-    private int crashes;
-    private boolean everReady;
-    private int bootFailures;
     private Optional<RunnerEvent.Stopped.Reason> stopping = Optional.empty();
 
     private Master(ActorContext<Command> context, TimerScheduler<Command> timers,
@@ -126,7 +117,7 @@ public final class Master extends AbstractBehavior<Command> {
         this.router = router;
         this.probe = probe;
         this.events = context.messageAdapter(Worker.Event.class, WrappedWorkerEvent::new);
-        this.backoff = new Backoff(settings.backoffMin(), settings.backoffMax());
+        this.restarts = new Restarts(settings.backoffMin(), settings.backoffMax(), settings.bootFailureLimit());
         this.reloads = new Reloads();
         this.log = new EventLog(context, Master.class);
         this.desired = settings.workers();
@@ -134,7 +125,7 @@ public final class Master extends AbstractBehavior<Command> {
         ActorRef<Command> self = context.getSelf();
         router.onConnectFailed(id -> self.tell(new ConnectFailed(id)));
         log.info("runner.starting", "starting {} worker(s) of {}, reload strategy {}", desired,
-                settings.appName(), strategy());
+                settings.appName(), Wording.strategy(settings.reloadStrategy()));
         forkMissing();
     }
 
@@ -178,7 +169,7 @@ public final class Master extends AbstractBehavior<Command> {
     private void startReload() {
         int generation = reloads.start(workers.active());
         log.info("reload.started", "reload {} started: replacing {} worker(s), {}", generation,
-                reloads.remaining(), strategy());
+                reloads.remaining(), Wording.strategy(settings.reloadStrategy()));
         publish(new RunnerEvent.ReloadStarted(generation));
         stopNext();
         forkMissing();
@@ -207,16 +198,13 @@ public final class Master extends AbstractBehavior<Command> {
 
     private Behavior<Command> onScale(Scale m) {
         if (stopping.isPresent()) return this;
-        int target = Math.max(1, m.relative() ? desired + m.amount() : m.amount());
+        int target = Plan.scaled(desired, m.relative(), m.amount());
         log.info("scale", "scale from {} to {} worker(s)", desired, target);
         desired = target;
         // Counted again after each stop: taking the last queued old worker ends the reload's surge,
         // and the worker it allowed is then one too many.
         while (Plan.surplus(desired, surge(), workers.active().size()) > 0) {
-            // An old worker still queued for replacement is the cheapest one to lose.
-            Entry victim = reloads.pollForScaleDown(workers).orElseGet(workers::scaleDownVictim);
-            reloads.forget(victim.id);
-            retire(victim);
+            retire(reloads.scaleDownVictim(workers));
         }
         forkMissing();
         completeReloadIfDone();
@@ -225,7 +213,7 @@ public final class Master extends AbstractBehavior<Command> {
 
     private Behavior<Command> onGetStatus(GetStatus m) {
         m.replyTo().tell(new RunnerStatus(settings.appName(), desired, reloads.generation(),
-                reloads.running(), stopping.isPresent(), crashes, workers.snapshot(router::openConnections),
+                reloads.running(), stopping.isPresent(), restarts.crashes(), workers.snapshot(router::openConnections),
                 startedAt, reloads.progress(), reloads.queued(), reloads.last(), reloads.totals()));
         return this;
     }
@@ -267,23 +255,25 @@ public final class Master extends AbstractBehavior<Command> {
         if (w.state != State.STARTING) return this;
         workers.setState(w, State.READY);
         publishRoutes();
-        everReady = true;
-        bootFailures = 0;
+        restarts.ready();
         timers.startSingleTimer(new Stable(w.id), new Stable(w.id), settings.backoffReset());
         log.info("worker.listening", w, "{} listening on 127.0.0.1:{} ({} of {} ready)", w, w.port,
                 workers.count(State.READY), desired);
         publish(new RunnerEvent.WorkerListening(w.id, w.generation, w.pid, w.port));
-        boolean ofTheReload = reloads.running() && w.generation == reloads.generation();
-        if (ofTheReload && !settings.reloadSettle().isZero()) {
-            // It serves meanwhile; an old worker stops for it only if it is still up by then.
-            settling.add(w.id);
-            timers.startSingleTimer(new Settled(w.id), new Settled(w.id), settings.reloadSettle());
-            log.info("reload.settling", w, "reload {}: worker {} ready in {}, settling for {}", reloads.generation(),
-                    w.id, Human.duration(w.age()), Human.duration(settings.reloadSettle()));
-            return this;
+        if (reloads.includes(w) && !settings.reloadSettle().isZero()) {
+            settle(w);
+        } else {
+            stopNextFor(w, "ready in");
         }
-        stopNextFor(w, "ready in");
         return this;
+    }
+
+    /** A new worker of the reload serves meanwhile; an old worker stops for it only if it is still up by then. */
+    private void settle(Entry w) {
+        settling.add(w.id);
+        timers.startSingleTimer(new Settled(w.id), new Settled(w.id), settings.reloadSettle());
+        log.info("reload.settling", w, "reload {}: worker {} ready in {}, settling for {}", reloads.generation(),
+                w.id, Human.duration(w.age()), Human.duration(settings.reloadSettle()));
     }
 
     // Settled -> StopNext: the new worker stayed up through reload-settle.
@@ -296,7 +286,7 @@ public final class Master extends AbstractBehavior<Command> {
 
     /** StopNext now that {@code w} counts as ready; a step of the reload if it is one of its workers. */
     private void stopNextFor(Entry w, String how) {
-        boolean ofTheReload = reloads.running() && w.generation == reloads.generation();
+        boolean ofTheReload = reloads.includes(w);
         List<Entry> retired = stopNext();
         if (ofTheReload) logProgress(w, how, retired);
         completeReloadIfDone();
@@ -306,7 +296,6 @@ public final class Master extends AbstractBehavior<Command> {
         boolean wasRouted = w.state == State.READY;
         workers.remove(w);
         router.forget(w.id);
-        refusedConnects.remove(w.id);
         if (wasRouted) publishRoutes();
         timers.cancel(new Stable(w.id));
         if (settling.remove(w.id)) timers.cancel(new Settled(w.id));
@@ -317,41 +306,45 @@ public final class Master extends AbstractBehavior<Command> {
             log.info("worker.exited", w, "{} exited after stop: {}", w, e.reason());
             return finishIfStopped();
         }
-        logFailure(w, e);
-        if (stopping.isPresent()) return finishIfStopped();
-        crashes++;
-        crashedLines.add(w.restarts + 1);
+        Wording.Line line = Wording.crashed(e);
+        log.at(line.level(), "worker.crashed", w, line.format(), w, describe(e));
+        return stopping.isPresent() ? finishIfStopped() : crashed(w, e);
+    }
+
+    /** A worker we did not stop is gone: a reload it was new in is aborted; replaced, unless the app never boots. */
+    private Behavior<Command> crashed(Entry w, Worker.Exited e) {
+        boolean bootFailed = restarts.crashed(w.restarts);
         reloads.forget(w.id);
-        if (reloads.running() && w.generation == reloads.generation()) {
-            abortReload(w + " " + describe(e));
-        }
-        if (!everReady && ++bootFailures >= settings.bootFailureLimit() && settings.bootFailureLimit() > 0) {
-            String reason = "app failed to start " + bootFailures + " time(s) in a row, last: "
-                    + describe(e);
+        if (reloads.includes(w)) abortReload(w + " " + describe(e));
+        if (bootFailed) {
+            String reason = Wording.bootFailed(restarts.bootFailures(), describe(e));
             log.error("boot.failed", "boot failed: {}; stopping", reason);
             publish(new RunnerEvent.BootFailed(reason));
             return stopAll(RunnerEvent.Stopped.Reason.BOOT_FAILED);
         }
-        // Disconnected -> ForkMissing, after the backoff so a crash loop cannot eat the machine.
-        Duration delay = backoff.next();
+        replaceAfterBackoff(w);
+        return this;
+    }
+
+    /** Disconnected -> ForkMissing, after the backoff so a crash loop cannot eat the machine. */
+    private void replaceAfterBackoff(Entry w) {
+        Duration delay = restarts.nextDelay();
         if (timers.isTimerActive(ForkMissing.INSTANCE)) {
             // A replacement is already due: it forks every missing worker, this one too. Restarting
             // the timer would postpone it, and a crash every few seconds would starve the runner.
             log.warn("worker.backoff", w, "replacing {} with the replacement already due (failure {} in a row)",
-                    w, backoff.failures());
+                    w, restarts.failuresInRow());
         } else {
             log.warn("worker.backoff", w, "replacing {} in {} (failure {} in a row)", w, Human.duration(delay),
-                    backoff.failures());
+                    restarts.failuresInRow());
             timers.startSingleTimer(ForkMissing.INSTANCE, delay);
         }
-        return this;
     }
 
     private Behavior<Command> onStable(Stable m) {
-        if (workers.get(m.workerId()) != null && backoff.failures() > 0) {
+        if (workers.get(m.workerId()) != null && restarts.stable()) {
             log.info("worker.stable", "worker {} up for {}: crash backoff reset", m.workerId(),
                     Human.duration(settings.backoffReset()));
-            backoff.reset();
         }
         return this;
     }
@@ -363,21 +356,15 @@ public final class Master extends AbstractBehavior<Command> {
         if (stopping.isPresent() || timers.isTimerActive(ForkMissing.INSTANCE)) return;
         int missing = Plan.missing(desired, surge(), workers.active().size());
         for (int i = 0; i < missing; i++) fork();
-        // Crashed workers that no fork replaced (a scale down came first) start no line.
-        crashedLines.clear();
+        restarts.forkedAll();
     }
 
     private void fork() {
         int id = ++nextId;
         int generation = reloads.generation();
-        LaunchSpec spec = new LaunchSpec(id, generation, settings.command(), settings.portEnv(),
-                settings.extraEnv(), settings.envInherit(), readyPattern());
-        Worker.Timing timing = new Worker.Timing(settings.readyTimeout(), settings.probeInterval(),
-                settings.drainTimeout(), settings.killTimeout());
-        ActorRef<Worker.Command> ref = getContext().spawn(
-                Worker.create(spec, launcher, probe, timing, events), "worker-" + id);
-        Integer restarts = crashedLines.poll();
-        workers.add(new Entry(id, generation, ref, restarts == null ? 0 : restarts));
+        ActorRef<Worker.Command> ref = getContext().spawn(Worker.create(WorkerSpecs.launch(settings, id, generation),
+                launcher, probe, WorkerSpecs.timing(settings), events), "worker-" + id);
+        workers.add(new Entry(id, generation, ref, restarts.nextFork()));
     }
 
     /** StopNext: during a reload, retire queued old workers while the strategy allows it. */
@@ -395,10 +382,9 @@ public final class Master extends AbstractBehavior<Command> {
 
     /** One line per reload step: "reload 3: worker 5 ready in 2.1s, draining worker 2 (1 of 2 replaced)". */
     private void logProgress(Entry ready, String how, List<Entry> retired) {
-        String draining = retired.stream().map(w -> ", draining worker " + w.id).reduce("", String::concat);
         RunnerStatus.ReloadProgress p = reloads.progress().orElseThrow();
-        log.info("reload.progress", ready, "reload {}: worker {} {} {}{} ({} of {} replaced)",
-                p.generation(), ready.id, how, Human.duration(ready.age()), draining, p.replaced(), p.toReplace());
+        log.info("reload.progress", ready, "reload {}: worker {} {} {}{} ({} of {} replaced)", p.generation(),
+                ready.id, how, Human.duration(ready.age()), Wording.draining(retired), p.replaced(), p.toReplace());
     }
 
     /**
@@ -433,16 +419,13 @@ public final class Master extends AbstractBehavior<Command> {
         return this;
     }
 
-    /** The routing table the front reads: the ready workers. */
     private void publishRoutes() {
-        router.publish(workers.all().stream().filter(w -> w.state == State.READY)
-                .map(w -> new Router.Route(w.id, w.port)).toList());
+        router.publish(workers.routes());
     }
 
     private Behavior<Command> onConnectFailed(ConnectFailed m) {
         Entry w = workers.get(m.workerId());
-        // Once per worker: a dead worker refuses until its exit is seen, which is soon.
-        if (w != null && refusedConnects.add(w.id)) {
+        if (w != null && w.firstRefusal()) {
             log.warn("worker.refused", w, "{} refused a connection; the front retried another worker", w);
         }
         return this;
@@ -460,11 +443,7 @@ public final class Master extends AbstractBehavior<Command> {
     }
 
     private void completeReloadIfDone() {
-        if (!reloads.running() || reloads.remaining() > 0 || !settling.isEmpty()
-                || !workers.allReadyIn(reloads.generation())
-                || workers.count(State.READY) < desired) {
-            return;
-        }
+        if (!reloads.done(workers, desired, settling.size())) return;
         Duration took = reloads.complete();
         log.info("reload.completed", "reload {} completed in {}: {} worker(s) replaced, {} ready",
                 reloads.generation(), Human.duration(took), reloads.replaced(), workers.count(State.READY));
@@ -495,33 +474,11 @@ public final class Master extends AbstractBehavior<Command> {
         return Plan.surge(settings.reloadStrategy(), reloads.running() && reloads.remaining() > 0);
     }
 
-    private String strategy() {
-        return settings.reloadStrategy().name().toLowerCase().replace('_', '-');
-    }
-
-    private Optional<java.util.regex.Pattern> readyPattern() {
-        return settings.ready() instanceof RunnerSettings.Readiness.Log log
-                ? Optional.of(log.pattern()) : Optional.empty();
-    }
-
     private void publish(RunnerEvent event) {
         subscribers.forEach(s -> s.tell(event));
     }
 
-    private void logFailure(Entry w, Worker.Exited e) {
-        String what = describe(e);
-        if (e.status().killedBySigkill() && e.cause() == Worker.Cause.CRASHED) {
-            log.error("worker.crashed", w, "{} {} (the kernel's OOM killer, or a kill from outside?)", w, what);
-        } else {
-            log.warn("worker.crashed", w, "{} {}", w, what);
-        }
-    }
-
     private String describe(Worker.Exited e) {
-        return switch (e.cause()) {
-            case LAUNCH_FAILED -> "could not start: " + e.reason();
-            case NOT_READY -> "not ready within " + Human.duration(settings.readyTimeout()) + ": killed";
-            case CRASHED, STOPPED -> "exited with " + e.reason();
-        };
+        return Wording.exit(e, settings.readyTimeout());
     }
 }

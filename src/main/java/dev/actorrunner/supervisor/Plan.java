@@ -39,6 +39,11 @@ final class Plan {
         };
     }
 
+    /** Scale: the new desired count, {@code amount} more (or fewer) if relative; never below one. */
+    static int scaled(int desired, boolean relative, int amount) {
+        return Math.max(1, relative ? desired + amount : amount);
+    }
+
     /** How many active workers exceed the desired count (plus surge) after a scale down. */
     static int surplus(int desired, int surge, int active) {
         return Math.max(0, active - desired - surge);

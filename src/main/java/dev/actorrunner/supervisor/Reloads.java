@@ -50,6 +50,11 @@ final class Reloads {
         return generation;
     }
 
+    /** True when {@code w} belongs to the running reload's generation: a worker forked since it began. */
+    boolean includes(Entry w) {
+        return running && w.generation == generation;
+    }
+
     int remaining() {
         return queue.size();
     }
@@ -71,11 +76,16 @@ final class Reloads {
         return next;
     }
 
-    /** A scale down takes the next queued worker away: it needs no replacement. */
-    Optional<Entry> pollForScaleDown(Workers workers) {
-        Optional<Entry> next = poll(workers);
-        next.ifPresent(w -> toReplace--);
-        return next;
+    /**
+     * Scale down: who leaves. An old worker still queued for replacement is the cheapest one to lose,
+     * and it then needs no replacement; else {@link Workers#scaleDownVictim}.
+     */
+    Entry scaleDownVictim(Workers workers) {
+        Optional<Entry> queued = poll(workers);
+        queued.ifPresent(w -> toReplace--);
+        Entry victim = queued.orElseGet(workers::scaleDownVictim);
+        forget(victim.id);
+        return victim;
     }
 
     private Optional<Entry> poll(Workers workers) {
@@ -103,6 +113,15 @@ final class Reloads {
         boolean was = another;
         another = false;
         return was;
+    }
+
+    /**
+     * The running reload is complete: no old worker left to replace, no new one still settling
+     * ({@code settling}), and at least {@code desired} ready, every active one of this generation.
+     */
+    boolean done(Workers workers, int desired, int settling) {
+        return running && queue.isEmpty() && settling == 0 && workers.allReadyIn(generation)
+                && workers.count(State.READY) >= desired;
     }
 
     Duration complete() {

@@ -2,6 +2,7 @@ package dev.actorrunner.supervisor;
 
 import dev.actorrunner.RunnerStatus;
 import dev.actorrunner.RunnerStatus.State;
+import dev.actorrunner.front.Router;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -52,6 +53,12 @@ final class Workers {
     /** True when every active worker is ready and belongs to {@code generation}. */
     boolean allReadyIn(int generation) {
         return active().stream().allMatch(w -> w.state == State.READY && w.generation == generation);
+    }
+
+    /** The routing table the front reads: the ready workers. */
+    List<Router.Route> routes() {
+        return byId.values().stream().filter(w -> w.state == State.READY)
+                .map(w -> new Router.Route(w.id, w.port)).toList();
     }
 
     /** Scale down takes a worker that is not serving yet (newest first), else the oldest one. */

@@ -1,0 +1,88 @@
+package dev.actorrunner.supervisor;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The Master's crash bookkeeping: how many workers crashed, the backoff before the next
+ * replacement, the restart count each replacement inherits from its crashed predecessor, and when
+ * to give up because the app does not boot (boot-failure-limit failures in a row before any worker
+ * was ever ready). The Master owns the timers and the log lines; this class only decides.
+ */
+final class Restarts {
+    private final Backoff backoff;
+    private final int bootFailureLimit;
+    /** Restart counts for the next forks: one entry per crashed worker not yet replaced. */
+    private final Deque<Integer> lines = new ArrayDeque<>();
+    private int crashes;
+    private boolean everReady;
+    private int bootFailures;
+
+    /** @param bootFailureLimit failures in a row before any worker was ever ready that end the runner; 0 = never */
+    Restarts(Duration backoffMin, Duration backoffMax, int bootFailureLimit) {
+        this.backoff = new Backoff(backoffMin, backoffMax);
+        this.bootFailureLimit = bootFailureLimit;
+    }
+
+    /** A worker became ready: the app boots, so boot failures no longer end the runner. */
+    void ready() {
+        everReady = true;
+        bootFailures = 0;
+    }
+
+    /**
+     * A worker crashed (not stopped by us) after {@code restarts} restarts of its line: the fork that
+     * replaces it inherits restarts + 1.
+     *
+     * @return true when this was the boot-failure limit's failure in a row before any worker was
+     *         ever ready: the runner should stop rather than retry
+     */
+    boolean crashed(int restarts) {
+        crashes++;
+        lines.add(restarts + 1);
+        return !everReady && ++bootFailures >= bootFailureLimit && bootFailureLimit > 0;
+    }
+
+    /** Records one more failure in a row and returns how long to wait before replacing it. */
+    Duration nextDelay() {
+        return backoff.next();
+    }
+
+    /** Failures in a row since the last stable run (for the log line). */
+    int failuresInRow() {
+        return backoff.failures();
+    }
+
+    /**
+     * A worker stayed up for backoff-reset: the next crash is replaced after the minimum delay again.
+     *
+     * @return false when there was nothing to reset (no failure since the last reset)
+     */
+    boolean stable() {
+        if (backoff.failures() == 0) return false;
+        backoff.reset();
+        return true;
+    }
+
+    /** The restart count of the worker forked now: that of a crashed one it replaces, else 0. */
+    int nextFork() {
+        Integer restarts = lines.poll();
+        return restarts == null ? 0 : restarts;
+    }
+
+    /** A round of forks is done: crashed workers that no fork replaced (a scale down came first) start no line. */
+    void forkedAll() {
+        lines.clear();
+    }
+
+    /** Workers that crashed since the start (status). */
+    int crashes() {
+        return crashes;
+    }
+
+    /** Boot failures in a row so far (for the boot-failed line). */
+    int bootFailures() {
+        return bootFailures;
+    }
+}
