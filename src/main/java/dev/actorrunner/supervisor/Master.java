@@ -315,14 +315,17 @@ public final class Master extends AbstractBehavior<Command> {
     private Behavior<Command> crashed(Entry w, Worker.Exited e) {
         boolean bootFailed = restarts.crashed(w.restarts);
         reloads.forget(w.id);
-        if (reloads.includes(w)) abortReload(w + " " + describe(e));
+        boolean ofTheReload = reloads.includes(w);
+        // The backoff first: a reload queued behind the aborted one starts at once, and its forks
+        // must wait for the timer like any replacement, or a queue of bad deploys would crash-loop.
+        if (!bootFailed) replaceAfterBackoff(w);
+        if (ofTheReload) abortReload(w + " " + describe(e));
         if (bootFailed) {
             String reason = Wording.bootFailed(restarts.bootFailures(), describe(e));
             log.error("boot.failed", "boot failed: {}; stopping", reason);
             publish(new RunnerEvent.BootFailed(reason));
             return stopAll(RunnerEvent.Stopped.Reason.BOOT_FAILED);
         }
-        replaceAfterBackoff(w);
         return this;
     }
 

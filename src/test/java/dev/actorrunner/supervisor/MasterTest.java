@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +54,12 @@ class MasterTest {
     @AfterAll
     static void shutdown() {
         kit.shutdownTestKit();
+    }
+
+    /** The clock is shared: a runner left running would fire its timers in a later test's timePasses. */
+    @AfterEach
+    void stopRunner() {
+        if (runner != null) kit.stop(runner);
     }
 
     @BeforeEach
@@ -273,6 +280,26 @@ class MasterTest {
         assertTrue(reason.startsWith("worker 2 (pid "), reason);
         assertEquals(new RunnerStatus.ReloadTotals(1, 0, 1), s.reloads());
         assertTrue(s.reload().isEmpty());
+    }
+
+    @Test
+    void aReloadQueuedBehindOneWhoseNewWorkerCrashesForksOnlyAfterTheBackoff() {
+        startReady(1, b -> {});
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        runner.tell(ActorRunner.Reload.INSTANCE); // queued behind reload 2
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(2, expectStarted());
+        launcher.worker(2).crash(3); // a bad deploy
+        events.expectMessageClass(WorkerExited.class);
+        assertEquals(2, events.expectMessageClass(ReloadAborted.class).generation());
+        assertEquals(3, events.expectMessageClass(ReloadStarted.class).generation());
+        // Reload 3 deploys the same build: its worker waits out the crash backoff like any
+        // replacement, or a queue of reloads would crash-loop without one.
+        events.expectNoMessage(Duration.ofMillis(200));
+        assertEquals(2, launcher.launched.size());
+        time.timePasses(BACKOFF_MIN);
+        assertEquals(3, expectStarted());
+        assertEquals(0, launcher.worker(1).terms.get(), "the old worker serves throughout");
     }
 
     @Test
