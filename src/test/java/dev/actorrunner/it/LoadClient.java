@@ -1,7 +1,6 @@
 package dev.actorrunner.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.actorrunner.fixtures.Reaper;
 import java.io.IOException;
@@ -49,11 +48,12 @@ final class LoadClient implements AutoCloseable {
             r.signal("HUP");
             r.awaitLine(l -> l.contains(done), timeout, done);
         }
-        long before = load.ok.get();
-        r.await(() -> load.ok.get() > before + 200, timeout, "load to flow on the last generation");
+        // The last new worker joins with no connection: it gets one when a client reconnects (the
+        // demo ends a kept-alive connection every 100 requests), which may take more than a few
+        // hundred requests. Wait for it rather than for a count.
+        r.await(() -> load.answeredBy.size() >= 8, timeout, "all 8 workers of the 4 generations to serve");
         load.close();
         assertEquals(List.of(), load.failures, "every request answered 200");
-        assertTrue(load.answeredBy.size() >= 8, "served by all 4 generations: " + load.answeredBy);
         return load;
     }
 
