@@ -189,8 +189,10 @@ public final class Worker {
     // Draining: out of rotation; the connections it has go on until they close or drain-timeout.
     // Only then SIGTERM: apps such as Spring Boot drop a kept-alive request that meets their shutdown.
     private Behavior<Command> draining(Stop m) {
-        context.pipeToSelf(m.drained(), (n, failure) -> Drained.INSTANCE);
+        // The timer before anything it bounds, here and below: whoever sees the effect (a test's
+        // clock among them) may count on the deadline being set.
         timers.startSingleTimer(DrainTimeout.INSTANCE, timing.drainTimeout());
+        context.pipeToSelf(m.drained(), (n, failure) -> Drained.INSTANCE);
         return withExit(Cause.STOPPED)
                 .onMessageEquals(Drained.INSTANCE, () -> terminating(false))
                 .onMessageEquals(DrainTimeout.INSTANCE, () -> terminating(true))
@@ -207,8 +209,8 @@ public final class Worker {
     // Stopping: SIGTERM sent; Kill fires after kill-timeout if the process is still there.
     private Behavior<Command> stopping(Cause cause) {
         timers.cancelAll();
-        process.terminate();
         timers.startSingleTimer(Kill.INSTANCE, timing.killTimeout());
+        process.terminate();
         return withExit(cause)
                 .onMessageEquals(Kill.INSTANCE, this::onKill)
                 .onMessage(Stop.class, m -> Behaviors.same())

@@ -89,7 +89,9 @@ class EmbeddedRunnerTest {
                 .probeInterval(Duration.ofMillis(50))
                 .readyTimeout(BOOT)
                 .drainTimeout(Duration.ofSeconds(1))
-                .killTimeout(Duration.ofSeconds(3))
+                // The demo's shutdown takes a second on JDK 17 (HttpServer.stop waits it out): 15 s
+                // keeps a loaded machine far from a SIGKILL that would turn "exit code 0" into a signal.
+                .killTimeout(Duration.ofSeconds(15))
                 .backoffMin(Duration.ofMillis(200))
                 .backoffMax(Duration.ofSeconds(1));
     }

@@ -142,8 +142,9 @@ class ControlIT {
         assertTrue(now.stream().allMatch(w -> w.get("generation").equals(2L)), now.toString());
         Set<Long> newPids = pids(now);
         assertTrue(newPids.stream().noneMatch(before::contains), newPids + " vs " + before);
-        assertEquals(newPids, r.inRotation().stream().map(Worker::pid).collect(Collectors.toSet()),
-                "status agrees with the log");
+        // The log arrives on its own pipe and thread: wait for it to catch up with the socket's answer.
+        await(r, () -> newPids.equals(r.inRotation().stream().map(Worker::pid).collect(Collectors.toSet())),
+                "the log to agree with status: " + newPids);
     }
 
     @Test

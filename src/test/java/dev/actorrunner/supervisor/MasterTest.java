@@ -22,9 +22,11 @@ import dev.actorrunner.RunnerEvent.WorkerStarted;
 import dev.actorrunner.RunnerStatus;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
+import dev.actorrunner.fixtures.Processes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -141,6 +143,21 @@ class MasterTest {
         return (RunnerEvent.Stopped) seen.get(seen.size() - 1);
     }
 
+    /**
+     * Moves the clock once the Master has handled everything sent to it so far (a GetStatus round
+     * trip): a timer it starts after publishing an event, such as the crash backoff after
+     * WorkerExited, is then in place, and the clock cannot jump past it before it is set.
+     */
+    private void afterMaster(Duration d) {
+        status();
+        time.timePasses(d);
+    }
+
+    /** Waits (real time, bounded) for what a Worker actor does on its own thread. */
+    private static void awaitWorker(BooleanSupplier done, String what) {
+        assertTrue(Processes.poll(done, Duration.ofSeconds(5)), what);
+    }
+
     private RunnerStatus status() {
         TestProbe<RunnerStatus> reply = kit.createTestProbe();
         runner.tell(new ActorRunner.GetStatus(reply.ref()));
@@ -188,7 +205,7 @@ class MasterTest {
     void withReloadSettleAnOldWorkerStopsOnlyOnceItsReplacementHasStayedUpThatLong() {
         startReady(2, b -> b.reloadSettle(Duration.ofSeconds(5)));
         reloadUntilTheFirstReplacementListens();
-        time.timePasses(Duration.ofSeconds(4));
+        afterMaster(Duration.ofSeconds(4));
         events.expectNoMessage(Duration.ofMillis(100));
         assertEquals(0, launcher.worker(1).terms.get(), "no old worker stops while its replacement settles");
         assertEquals(List.of(1, 2, 3), router.current(), "the settling worker serves meanwhile");
@@ -313,7 +330,7 @@ class MasterTest {
         for (int id = 1; id <= 2; id++) {
             launcher.worker(id).crash(1);
             events.expectMessageClass(WorkerExited.class);
-            time.timePasses(BACKOFF_MAX);
+            afterMaster(BACKOFF_MAX);
             expectStarted();
             assertEquals(id, status().workers().get(0).restarts(), "worker " + (id + 1));
         }
@@ -416,6 +433,8 @@ class MasterTest {
         events.expectMessageClass(WorkerExited.class);
         runner.tell(ActorRunner.StopAll.INSTANCE);
         events.expectMessageClass(WorkerDraining.class);
+        // The Worker sets its Kill timer before it sends SIGTERM: once SIGTERM is seen, the grace runs.
+        awaitWorker(() -> launcher.worker(1).terms.get() == 1, "SIGTERM after the drain");
         time.timePasses(KILL_TIMEOUT.minusMillis(1));
         events.expectNoMessage(Duration.ofMillis(100));
         assertEquals(0, launcher.worker(1).kills.get(), "no SIGKILL before the grace has passed");
@@ -459,7 +478,7 @@ class MasterTest {
     }
 
     private void assertReplacedAfter(Duration delay) {
-        time.timePasses(delay.minusMillis(1));
+        afterMaster(delay.minusMillis(1));
         events.expectNoMessage(Duration.ofMillis(100));
         time.timePasses(Duration.ofMillis(1));
         expectStarted();
@@ -534,7 +553,7 @@ class MasterTest {
         WorkerExited first = events.expectMessageClass(WorkerExited.class);
         assertEquals(-1, first.pid());
         assertTrue(first.description().contains("boom"), first.description());
-        time.timePasses(BACKOFF_MIN);
+        afterMaster(BACKOFF_MIN);
         events.expectMessageClass(WorkerExited.class);
         events.expectMessageClass(RunnerEvent.BootFailed.class);
         assertEquals(RunnerEvent.Stopped.Reason.BOOT_FAILED,
@@ -546,7 +565,7 @@ class MasterTest {
         startReady(1, b -> b.bootFailureLimit(1));
         launcher.worker(1).crash(3);
         events.expectMessageClass(WorkerExited.class);
-        time.timePasses(BACKOFF_MIN);
+        afterMaster(BACKOFF_MIN);
         assertEquals(2, expectStarted());
         assertFalse(status().stopping());
     }
@@ -561,7 +580,7 @@ class MasterTest {
         WorkerExited exited = events.expectMessageClass(WorkerExited.class);
         assertFalse(exited.expected());
         assertEquals(1, launcher.worker(1).kills.get(), "the process does not outlive its actor");
-        time.timePasses(BACKOFF_MIN);
+        afterMaster(BACKOFF_MIN);
         assertEquals(2, expectStarted());
     }
 
@@ -611,6 +630,8 @@ class MasterTest {
         runner.tell(ActorRunner.StopAll.INSTANCE);
         events.expectMessageClass(WorkerDraining.class);
         assertFalse(router.accepting, "a stopping runner accepts no new connection");
+        // The Worker sets its DrainTimeout before it waits on the drain: once it waits, the timer runs.
+        awaitWorker(() -> router.drainOf(1).getNumberOfDependents() > 0, "the worker to wait on its drain");
         time.timePasses(DRAIN_TIMEOUT.minusMillis(1));
         events.expectNoMessage(Duration.ofMillis(100));
         assertEquals(0, launcher.worker(1).terms.get());
@@ -627,10 +648,10 @@ class MasterTest {
         startReady(2, b -> {});
         launcher.worker(1).crash(1);
         events.expectMessageClass(WorkerExited.class);
-        time.timePasses(BACKOFF_MIN.dividedBy(2));
+        afterMaster(BACKOFF_MIN.dividedBy(2));
         launcher.worker(2).crash(1);
         events.expectMessageClass(WorkerExited.class);
-        time.timePasses(BACKOFF_MIN.dividedBy(2));
+        afterMaster(BACKOFF_MIN.dividedBy(2));
         expectInAnyOrder(started(3), started(4));
     }
 }
