@@ -63,6 +63,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--bind", paramLabel = "HOST", description = "Public address: an IP address or host name of this machine (default: 127.0.0.1).")
     String bind;
 
+    @Option(names = "--worker-ports", paramLabel = "FROM-TO",
+            description = "The workers' private loopback ports (default: 20000-29999); give each runner on a machine its own.")
+    String workerPorts;
+
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
             description = "HOCON file with settings under actor-runner { } (see conf/actor-runner.conf).")
     Path config;
@@ -221,6 +225,7 @@ public final class Main implements Callable<Integer> {
                 .flag("workers", "--workers", workers)
                 .flag("port", "--port", port)
                 .flag("bind", "--bind", bind)
+                .flag("worker-ports", "--worker-ports", workerPorts)
                 .flag("ready", "--ready", ready)
                 .flag("ready-timeout", "--ready-timeout", readyTimeout)
                 .flag("ready-owner-check", "--ready-owner-check", readyOwnerCheck)

@@ -151,6 +151,8 @@ class MainTest {
         "--metrics nohost {app}              => --metrics: expected HOST:PORT, like 127.0.0.1:9100, got \"nohost\"",
         "--boot-failure-limit x {app}        => --boot-failure-limit: expected a number of 0 or more, got \"x\"",
         "--port-env 1PORT {app}              => --port-env: expected an environment variable name, or \"\" for none, got \"1PORT\"",
+        "--worker-ports 30000-20000 {app}    => --worker-ports: expected a port range like \"20000-29999\" inside 1-65535, got \"30000-20000\"",
+        "-p 21005 --worker-ports 21000-21009 {app} => --worker-ports: contains the public port 21005",
         // files and directories
         "-c /nonexistent/x.conf {app}        => config: /nonexistent/x.conf: no such file",
         "-c {dir} {app}                      => config: {dir}: is a directory",
@@ -263,6 +265,14 @@ class MainTest {
         Run run = run("--jvm-opt", "-Xmx256m", "--jvm-opt", "-parameters", "--jvm-opt=-w", jar.toString());
         assertEquals(ExitCodes.OK, run.code(), run.err());
         assertEquals(List.of(JAVA, "-Xmx256m", "-parameters", "-w", "-jar", jar.toString()), run.settings().command());
+    }
+
+    @Test
+    void workerPortsFromTheCommandLineWinOverTheConfigFile() throws IOException {
+        Path conf = Files.writeString(dir.resolve("ports.conf"), "actor-runner.worker-ports = \"22000-22009\"\n");
+        Run run = run("-c", conf.toString(), "--worker-ports", "21000-21009", "--demo");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        assertEquals(new RunnerSettings.PortRange(21000, 21009), run.settings().workerPorts());
     }
 
     @Test

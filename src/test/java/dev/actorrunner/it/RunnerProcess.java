@@ -76,8 +76,20 @@ final class RunnerProcess implements AutoCloseable {
     static RunnerProcess start(List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-cp",
                 System.getProperty("java.class.path"), "dev.actorrunner.cli.Main"));
+        cmd.addAll(ownWorkerPorts(args));
         cmd.addAll(args);
         return launch(cmd);
+    }
+
+    /**
+     * A block of 100 worker ports of the default range, picked at random, unless the test chose:
+     * two test runs on one machine (a developer's and a helper's) then rarely meet on a port.
+     * With the default range for all, a worker of one run found its port taken by the other's.
+     */
+    private static List<String> ownWorkerPorts(List<String> args) {
+        if (args.contains("--worker-ports")) return List.of();
+        int from = 20000 + 100 * java.util.concurrent.ThreadLocalRandom.current().nextInt(100);
+        return List.of("--worker-ports", from + "-" + (from + 99));
     }
 
     /**
@@ -97,6 +109,7 @@ final class RunnerProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m"));
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.actorrunner.cli.Main"));
+        cmd.addAll(ownWorkerPorts(args));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -125,6 +138,7 @@ final class RunnerProcess implements AutoCloseable {
     /** java -jar target/actor-runner.jar ARGS. */
     static RunnerProcess startJar(Path jar, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-jar", jar.toString()));
+        cmd.addAll(ownWorkerPorts(args));
         cmd.addAll(args);
         return launch(cmd);
     }
