@@ -84,7 +84,7 @@ final class RunnerHost {
         // Only now: a port that cannot be bound is one line on stderr and nothing on stdout.
         log.info("starting {}: {} worker{}, reload strategy {}, ready {}, public address {}:{}",
                 settings.appName(), settings.workers(), settings.workers() == 1 ? "" : "s",
-                describe(settings.reloadStrategy()), describe(settings.ready()), settings.bindHost(),
+                settings.reloadStrategy().setting(), describe(settings.ready()), settings.bindHost(),
                 settings.port());
         CompletableFuture<Integer> exitCode = new CompletableFuture<>();
         // Handlers first, so that no signal meets the JVM's default (exit without draining) while
@@ -102,14 +102,9 @@ final class RunnerHost {
         return code;
     }
 
-    private static String describe(RunnerSettings.ReloadStrategy strategy) {
-        return strategy.name().toLowerCase().replace('_', '-');
-    }
-
     private static String describe(RunnerSettings.Readiness ready) {
         if (ready instanceof RunnerSettings.Readiness.Http http) return "http:" + http.path();
         if (ready instanceof RunnerSettings.Readiness.Log logLine) return "log:" + logLine.pattern();
         return ready instanceof RunnerSettings.Readiness.None ? "none" : "tcp";
     }
-
 }

@@ -170,7 +170,12 @@ public record RunnerSettings(
         /** Fork the replacement first; stop an old worker only once the new one is listening. */
         SURGE,
         /** The Node ancestor's order: stop an old worker, then fork its replacement. */
-        STOP_FIRST
+        STOP_FIRST;
+
+        /** "surge", "stop-first": as the setting is written, for log lines. */
+        public String setting() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
     }
 
     /** How a worker shows it is ready ("listening", in the ancestor's words). */

@@ -125,7 +125,7 @@ public final class Master extends AbstractBehavior<Command> {
         ActorRef<Command> self = context.getSelf();
         router.onConnectFailed(id -> self.tell(new ConnectFailed(id)));
         log.info("runner.starting", "starting {} worker(s) of {}, reload strategy {}", desired,
-                settings.appName(), Wording.strategy(settings.reloadStrategy()));
+                settings.appName(), settings.reloadStrategy().setting());
         forkMissing();
     }
 
@@ -169,7 +169,7 @@ public final class Master extends AbstractBehavior<Command> {
     private void startReload() {
         int generation = reloads.start(workers.active());
         log.info("reload.started", "reload {} started: replacing {} worker(s), {}", generation,
-                reloads.remaining(), Wording.strategy(settings.reloadStrategy()));
+                reloads.remaining(), settings.reloadStrategy().setting());
         publish(new RunnerEvent.ReloadStarted(generation));
         stopNext();
         forkMissing();

@@ -1,6 +1,5 @@
 package dev.actorrunner.supervisor;
 
-import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.event.Level;
@@ -14,11 +13,6 @@ final class Wording {
 
     /** A format and its level: the lines whose level depends on what happened. */
     record Line(Level level, String format) {}
-
-    /** "surge", "stop-first": as the setting is written. */
-    static String strategy(ReloadStrategy strategy) {
-        return strategy.name().toLowerCase().replace('_', '-');
-    }
 
     /** What became of a worker that was not stopped by us: "exited with exit code 3", "could not start: ...". */
     static String exit(Worker.Exited e, Duration readyTimeout) {

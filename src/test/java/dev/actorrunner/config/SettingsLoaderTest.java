@@ -207,6 +207,12 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void strategiesAreNamedAsTheSettingIsWritten() {
+        assertEquals("surge", ReloadStrategy.SURGE.setting());
+        assertEquals("stop-first", ReloadStrategy.STOP_FIRST.setting());
+    }
+
+    @Test
     void envInheritIsAllByDefaultAndAListInTheFile() throws Exception {
         assertEquals(EnvInherit.ALL, withApp().load().envInherit());
         EnvInherit some = withApp().configFile(file("actor-runner.env-inherit = [PATH, \"SPRING_*\"]")).load().envInherit();

@@ -2,7 +2,6 @@ package dev.actorrunner.supervisor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
 import dev.actorrunner.process.ExitStatus;
 import java.time.Duration;
 import java.util.List;
@@ -15,12 +14,6 @@ class WordingTest {
 
     private static Worker.Exited exited(int code, Worker.Cause cause, String reason) {
         return new Worker.Exited(5, 1005, new ExitStatus(code), cause, reason);
-    }
-
-    @Test
-    void strategiesAreNamedAsTheSettingIsWritten() {
-        assertEquals("surge", Wording.strategy(ReloadStrategy.SURGE));
-        assertEquals("stop-first", Wording.strategy(ReloadStrategy.STOP_FIRST));
     }
 
     @Test
