@@ -52,7 +52,6 @@ import picocli.CommandLine.Spec;
             "3:the app failed to boot (boot-failure-limit)"})
 public final class Main implements Callable<Integer> {
 
-
     @Option(names = {"-w", "--workers"}, paramLabel = "N|auto",
             description = "Workers to keep ready (default: $WORKER_COUNT, else 2); auto = one per processor.")
     String workers;

@@ -17,7 +17,6 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,8 +68,6 @@ public final class Metrics implements AutoCloseable {
         try {
             metrics.server = HTTPServer.builder().inetAddress(BindAddresses.resolve(host)).port(port)
                     .registry(metrics.registry).buildAndStart();
-        } catch (UnknownHostException e) {
-            throw new IOException("cannot serve metrics on " + host + ":" + port + ": " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             throw new IOException("cannot serve metrics on " + host + ":" + port + ": " + e.getMessage(), e);
         }

@@ -586,7 +586,6 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         return q < 0 ? uri : uri.substring(0, q);
     }
 
-
     /**
      * The handler of a connection to a worker. The connection outlives exchanges (it is pooled),
      * so it reports to whichever relay uses it now, and to nobody while it is idle.

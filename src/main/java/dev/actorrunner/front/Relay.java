@@ -180,7 +180,6 @@ final class Relay extends ChannelInboundHandlerAdapter {
         }
     }
 
-
     /** The worker's side of the pair. */
     private final class WorkerSide extends ChannelInboundHandlerAdapter {
         @Override

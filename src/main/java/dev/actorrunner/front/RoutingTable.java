@@ -1,5 +1,6 @@
 package dev.actorrunner.front;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -61,7 +62,7 @@ final class RoutingTable {
 
     /** {@code list} and {@code b}, as a new list (the lists here hold a few workers at most). */
     static List<Backend> with(List<Backend> list, Backend b) {
-        List<Backend> copy = new java.util.ArrayList<>(list);
+        List<Backend> copy = new ArrayList<>(list);
         copy.add(b);
         return copy;
     }

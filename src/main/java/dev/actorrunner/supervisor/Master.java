@@ -61,7 +61,6 @@ public final class Master extends AbstractBehavior<Command> {
     /** A new worker of a reload stayed ready for reload-settle: an old one may stop for it. */
     private record Settled(int workerId) implements Command {}
 
-
     private record SubscriberTerminated(ActorRef<RunnerEvent> subscriber) implements Command {}
 
     /** The front could not connect to a worker it had in rotation (and tried another). */
