@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.actorrunner.fixtures.FixtureApp;
+import dev.actorrunner.fixtures.Processes;
 import dev.actorrunner.fixtures.Reaper;
 import dev.actorrunner.it.RunnerProcess.Worker;
 import java.io.IOException;
@@ -212,7 +214,7 @@ class FaultsIT {
         flood.await(() -> flood.dropped() >= bytes / 100, Duration.ofSeconds(60), "every flood line to be logged");
         System.out.printf("flood: %d MB written in 10 s (%.1f MB/s), %d lines logged, %d requests answered meanwhile,"
                         + " runner peak RSS %d MiB%n", bytes / 1_000_000, bytes / 10e6, flood.dropped(),
-                client.ok.get(), Procfs.peakRssKib(flood.pid()) / 1024);
+                client.ok.get(), peakRssKib(flood.pid()) / 1024);
     }
 
     /** A 1 MiB line and 64 KiB of binary noise: cut at 8 KiB with a marker, then the next line is intact. */
@@ -311,7 +313,7 @@ class FaultsIT {
         assertEquals(0, burst.exitValue());
         r.awaitLine(l -> l.contains("reload 2 started"), BOOT, "the first reload");
         r.awaitLine(l -> l.contains("reload requested during reload 2"), BOOT, "the burst to be queued");
-        long workers = r.descendants().stream().filter(pid -> Procfs.commandLine(pid).contains("FixtureApp")).count();
+        long workers = r.descendants().stream().filter(FaultsIT::isFixtureApp).count();
         assertEquals(3, workers, "2 old workers and 1 held replacement, no pile-up");
 
         Files.writeString(mode, "serve");
@@ -367,23 +369,19 @@ class FaultsIT {
         }
     }
 
-    /** What /proc says about a process. */
-    static final class Procfs {
-        private Procfs() {}
-
-        /** The arguments of a live process, joined by spaces; "" once it is gone. */
-        static String commandLine(long pid) {
-            try {
-                return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
-            } catch (IOException e) {
-                return "";
-            }
+    /** Whether {@code pid} runs the fixture app (false once it is gone). */
+    private static boolean isFixtureApp(long pid) {
+        try {
+            return Processes.cmdline(pid).contains(FixtureApp.class.getName());
+        } catch (IOException gone) {
+            return false;
         }
+    }
 
-        static long peakRssKib(long pid) throws IOException {
-            return Stream.of(Files.readString(Path.of("/proc", Long.toString(pid), "status")).split("\n"))
-                    .filter(l -> l.startsWith("VmHWM:")).findFirst()
-                    .map(l -> Long.parseLong(l.replaceAll("\\D", ""))).orElse(-1L);
-        }
+    /** The peak resident set of a live process (VmHWM in /proc/PID/status), in KiB. */
+    private static long peakRssKib(long pid) throws IOException {
+        return Stream.of(Files.readString(Path.of("/proc", Long.toString(pid), "status")).split("\n"))
+                .filter(l -> l.startsWith("VmHWM:")).findFirst()
+                .map(l -> Long.parseLong(l.replaceAll("\\D", ""))).orElse(-1L);
     }
 }
