@@ -305,38 +305,21 @@ start_load() { # outfile
 }
 end_load() { wait "$WRK_PID" 2>/dev/null || log "wrk exited with $?"; WRK_PID=""; }
 
-count() { grep -cE "$1" "$RUNNER_LOG" 2>/dev/null || true; }
 
 reload_part() {
   log "reload: starting actor-runner (io-threads 1)"
   start_runner 1 runner-reload
   run_wrk $((2 * WARMUP)) "$RUNNER_PORT" "$OUT/warmup-reload.txt"
   steady_state
-  local f=$OUT/wrk-reloads.txt i done0 ab0 t0 t1 line start_s end_s summary=""
+  local f=$OUT/wrk-reloads.txt i start_s end_s summary=""
   log "reloads: ${LOAD_SECONDS}s of load, $RELOADS SIGHUPs back to back after 2 s"
   start_load "$f"
   start_s=$(date +%s.%N)
   sleep 2
   for ((i = 1; i <= RELOADS; i++)); do
-    done0=$(count 'Master: reload [0-9]+ completed')
-    ab0=$(count 'Master: reload [0-9]+ aborted')
-    t0=$(date +%s%N)
-    kill -HUP "$RUNNER_PID"
-    line=""
-    while true; do
-      if (( $(count 'Master: reload [0-9]+ completed') > done0 )); then
-        line=$(grep -E 'Master: reload [0-9]+ completed' "$RUNNER_LOG" | tail -1); break
-      fi
-      if (( $(count 'Master: reload [0-9]+ aborted') > ab0 )); then
-        line=$(grep -E 'Master: reload [0-9]+ aborted' "$RUNNER_LOG" | tail -1); break
-      fi
-      alive "$RUNNER_PID" || die "runner died during reload $i (log: $RUNNER_LOG)"
-      if (( ($(date +%s%N) - t0) / 1000000000 > 120 )); then line="(no completion after 120 s)"; break; fi
-      sleep 0.05
-    done
-    t1=$(date +%s%N)
+    hup_and_wait 120
     alive "$WRK_PID" || summary+=" (SIGHUP $i was sent after wrk had ended)"
-    printf '   SIGHUP %2d -> %5d ms  %s\n' "$i" $(((t1 - t0) / 1000000)) "${line#* INFO  }"
+    printf '   SIGHUP %2d -> %5d ms  %s\n' "$i" "$RELOAD_MS" "${RELOAD_LINE#* INFO  }"
   done
   end_s=$(date +%s.%N)
   echo "   $RELOADS reloads took $(awk -v a="$start_s" -v b="$end_s" 'BEGIN {printf "%.1f", b - a - 2}') s of the ${LOAD_SECONDS} s run$summary"

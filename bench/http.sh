@@ -274,7 +274,6 @@ echo
 RELOAD_RESULTS=$OUT/reload.tsv   # app mode run reqs rps p50 p99 connect read write timeout non2xx reload_ms_median reload_ms_max max_ms
 : >"$RELOAD_RESULTS"
 
-count() { grep -cE "$1" "$RUNNER_LOG" 2>/dev/null || true; }
 
 record_load() { # app mode run wrkfile [median max]
   parse_wrk "$4"
@@ -317,7 +316,7 @@ report_log() {
 }
 
 reload_run() { # app mode
-  local app=$1 mode=$2 f steady i done0 ab0 t0 t1 line start_s end_s gone0 want waited note="" ms=()
+  local app=$1 mode=$2 f steady i start_s end_s gone0 want waited note="" ms=()
   log "reload: $app under actor-runner, $mode mode: starting"
   start_runner "$app" "$mode" "runner-reload-$app-$mode"
   log "reload: $app $mode: warm-up ${APP_WARMUP}s, steady state ${STEADY}s"
@@ -336,26 +335,10 @@ reload_run() { # app mode
   start_s=$(date +%s.%N)
   sleep 2
   for ((i = 1; i <= RELOADS; i++)); do
-    done0=$(count 'Master: reload [0-9]+ completed')
-    ab0=$(count 'Master: reload [0-9]+ aborted')
-    t0=$(date +%s%N)
-    kill -HUP "$RUNNER_PID"
-    line=""
-    while true; do
-      if (( $(count 'Master: reload [0-9]+ completed') > done0 )); then
-        line=$(grep -E 'Master: reload [0-9]+ completed' "$RUNNER_LOG" | tail -1); break
-      fi
-      if (( $(count 'Master: reload [0-9]+ aborted') > ab0 )); then
-        line=$(grep -E 'Master: reload [0-9]+ aborted' "$RUNNER_LOG" | tail -1); break
-      fi
-      alive "$RUNNER_PID" || die "runner died during reload $i (log: $RUNNER_LOG)"
-      if (( ($(date +%s%N) - t0) / 1000000000 > 300 )); then line="(no completion after 300 s)"; break; fi
-      sleep 0.05
-    done
-    t1=$(date +%s%N)
-    ms+=($(((t1 - t0) / 1000000)))
+    hup_and_wait 300
+    ms+=("$RELOAD_MS")
     alive "$WRK_PID" || note+=" (wrk had ended before SIGHUP $i)"
-    printf '   SIGHUP %2d -> %6d ms  %s\n' "$i" "${ms[-1]}" "${line#* INFO  }"
+    printf '   SIGHUP %2d -> %6d ms  %s\n' "$i" "${ms[-1]}" "${RELOAD_LINE#* INFO  }"
   done
   # The last replaced workers get SIGTERM only once drained: keep the load on until they are gone.
   want=$((gone0 + 2 * RELOADS)) waited=0

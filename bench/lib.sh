@@ -125,3 +125,29 @@ need_commands() { # command...: installs the missing ones from Debian (their pac
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" >"$OUT/apt.log" 2>&1 \
     || die "apt-get install ${missing[*]} failed (see $OUT/apt.log)"
 }
+
+# ---- reloads ------------------------------------------------------------------------------------
+count() { grep -cE "$1" "$RUNNER_LOG" 2>/dev/null || true; } # lines of RUNNER_LOG matching a regex
+
+# One SIGHUP to RUNNER_PID, then waits up to $1 seconds for the reload it started to complete or
+# abort in RUNNER_LOG. Sets RELOAD_LINE (that log line, or why none came) and RELOAD_MS.
+hup_and_wait() { # timeout-seconds
+  local done0 ab0 t0
+  done0=$(count 'Master: reload [0-9]+ completed')
+  ab0=$(count 'Master: reload [0-9]+ aborted')
+  t0=$(date +%s%N)
+  kill -HUP "$RUNNER_PID"
+  RELOAD_LINE=""
+  while true; do
+    if (( $(count 'Master: reload [0-9]+ completed') > done0 )); then
+      RELOAD_LINE=$(grep -E 'Master: reload [0-9]+ completed' "$RUNNER_LOG" | tail -1); break
+    fi
+    if (( $(count 'Master: reload [0-9]+ aborted') > ab0 )); then
+      RELOAD_LINE=$(grep -E 'Master: reload [0-9]+ aborted' "$RUNNER_LOG" | tail -1); break
+    fi
+    alive "$RUNNER_PID" || die "runner died during a reload (log: $RUNNER_LOG)"
+    if (( ($(date +%s%N) - t0) / 1000000000 > $1 )); then RELOAD_LINE="(no completion after $1 s)"; break; fi
+    sleep 0.05
+  done
+  RELOAD_MS=$((($(date +%s%N) - t0) / 1000000))
+}

@@ -85,14 +85,8 @@ sample 0
 start=$(date +%s)
 every=$(( RELOADS >= 10 ? RELOADS / 10 : 1 ))
 for ((n = 1; n <= RELOADS; n++)); do
-  kill -HUP "$RUNNER_PID"
-  gen=$((n + 1))
-  for ((i = 0; i < 1200; i++)); do
-    grep -qE "reload $gen (completed|aborted)" "$RUNNER_LOG" && break
-    alive "$RUNNER_PID" || die "runner died during reload $gen"
-    sleep 0.1
-  done
-  grep -qE "reload $gen completed" "$RUNNER_LOG" || die "reload $gen did not complete within 120s"
+  hup_and_wait 120
+  [[ $RELOAD_LINE == *"reload $((n + 1)) completed"* ]] || die "reload $((n + 1)) did not complete: $RELOAD_LINE"
   (( n % every == 0 )) && sample "$n"
 done
 elapsed=$(( $(date +%s) - start ))
