@@ -9,7 +9,6 @@ import dev.actorrunner.front.FrontSettings;
 import dev.actorrunner.front.Router;
 import dev.actorrunner.probe.Probes;
 import dev.actorrunner.process.OsProcessLauncher;
-import dev.actorrunner.supervisor.Master;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
@@ -129,35 +128,53 @@ public final class ActorRunner {
     }
 
     /**
-     * Messages a runner accepts: the public ones below. Not sealed only because the runner's
-     * private messages implement it too; any other implementation is ignored.
+     * Messages a runner accepts: the public ones below, and the runner's own private ones (its
+     * timers, its workers' events), which no one else can create.
      */
-    public interface Command {}
+    public sealed interface Command permits Reload, StopAll, Scale, GetStatus, Subscribe, Unsubscribe,
+            Master.Private, HostShutdown.Private {}
 
     /**
      * Rolling reload (SIGHUP in the CLI): every current worker is replaced by a new one, in the
      * order of {@link RunnerSettings#reloadStrategy()}. Subscribers see
-     * {@link RunnerEvent.ReloadStarted}, the workers' events, then
-     * {@link RunnerEvent.ReloadCompleted} or {@link RunnerEvent.ReloadAborted}. Reloads that
-     * arrive during a reload coalesce into one more after it. Ignored while stopping. No reply.
+     * {@link RunnerEvent.ReloadStarted}, the workers' events and a {@link RunnerEvent.ReloadStep}
+     * per step, {@link RunnerEvent.ReloadServing} once every worker in rotation is new, then
+     * {@link RunnerEvent.ReloadCompleted} once every old worker has exited, or
+     * {@link RunnerEvent.ReloadAborted}. A reload asked for during a reload is queued: any number
+     * of them coalesce into one more, which starts when the running one ends. {@code replyTo}, if
+     * not null, gets a {@link ReloadAccepted} (started, or queued) or a {@link Refused} (the
+     * runner is stopping).
      */
-    public enum Reload implements Command { INSTANCE }
+    public record Reload(ActorRef<ReloadReply> replyTo) implements Command {
+        /** A reload without a reply. */
+        public static final Reload INSTANCE = new Reload(null);
+    }
 
     /**
      * Graceful stop (SIGTERM, SIGINT in the CLI): every worker leaves rotation and gets SIGTERM,
      * and SIGKILL if still alive after kill-timeout; then the runner publishes
      * {@link RunnerEvent.Stopped} and the actor stops (watch it to know when). A second StopAll
      * while stopping kills every worker at once. Also sent by the host's CoordinatedShutdown.
+     * {@code replyTo}, if not null, gets a {@link StopAccepted}.
      */
-    public enum StopAll implements Command { INSTANCE }
+    public record StopAll(ActorRef<StopAccepted> replyTo) implements Command {
+        /** A stop without a reply. */
+        public static final StopAll INSTANCE = new StopAll(null);
+    }
 
     /**
      * Changes the desired number of workers: to {@code amount}, or by {@code amount} when
      * {@code relative} (SIGTTIN is {@code by(1)}, SIGTTOU {@code by(-1)}), never below 1. Extra
      * workers are forked at once; surplus ones stop (old workers still queued for replacement
-     * first, then workers not yet ready, then the oldest). Ignored while stopping. No reply.
+     * first, then workers not yet ready, then the oldest). {@code replyTo}, if not null, gets a
+     * {@link ScaleAccepted} or a {@link Refused} (the runner is stopping).
      */
-    public record Scale(int amount, boolean relative) implements Command {
+    public record Scale(int amount, boolean relative, ActorRef<ScaleReply> replyTo) implements Command {
+        /** A scale without a reply. */
+        public Scale(int amount, boolean relative) {
+            this(amount, relative, null);
+        }
+
         /** Keep {@code workers} workers (at least 1). */
         public static Scale to(int workers) {
             return new Scale(workers, false);
@@ -166,6 +183,11 @@ public final class ActorRunner {
         /** Keep {@code delta} more workers, or fewer if negative (never below 1). */
         public static Scale by(int delta) {
             return new Scale(delta, true);
+        }
+
+        /** The same change, answered to {@code replyTo}. */
+        public Scale replyTo(ActorRef<ScaleReply> replyTo) {
+            return new Scale(amount, relative, replyTo);
         }
     }
 
@@ -198,4 +220,29 @@ public final class ActorRunner {
             Objects.requireNonNull(subscriber, "subscriber");
         }
     }
+
+    /** The answer to a {@link Reload} with a {@code replyTo}. */
+    public sealed interface ReloadReply permits ReloadAccepted, Refused {}
+
+    /** The answer to a {@link Scale} with a {@code replyTo}. */
+    public sealed interface ScaleReply permits ScaleAccepted, Refused {}
+
+    /**
+     * The reload asked for is {@code generation}: it started now, replacing {@code toReplace}
+     * workers, or ({@code queued}) it will start when the running reload, {@code generation - 1},
+     * ends; then {@code toReplace} is 0, as nobody knows yet.
+     */
+    public record ReloadAccepted(int generation, boolean queued, int toReplace) implements ReloadReply {}
+
+    /** The desired number of workers went from {@code from} to {@code to} (the same when unchanged). */
+    public record ScaleAccepted(int from, int to) implements ScaleReply {}
+
+    /**
+     * The runner stops {@code workers} workers: it began now, or it was already stopping
+     * ({@code alreadyStopping}: then this StopAll killed the workers still alive).
+     */
+    public record StopAccepted(int workers, boolean alreadyStopping) {}
+
+    /** A command the runner did not carry out, and why ("the runner is stopping"). */
+    public record Refused(String reason) implements ReloadReply, ScaleReply {}
 }

@@ -41,11 +41,14 @@ final class HostShutdown extends BehaviorInterceptor<Command, Command> {
 
     private static final Logger log = LoggerFactory.getLogger(ActorRunner.class);
 
+    /** What the shutdown task tells the runner; this interceptor turns it into StopAll. */
+    sealed interface Private extends Command {}
+
     /** From the shutdown task: StopAll, unless one was already delivered. */
-    private enum HostStopping implements Command { INSTANCE }
+    private enum HostStopping implements Private { INSTANCE }
 
     /** From the shutdown task, just before the phase times out: kill whatever is left. */
-    private enum HostDeadline implements Command { INSTANCE }
+    private enum HostDeadline implements Private { INSTANCE }
 
     private final CompletableFuture<Done> stopped = new CompletableFuture<>();
     private final Cancellable task;
@@ -112,7 +115,7 @@ final class HostShutdown extends BehaviorInterceptor<Command, Command> {
         } else if (msg == HostDeadline.INSTANCE) {
             msg = StopAll.INSTANCE; // while stopping, a StopAll kills every worker at once
         }
-        if (msg == StopAll.INSTANCE) stopRequested = true;
+        if (msg instanceof StopAll) stopRequested = true;
         return target.apply(ctx, msg);
     }
 

@@ -1,6 +1,9 @@
 package dev.actorrunner;
 
+import dev.actorrunner.supervisor.Human;
 import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * What a runner tells its subscribers ({@link ActorRunner.Subscribe}), in the order it happens.
@@ -8,8 +11,10 @@ import java.time.Duration;
  * <p>Each worker, identified by {@code workerId} (never reused within a runner), goes through
  * {@link WorkerStarted}, {@link WorkerListening} if it became ready, {@link WorkerDraining} if the
  * runner chose to stop it, and always ends with {@link WorkerExited}; a worker that could not be
- * started at all has only WorkerExited, with pid -1. A reload is {@link ReloadStarted} followed,
- * after its workers' events, by {@link ReloadCompleted} or {@link ReloadAborted}. {@link Stopped}
+ * started at all has only WorkerExited, with pid -1. A reload is {@link ReloadStarted}, its
+ * workers' events with a {@link ReloadStep} for each step, {@link ReloadServing} once every worker
+ * in rotation is new, then {@link ReloadCompleted} once every old worker has exited; or, before it
+ * serves, {@link ReloadAborted}. {@link Stopped}
  * is the last event of a runner that ended normally; a runner actor that failed sends nothing more
  * (watch it to learn that).
  */
@@ -35,10 +40,58 @@ public sealed interface RunnerEvent {
     /** A rolling reload to {@code generation} began. */
     record ReloadStarted(int generation) implements RunnerEvent {}
 
-    /** Every worker now belongs to {@code generation}. */
-    record ReloadCompleted(int generation, Duration took) implements RunnerEvent {}
+    /**
+     * A step of reload {@code generation}, in the words of the runner's log line ({@link #message()}):
+     * worker {@code workerId} of the new generation became ready ({@code READY}) or stayed ready for
+     * reload-settle ({@code SETTLED}) and the old workers {@code draining} left rotation for it; or it
+     * became ready and must now settle for {@code settle} ({@code SETTLING}); or, with stop-first,
+     * old workers left rotation before any replacement started ({@code DRAINING}, workerId 0).
+     *
+     * @param up       time from the new worker's fork to this step (zero for DRAINING)
+     * @param settle   reload-settle (zero unless SETTLING)
+     * @param replaced old workers that have left rotation so far, of {@code toReplace}
+     */
+    record ReloadStep(int generation, Kind kind, int workerId, Duration up, Duration settle,
+                      List<Integer> draining, int replaced, int toReplace) implements RunnerEvent {
+        public enum Kind { READY, SETTLING, SETTLED, DRAINING }
 
-    /** A replacement failed; the remaining old workers keep serving. */
+        public ReloadStep {
+            draining = List.copyOf(draining);
+        }
+
+        /** "worker 5 ready in 2.1s, draining worker 2 (1 of 2 replaced)", as the log says it. */
+        public String message() {
+            String drains = draining.stream().map(id -> "draining worker " + id).collect(Collectors.joining(", "));
+            String count = " (" + replaced + " of " + toReplace + " replaced)";
+            return switch (kind) {
+                case READY -> "worker " + workerId + " ready in " + Human.duration(up) + (drains.isEmpty() ? "" : ", " + drains) + count;
+                case SETTLING -> "worker " + workerId + " ready in " + Human.duration(up) + ", settling for " + Human.duration(settle);
+                case SETTLED -> "worker " + workerId + " settled, up " + Human.duration(up) + (drains.isEmpty() ? "" : ", " + drains) + count;
+                case DRAINING -> drains + count;
+            };
+        }
+    }
+
+    /**
+     * Every worker in rotation belongs to {@code generation}, at least the desired number, and no
+     * old worker is left in rotation, {@code took} after the reload started; {@code oldWorkers} old
+     * workers are still draining or exiting ({@link ReloadCompleted} follows when they are gone).
+     */
+    record ReloadServing(int generation, Duration took, int oldWorkers) implements RunnerEvent {}
+
+    /**
+     * The reload is over: every worker belongs to {@code generation} or a later one, and every worker
+     * of an older generation has exited, {@code took} after the reload started ({@code serving}
+     * after it started, the new workers were all serving). {@code replaced}: old workers replaced.
+     */
+    record ReloadCompleted(int generation, Duration took, Duration serving, int replaced) implements RunnerEvent {
+        /** The first shape of this event (kept for source compatibility): serving unknown, nothing counted. */
+        public ReloadCompleted(int generation, Duration took) {
+            this(generation, took, took, 0);
+        }
+    }
+
+    /** A replacement failed before the reload was serving; the remaining old workers keep serving. */
     record ReloadAborted(int generation, String reason) implements RunnerEvent {}
 
     /** No worker ever became ready and the app failed boot-failure-limit times in a row. */

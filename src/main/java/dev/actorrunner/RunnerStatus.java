@@ -80,16 +80,39 @@ public record RunnerStatus(
 
     /**
      * The reload in progress: {@code replaced} of the {@code toReplace} old workers have left
-     * rotation, each after its replacement was ready (surge) or before (stop-first).
+     * rotation, each after its replacement was ready (surge) or before (stop-first); once every
+     * worker in rotation is new, {@code serving} says how long that took, and the reload waits for
+     * the old workers to exit.
      */
-    public record ReloadProgress(int generation, Instant startedAt, int toReplace, int replaced) {}
+    public record ReloadProgress(int generation, Instant startedAt, int toReplace, int replaced,
+                                 Optional<Duration> serving) {
+        public ReloadProgress {
+            serving = serving == null ? Optional.empty() : serving;
+        }
+
+        /** The first shape of this record (kept for source compatibility): not serving yet. */
+        public ReloadProgress(int generation, Instant startedAt, int toReplace, int replaced) {
+            this(generation, startedAt, toReplace, replaced, Optional.empty());
+        }
+    }
 
     /**
-     * A reload that ended: completed (every worker of {@code generation} ready) or aborted
-     * ({@code reason} says why; the old workers not yet replaced kept serving).
+     * A reload that ended: completed (every worker of {@code generation}, the old ones all exited;
+     * {@code serving} after the start, every worker in rotation was new) or aborted ({@code reason}
+     * says why; the old workers not yet replaced kept serving).
      */
     public record ReloadResult(int generation, boolean completed, Instant endedAt, Duration took,
-                               int replaced, String reason) {}
+                               int replaced, String reason, Optional<Duration> serving) {
+        public ReloadResult {
+            serving = serving == null ? Optional.empty() : serving;
+        }
+
+        /** The first shape of this record (kept for source compatibility). */
+        public ReloadResult(int generation, boolean completed, Instant endedAt, Duration took, int replaced,
+                            String reason) {
+            this(generation, completed, endedAt, took, replaced, reason, Optional.empty());
+        }
+    }
 
     /** Reloads since the runner started; one still running counts as started only. */
     public record ReloadTotals(int started, int completed, int aborted) {

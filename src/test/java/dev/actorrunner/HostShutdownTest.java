@@ -43,10 +43,11 @@ class HostShutdownTest {
                 .withFallback(ConfigFactory.load()));
     }
 
-    private enum Finish implements ActorRunner.Command { INSTANCE }
-
-    /** A ping only the scripted runner answers: it proves the runner (and so its task) is set up. */
-    private record Ping(ActorRef<String> replyTo) implements ActorRunner.Command {}
+    /**
+     * The scripted runner's own timer. The runner's protocol is sealed, so it borrows a public
+     * message that it never gets otherwise.
+     */
+    private static final ActorRunner.Command FINISH = ActorRunner.Scale.by(0);
 
     /**
      * A runner that takes {@code stopTakes} to stop after its first StopAll and stops at once on a
@@ -55,20 +56,20 @@ class HostShutdownTest {
     private Behavior<ActorRunner.Command> scripted(Duration stopTakes) {
         return Behaviors.withTimers(timers -> Behaviors.receive(ActorRunner.Command.class)
                 .onMessageEquals(ActorRunner.StopAll.INSTANCE, () -> {
-                    if (timers.isTimerActive(Finish.INSTANCE)) {
+                    if (timers.isTimerActive(FINISH)) {
                         record("kill");
                         return Behaviors.stopped();
                     }
                     record("StopAll");
-                    timers.startSingleTimer(Finish.INSTANCE, stopTakes);
+                    timers.startSingleTimer(FINISH, stopTakes);
                     return Behaviors.same();
                 })
-                .onMessageEquals(Finish.INSTANCE, Behaviors::stopped)
+                .onMessageEquals(FINISH, Behaviors::stopped)
                 .onMessageEquals(ActorRunner.Reload.INSTANCE, () -> {
                     throw new IllegalStateException("a bug in the runner (expected by the test)");
                 })
-                .onMessage(Ping.class, p -> {
-                    p.replyTo().tell("pong");
+                .onMessage(ActorRunner.GetStatus.class, p -> { // a ping: the runner (and so its task) is set up
+                    p.replyTo().tell(new RunnerStatus("scripted", 0, 1, false, false, 0, List.of()));
                     return Behaviors.same();
                 })
                 .onSignal(PostStop.class, s -> {
@@ -84,9 +85,9 @@ class HostShutdownTest {
 
     private ActorRef<ActorRunner.Command> spawnReady(Behavior<ActorRunner.Command> runner, Duration grace) {
         ActorRef<ActorRunner.Command> ref = host.spawn(HostShutdown.around(runner, grace));
-        TestProbe<String> probe = host.createTestProbe();
-        ref.tell(new Ping(probe.ref()));
-        probe.expectMessage("pong");
+        TestProbe<RunnerStatus> probe = host.createTestProbe();
+        ref.tell(new ActorRunner.GetStatus(probe.ref()));
+        assertEquals("scripted", probe.receiveMessage().app());
         return ref;
     }
 

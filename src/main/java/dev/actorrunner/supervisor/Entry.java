@@ -1,34 +1,64 @@
 package dev.actorrunner.supervisor;
 
 import akka.actor.typed.ActorRef;
-import dev.actorrunner.RunnerStatus.State;
 import java.time.Duration;
 import java.time.Instant;
 
-/** The Master's record of one worker. Mutable, and only ever touched by the Master's thread. */
-final class Entry {
-    final int id;
-    final int generation;
-    final ActorRef<Worker.Command> ref;
-    /** Crashed workers before this one in its line (see {@link dev.actorrunner.RunnerStatus.Worker}). */
-    final int restarts;
+/** The runner's record of one worker. Mutable, and only ever touched by the runner's thread. */
+public final class Entry {
+    public final int id;
+    public final int generation;
+    public final ActorRef<Worker.Command> ref;
+    /** Crashed workers before this one in its line (0 for one forked at boot, by a scale up or a reload). */
+    public final int restarts;
     private final long forkedNanos = System.nanoTime();
-    State state = State.STARTING;
+    WorkerState state = WorkerState.STARTING;
     Instant since = Instant.now();
-    Instant startedAt;
-    long pid = -1;
-    int port = -1;
+    private Instant startedAt;
+    private long pid = -1;
+    private int port = -1;
     private boolean refused;
 
-    Entry(int id, int generation, ActorRef<Worker.Command> ref, int restarts) {
+    public Entry(int id, int generation, ActorRef<Worker.Command> ref, int restarts) {
         this.id = id;
         this.generation = generation;
         this.ref = ref;
         this.restarts = restarts;
     }
 
+    /** Its process runs: from now on the log names its pid. */
+    public void started(long pid, int port) {
+        this.pid = pid;
+        this.port = port;
+        this.startedAt = Instant.now();
+    }
+
+    public WorkerState state() {
+        return state;
+    }
+
+    /** When it entered its current state. */
+    public Instant since() {
+        return since;
+    }
+
+    /** When its process started; null until then. */
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    /** -1 until its process has started. */
+    public long pid() {
+        return pid;
+    }
+
+    /** -1 until its process has started. */
+    public int port() {
+        return port;
+    }
+
     /** Time since the fork (for "ready in 2.1s"). */
-    Duration age() {
+    public Duration age() {
         return Duration.ofNanos(System.nanoTime() - forkedNanos);
     }
 
@@ -36,7 +66,7 @@ final class Entry {
      * True the first time the front reports this worker refused a connection: it is logged once, as a
      * dead worker refuses until its exit is seen, which is soon.
      */
-    boolean firstRefusal() {
+    public boolean firstRefusal() {
         boolean first = !refused;
         refused = true;
         return first;

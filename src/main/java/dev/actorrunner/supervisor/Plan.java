@@ -6,19 +6,19 @@ import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
  * The Master's decisions as pure functions of counts, so they can be read and tested apart from the
  * actor. "active" = starting + ready workers (those not chosen to stop).
  */
-final class Plan {
+public final class Plan {
     private Plan() {}
 
     /**
      * Extra workers allowed above the desired count: one during a surge reload that still has old
      * workers to replace, so the replacement starts before its predecessor stops.
      */
-    static int surge(ReloadStrategy strategy, boolean reloadPending) {
+    public static int surge(ReloadStrategy strategy, boolean reloadPending) {
         return strategy == ReloadStrategy.SURGE && reloadPending ? 1 : 0;
     }
 
     /** ForkMissing: how many workers to fork now. */
-    static int missing(int desired, int surge, int active) {
+    public static int missing(int desired, int surge, int active) {
         return Math.max(0, desired + surge - active);
     }
 
@@ -28,7 +28,7 @@ final class Plan {
      * starting and no worker is missing, so capacity drops to N-1 and never lower. A settling
      * worker (ready, within reload-settle) is among {@code ready} but counts as starting.
      */
-    static boolean mayStopNext(ReloadStrategy strategy, int desired, int ready, int starting, int settling) {
+    public static boolean mayStopNext(ReloadStrategy strategy, int desired, int ready, int starting, int settling) {
         return mayStopNext(strategy, desired, ready - settling, starting + settling);
     }
 
@@ -40,12 +40,12 @@ final class Plan {
     }
 
     /** Scale: the new desired count, {@code amount} more (or fewer) if relative; never below one. */
-    static int scaled(int desired, boolean relative, int amount) {
+    public static int scaled(int desired, boolean relative, int amount) {
         return Math.max(1, relative ? desired + amount : amount);
     }
 
     /** How many active workers exceed the desired count (plus surge) after a scale down. */
-    static int surplus(int desired, int surge, int active) {
+    public static int surplus(int desired, int surge, int active) {
         return Math.max(0, active - desired - surge);
     }
 }

@@ -10,7 +10,7 @@ import java.util.Deque;
  * to give up because the app does not boot (boot-failure-limit failures in a row before any worker
  * was ever ready). The Master owns the timers and the log lines; this class only decides.
  */
-final class Restarts {
+public final class Restarts {
     private final Backoff backoff;
     private final int bootFailureLimit;
     /** Restart counts for the next forks: one entry per crashed worker not yet replaced. */
@@ -20,13 +20,13 @@ final class Restarts {
     private int bootFailures;
 
     /** @param bootFailureLimit failures in a row before any worker was ever ready that end the runner; 0 = never */
-    Restarts(Duration backoffMin, Duration backoffMax, int bootFailureLimit) {
+    public Restarts(Duration backoffMin, Duration backoffMax, int bootFailureLimit) {
         this.backoff = new Backoff(backoffMin, backoffMax);
         this.bootFailureLimit = bootFailureLimit;
     }
 
     /** A worker became ready: the app boots, so boot failures no longer end the runner. */
-    void ready() {
+    public void ready() {
         everReady = true;
         bootFailures = 0;
     }
@@ -38,19 +38,19 @@ final class Restarts {
      * @return true when this was the boot-failure limit's failure in a row before any worker was
      *         ever ready: the runner should stop rather than retry
      */
-    boolean crashed(int restarts) {
+    public boolean crashed(int restarts) {
         crashes++;
         lines.add(restarts + 1);
         return !everReady && ++bootFailures >= bootFailureLimit && bootFailureLimit > 0;
     }
 
     /** Records one more failure in a row and returns how long to wait before replacing it. */
-    Duration nextDelay() {
+    public Duration nextDelay() {
         return backoff.next();
     }
 
     /** Failures in a row since the last stable run (for the log line). */
-    int failuresInRow() {
+    public int failuresInRow() {
         return backoff.failures();
     }
 
@@ -59,30 +59,30 @@ final class Restarts {
      *
      * @return false when there was nothing to reset (no failure since the last reset)
      */
-    boolean stable() {
+    public boolean stable() {
         if (backoff.failures() == 0) return false;
         backoff.reset();
         return true;
     }
 
     /** The restart count of the worker forked now: that of a crashed one it replaces, else 0. */
-    int nextFork() {
+    public int nextFork() {
         Integer restarts = lines.poll();
         return restarts == null ? 0 : restarts;
     }
 
     /** A round of forks is done: crashed workers that no fork replaced (a scale down came first) start no line. */
-    void forkedAll() {
+    public void forkedAll() {
         lines.clear();
     }
 
     /** Workers that crashed since the start (status). */
-    int crashes() {
+    public int crashes() {
         return crashes;
     }
 
     /** Boot failures in a row so far (for the boot-failed line). */
-    int bootFailures() {
+    public int bootFailures() {
         return bootFailures;
     }
 }

@@ -6,15 +6,15 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /** What the settings make of each worker the Master forks: the process to launch and the worker's timings. */
-final class WorkerSpecs {
+public final class WorkerSpecs {
     private WorkerSpecs() {}
 
-    static LaunchSpec launch(RunnerSettings settings, int workerId, int generation) {
+    public static LaunchSpec launch(RunnerSettings settings, int workerId, int generation) {
         return new LaunchSpec(workerId, generation, settings.command(), settings.portEnv(),
                 settings.extraEnv(), settings.envInherit(), readyLine(settings.ready()));
     }
 
-    static Worker.Timing timing(RunnerSettings settings) {
+    public static Worker.Timing timing(RunnerSettings settings) {
         return new Worker.Timing(settings.readyTimeout(), settings.probeInterval(),
                 settings.drainTimeout(), settings.killTimeout());
     }

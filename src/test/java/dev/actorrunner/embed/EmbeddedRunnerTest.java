@@ -166,10 +166,18 @@ class EmbeddedRunnerTest {
         assertEquals(List.of(2, 2), List.of(second.workerId(), second.generation()));
         assertEquals(new WorkerListening(2, 2, second.pid(), second.port()), expect(events, WorkerListening.class));
         assertEquals(new WorkerDraining(1, 1, first.pid()), expect(events, WorkerDraining.class));
-        assertEquals(2, expect(events, ReloadCompleted.class).generation());
+        RunnerEvent.ReloadStep step = expect(events, RunnerEvent.ReloadStep.class);
+        assertEquals(List.of(2, 2, List.of(1), 1, 1),
+                List.of(step.generation(), step.workerId(), step.draining(), step.replaced(), step.toReplace()));
+        RunnerEvent.ReloadServing serving = expect(events, RunnerEvent.ReloadServing.class);
+        assertEquals(List.of(2, 1), List.of(serving.generation(), serving.oldWorkers()), "serving, worker 1 still to exit");
         WorkerExited exited = expect(events, WorkerExited.class);
         assertEquals(List.of(1, true, "exit code 0"), List.of(exited.workerId(), exited.expected(), exited.description()),
                 "the old worker drained and exited by itself after SIGTERM");
+        ReloadCompleted completed = expect(events, ReloadCompleted.class);
+        assertEquals(List.of(2, 1), List.of(completed.generation(), completed.replaced()),
+                "completed once the old worker has exited");
+        assertTrue(completed.serving().compareTo(completed.took()) <= 0, completed.toString());
 
         assertEquals(List.of(new WorkerDraining(2, 2, second.pid()),
                         new WorkerExited(2, 2, second.pid(), 0, "exit code 0", true),

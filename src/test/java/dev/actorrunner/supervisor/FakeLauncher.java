@@ -14,20 +14,20 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A launcher whose processes the test scripts: it decides when they are ready and when they die. */
-final class FakeLauncher implements ProcessLauncher {
-    final List<FakeProcess> launched = new CopyOnWriteArrayList<>();
-    volatile boolean failLaunches;
-    volatile boolean newProcessesIgnoreTerm;
-    volatile boolean closed;
-    volatile boolean probesThrow;
+public final class FakeLauncher implements ProcessLauncher {
+    public final List<FakeProcess> launched = new CopyOnWriteArrayList<>();
+    public volatile boolean failLaunches;
+    public volatile boolean newProcessesIgnoreTerm;
+    public volatile boolean closed;
+    public volatile boolean probesThrow;
     private final AtomicInteger pids = new AtomicInteger(1000);
 
-    FakeLauncher(RunnerSettings.PortRange ignored) {}
+    public FakeLauncher(RunnerSettings.PortRange ignored) {}
 
-    FakeLauncher() {}
+    public FakeLauncher() {}
 
     /** Readiness of a fake: the check completes when the test calls {@link FakeProcess#becomeReady()}. */
-    static ReadinessProbe probe() {
+    public static ReadinessProbe probe() {
         return p -> {
             FakeProcess fake = (FakeProcess) p;
             if (fake.probeThrows) throw new IllegalStateException("probe bug");
@@ -52,28 +52,28 @@ final class FakeLauncher implements ProcessLauncher {
         closed = true;
     }
 
-    FakeProcess worker(int workerId) {
+    public FakeProcess worker(int workerId) {
         return launched.stream().filter(p -> p.spec.workerId() == workerId).findFirst()
                 .orElseThrow(() -> new AssertionError("worker " + workerId + " was never launched"));
     }
 
     /** Processes that are ready, alive and not asked to stop: what clients could reach. */
-    long serving() {
+    public long serving() {
         return launched.stream()
                 .filter(p -> p.ready.isDone() && p.isAlive() && p.terms.get() == 0 && p.kills.get() == 0)
                 .count();
     }
 
-    static final class FakeProcess implements WorkerProcess {
-        final LaunchSpec spec;
-        final long pid;
-        final int port;
-        final boolean ignoresTerm;
-        final CompletableFuture<Boolean> ready = new CompletableFuture<>();
-        final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-        final AtomicInteger terms = new AtomicInteger();
-        final AtomicInteger kills = new AtomicInteger();
-        volatile boolean probeThrows;
+    public static final class FakeProcess implements WorkerProcess {
+        public final LaunchSpec spec;
+        public final long pid;
+        public final int port;
+        public final boolean ignoresTerm;
+        public final CompletableFuture<Boolean> ready = new CompletableFuture<>();
+        public final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+        public final AtomicInteger terms = new AtomicInteger();
+        public final AtomicInteger kills = new AtomicInteger();
+        public volatile boolean probeThrows;
 
         FakeProcess(LaunchSpec spec, long pid, int port, boolean ignoresTerm) {
             this.spec = spec;
@@ -82,11 +82,11 @@ final class FakeLauncher implements ProcessLauncher {
             this.ignoresTerm = ignoresTerm;
         }
 
-        void becomeReady() {
+        public void becomeReady() {
             ready.complete(true);
         }
 
-        void crash(int code) {
+        public void crash(int code) {
             exit.complete(new ExitStatus(code));
         }
 

@@ -10,22 +10,22 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntConsumer;
 
 /** Records the routing tables the Master publishes; the test decides when a drain is over. */
-final class FakeRouter implements Router {
-    final List<List<Integer>> tables = new CopyOnWriteArrayList<>();
-    final Map<Integer, CompletableFuture<Integer>> drains = new ConcurrentHashMap<>();
-    volatile boolean drainAtOnce = true;
-    volatile boolean accepting = true;
-    volatile boolean closed;
-    volatile IntConsumer connectFailed;
+public final class FakeRouter implements Router {
+    public final List<List<Integer>> tables = new CopyOnWriteArrayList<>();
+    public final Map<Integer, CompletableFuture<Integer>> drains = new ConcurrentHashMap<>();
+    public volatile boolean drainAtOnce = true;
+    public volatile boolean accepting = true;
+    public volatile boolean closed;
+    public volatile IntConsumer connectFailed;
     /** Open connections per worker, as the test sets them. */
-    final Map<Integer, Integer> connections = new ConcurrentHashMap<>();
+    public final Map<Integer, Integer> connections = new ConcurrentHashMap<>();
 
     /** Worker ids of the last table published. */
-    List<Integer> current() {
+    public List<Integer> current() {
         return tables.isEmpty() ? List.of() : tables.get(tables.size() - 1);
     }
 
-    CompletableFuture<Integer> drainOf(int workerId) {
+    public CompletableFuture<Integer> drainOf(int workerId) {
         return drains.computeIfAbsent(workerId, id -> new CompletableFuture<>());
     }
 

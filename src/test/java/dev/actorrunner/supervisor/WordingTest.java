@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.actorrunner.process.ExitStatus;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
 
@@ -45,13 +44,5 @@ class WordingTest {
     void bootFailedCountsTheFailuresAndQuotesTheLast() {
         assertEquals("app failed to start 3 time(s) in a row, last: exited with exit code 3",
                 Wording.bootFailed(3, "exited with exit code 3"));
-    }
-
-    @Test
-    void aReloadStepListsEachWorkerItRetired() {
-        assertEquals("", Wording.draining(List.of()));
-        assertEquals(", draining worker 2", Wording.draining(List.of(new Entry(2, 1, null, 0))));
-        assertEquals(", draining worker 2, draining worker 3",
-                Wording.draining(List.of(new Entry(2, 1, null, 0), new Entry(3, 1, null, 0))));
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.actorrunner.RunnerStatus.State;
 import dev.actorrunner.front.Router;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -16,10 +15,10 @@ class WorkersTest {
     void onlyReadyWorkersAreRoutedInForkOrder() {
         Workers workers = new Workers();
         int[][] table = {{1, 7001}, {2, 7002}, {3, 7003}, {4, 7004}};
-        State[] states = {State.READY, State.STARTING, State.DRAINING, State.READY};
+        WorkerState[] states = {WorkerState.READY, WorkerState.STARTING, WorkerState.DRAINING, WorkerState.READY};
         for (int i = 0; i < table.length; i++) {
             Entry w = new Entry(table[i][0], 1, null, 0);
-            w.port = table[i][1];
+            w.started(4000 + i, table[i][1]);
             workers.add(w);
             workers.setState(w, states[i]);
         }

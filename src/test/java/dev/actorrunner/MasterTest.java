@@ -1,4 +1,4 @@
-package dev.actorrunner.supervisor;
+package dev.actorrunner;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,8 +10,6 @@ import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import com.typesafe.config.ConfigFactory;
-import dev.actorrunner.ActorRunner;
-import dev.actorrunner.RunnerEvent;
 import dev.actorrunner.RunnerEvent.ReloadAborted;
 import dev.actorrunner.RunnerEvent.ReloadCompleted;
 import dev.actorrunner.RunnerEvent.ReloadStarted;
@@ -19,10 +17,11 @@ import dev.actorrunner.RunnerEvent.WorkerDraining;
 import dev.actorrunner.RunnerEvent.WorkerExited;
 import dev.actorrunner.RunnerEvent.WorkerListening;
 import dev.actorrunner.RunnerEvent.WorkerStarted;
-import dev.actorrunner.RunnerStatus;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
 import dev.actorrunner.fixtures.Processes;
+import dev.actorrunner.supervisor.FakeLauncher;
+import dev.actorrunner.supervisor.FakeRouter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +49,9 @@ class MasterTest {
 
     private FakeLauncher launcher;
     private FakeRouter router;
+    /** Every event but the reload's steps and its serving moment, which {@link #steps} gets. */
     private TestProbe<RunnerEvent> events;
+    private TestProbe<RunnerEvent> steps;
     private ActorRef<ActorRunner.Command> runner;
 
     @AfterAll
@@ -69,6 +70,17 @@ class MasterTest {
         launcher = new FakeLauncher();
         router = new FakeRouter();
         events = kit.createTestProbe();
+        steps = kit.createTestProbe();
+    }
+
+    /** Sorts the runner's events onto the two probes, in the order the runner sent them. */
+    private ActorRef<RunnerEvent> sorter() {
+        ActorRef<RunnerEvent> toEvents = events.ref();
+        ActorRef<RunnerEvent> toSteps = steps.ref();
+        return kit.spawn(akka.actor.typed.javadsl.Behaviors.receive(RunnerEvent.class).onAnyMessage(e -> {
+            (e instanceof RunnerEvent.ReloadStep || e instanceof RunnerEvent.ReloadServing ? toSteps : toEvents).tell(e);
+            return akka.actor.typed.javadsl.Behaviors.same();
+        }).build());
     }
 
     private void start(int workers, Consumer<RunnerSettings.Builder> tweak) {
@@ -83,7 +95,7 @@ class MasterTest {
                 .backoffReset(BACKOFF_RESET);
         tweak.accept(b);
         runner = kit.spawn(Master.create(b.build(), r -> launcher, FakeLauncher.probe(),
-                List.of(events.ref()), s -> router));
+                List.of(sorter()), s -> router));
     }
 
     private void startReady(int workers, Consumer<RunnerSettings.Builder> tweak) {
@@ -399,9 +411,12 @@ class MasterTest {
         launcher.worker(2).becomeReady();
         expectListening(2);
         events.expectMessageClass(WorkerDraining.class);
+        // A reload completes once its old workers have exited (here at once), and only then does
+        // the queued one start.
+        assertEquals(1, events.expectMessageClass(WorkerExited.class).workerId());
         assertEquals(2, events.expectMessageClass(ReloadCompleted.class).generation());
         assertEquals(3, events.expectMessageClass(ReloadStarted.class).generation());
-        expectInAnyOrder(exited(1), started(3));
+        assertEquals(3, expectStarted());
         probeFires();
         launcher.worker(3).becomeReady();
         expectListening(3);
@@ -653,5 +668,83 @@ class MasterTest {
         events.expectMessageClass(WorkerExited.class);
         afterMaster(BACKOFF_MIN.dividedBy(2));
         expectInAnyOrder(started(3), started(4));
+    }
+
+    @Test
+    void aReloadServesOnceEveryWorkerInRotationIsNewAndCompletesOnlyOnceTheOldOnesHaveExited() {
+        router.drainAtOnce = false;
+        startReady(1, b -> {});
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        events.expectMessageClass(ReloadStarted.class);
+        assertEquals(2, expectStarted());
+        probeFires();
+        launcher.worker(2).becomeReady();
+        expectListening(2);
+        assertEquals(1, events.expectMessageClass(WorkerDraining.class).workerId());
+        RunnerEvent.ReloadStep step = steps.expectMessageClass(RunnerEvent.ReloadStep.class);
+        assertEquals("worker 2 ready in", step.message().substring(0, "worker 2 ready in".length()));
+        assertEquals(List.of(1), step.draining());
+        RunnerEvent.ReloadServing serving = steps.expectMessageClass(RunnerEvent.ReloadServing.class);
+        assertEquals(List.of(2, 1), List.of(serving.generation(), serving.oldWorkers()));
+
+        events.expectNoMessage(Duration.ofMillis(200));
+        RunnerStatus during = status();
+        assertTrue(during.reloading(), "a reload runs until its old workers are gone");
+        assertTrue(during.reload().orElseThrow().serving().isPresent());
+        assertEquals(List.of(1), router.current().isEmpty() ? List.of() : List.of(router.current().size()),
+                "only the new worker is in rotation");
+
+        router.drainOf(1).complete(0);
+        assertEquals(1, events.expectMessageClass(WorkerExited.class).workerId());
+        ReloadCompleted completed = events.expectMessageClass(ReloadCompleted.class);
+        assertEquals(List.of(2, 1), List.of(completed.generation(), completed.replaced()));
+        assertTrue(completed.serving().compareTo(completed.took()) <= 0);
+        RunnerStatus after = status();
+        assertFalse(after.reloading());
+        assertEquals(completed.serving(), after.lastReload().orElseThrow().serving().orElseThrow());
+    }
+
+    @Test
+    void aReloadAnswersWhichGenerationItStartedOrThatItIsQueued() {
+        startReady(2, b -> {});
+        TestProbe<ActorRunner.ReloadReply> replies = kit.createTestProbe();
+        runner.tell(new ActorRunner.Reload(replies.ref()));
+        assertEquals(new ActorRunner.ReloadAccepted(2, false, 2), replies.receiveMessage());
+        runner.tell(new ActorRunner.Reload(replies.ref()));
+        runner.tell(new ActorRunner.Reload(replies.ref()));
+        assertEquals(new ActorRunner.ReloadAccepted(3, true, 0), replies.receiveMessage());
+        assertEquals(new ActorRunner.ReloadAccepted(3, true, 0), replies.receiveMessage(), "coalesced into reload 3");
+    }
+
+    @Test
+    void scaleAndStopAnswerWhatTheyDidAndAStoppingRunnerRefusesReloadAndScale() {
+        launcher.newProcessesIgnoreTerm = true; // the stop lasts until the test kills
+        startReady(2, b -> {});
+        TestProbe<ActorRunner.ScaleReply> scaled = kit.createTestProbe();
+        runner.tell(ActorRunner.Scale.by(1).replyTo(scaled.ref()));
+        assertEquals(new ActorRunner.ScaleAccepted(2, 3), scaled.receiveMessage());
+        assertEquals(3, expectStarted());
+
+        TestProbe<ActorRunner.StopAccepted> stopped = kit.createTestProbe();
+        runner.tell(new ActorRunner.StopAll(stopped.ref()));
+        assertEquals(new ActorRunner.StopAccepted(3, false), stopped.receiveMessage());
+        TestProbe<ActorRunner.ReloadReply> reloaded = kit.createTestProbe();
+        runner.tell(new ActorRunner.Reload(reloaded.ref()));
+        assertEquals(new ActorRunner.Refused("the runner is stopping"), reloaded.receiveMessage());
+        runner.tell(ActorRunner.Scale.to(5).replyTo(scaled.ref()));
+        assertEquals(new ActorRunner.Refused("the runner is stopping"), scaled.receiveMessage());
+        assertTrue(status().stopping());
+        runner.tell(new ActorRunner.StopAll(stopped.ref()));
+        assertEquals(new ActorRunner.StopAccepted(3, true), stopped.receiveMessage(), "the second one kills");
+        assertEquals(RunnerEvent.Stopped.Reason.REQUESTED, awaitStopped().reason());
+        assertEquals(3, launcher.launched.stream().filter(p -> p.kills.get() == 1).count());
+    }
+
+    @Test
+    void stopFirstSaysThatItsFirstOldWorkerLeavesBeforeAnyReplacement() {
+        startReady(2, b -> b.reloadStrategy(ReloadStrategy.STOP_FIRST));
+        runner.tell(ActorRunner.Reload.INSTANCE);
+        RunnerEvent.ReloadStep first = steps.expectMessageClass(RunnerEvent.ReloadStep.class);
+        assertEquals("draining worker 1 (1 of 2 replaced)", first.message());
     }
 }

@@ -1,0 +1,145 @@
+package dev.actorrunner;
+
+import dev.actorrunner.RunnerEvent.ReloadStep;
+import dev.actorrunner.supervisor.Entry;
+import dev.actorrunner.supervisor.EventLog;
+import dev.actorrunner.supervisor.Human;
+import dev.actorrunner.supervisor.Worker;
+import dev.actorrunner.supervisor.Wording;
+import java.time.Duration;
+
+/**
+ * The runner's words. Each method writes one log line, tagged with its event name (see
+ * {@link EventLog}); where subscribers hear of the same thing, it also publishes the matching
+ * {@link RunnerEvent}, so that the log and the events always agree. Used on the runner's thread only.
+ */
+final class Announcer {
+    private final EventLog log;
+    private final Subscribers subscribers;
+
+    Announcer(EventLog log, Subscribers subscribers) {
+        this.log = log;
+        this.subscribers = subscribers;
+    }
+
+    void starting(int workers, String app, String strategy) {
+        log.info("runner.starting", "starting {} worker(s) of {}, reload strategy {}", workers, app, strategy);
+    }
+
+    void workerStarted(Entry w) {
+        log.info("worker.started", w, "{} started on 127.0.0.1:{}", w, w.port());
+        subscribers.publish(new RunnerEvent.WorkerStarted(w.id, w.generation, w.pid(), w.port()));
+    }
+
+    void workerListening(Entry w, int ready, int desired) {
+        log.info("worker.listening", w, "{} listening on 127.0.0.1:{} ({} of {} ready)", w, w.port(), ready, desired);
+        subscribers.publish(new RunnerEvent.WorkerListening(w.id, w.generation, w.pid(), w.port()));
+    }
+
+    /** Said before anything reaches the worker, so whoever reads the log never sees the stop first. */
+    void workerLeaves(Entry w, boolean wasRouted, int connections) {
+        if (wasRouted) {
+            log.info("worker.draining", w, "{} leaves rotation: draining {} connection(s)", w, connections);
+        } else {
+            log.info("worker.stopping", w, "{} leaves rotation: SIGTERM", w);
+        }
+        subscribers.publish(new RunnerEvent.WorkerDraining(w.id, w.generation, w.pid()));
+    }
+
+    /** @param description what became of it, as {@link Wording#exit} says it */
+    void workerExited(Entry w, Worker.Exited e, String description) {
+        boolean expected = e.cause() == Worker.Cause.STOPPED;
+        subscribers.publish(new RunnerEvent.WorkerExited(w.id, w.generation, w.pid(), e.status().code(), e.reason(),
+                expected));
+        if (expected) {
+            log.info("worker.exited", w, "{} exited after stop: {}", w, e.reason());
+        } else {
+            Wording.Line line = Wording.crashed(e);
+            log.at(line.level(), "worker.crashed", w, line.format(), w, description);
+        }
+    }
+
+    void terminating(Entry w, boolean timedOut, int connections, Duration drainTimeout) {
+        if (timedOut) {
+            log.warn("worker.drain-timeout", w, "{} still has {} connection(s) after {}: SIGTERM", w, connections,
+                    Human.duration(drainTimeout));
+        } else {
+            log.info("worker.drained", w, "{} drained: SIGTERM", w);
+        }
+    }
+
+    /** @param delay null when a replacement is already due (its timer forks this one too) */
+    void backoff(Entry w, Duration delay, int failuresInRow) {
+        if (delay == null) {
+            log.warn("worker.backoff", w, "replacing {} with the replacement already due (failure {} in a row)", w,
+                    failuresInRow);
+        } else {
+            log.warn("worker.backoff", w, "replacing {} in {} (failure {} in a row)", w, Human.duration(delay),
+                    failuresInRow);
+        }
+    }
+
+    void stable(int workerId, Duration backoffReset) {
+        log.info("worker.stable", "worker {} up for {}: crash backoff reset", workerId, Human.duration(backoffReset));
+    }
+
+    void refused(Entry w) {
+        log.warn("worker.refused", w, "{} refused a connection; the front retried another worker", w);
+    }
+
+    void scaled(int from, int to) {
+        log.info("scale", "scale from {} to {} worker(s)", from, to);
+    }
+
+    void reloadQueued(int running) {
+        log.info("reload.queued", "reload requested during reload {}: one more will follow", running);
+    }
+
+    void reloadStarted(int generation, int toReplace, String strategy) {
+        log.info("reload.started", "reload {} started: replacing {} worker(s), {}", generation, toReplace, strategy);
+        subscribers.publish(new RunnerEvent.ReloadStarted(generation));
+    }
+
+    /** "reload 3: worker 5 ready in 2.1s, draining worker 2 (1 of 2 replaced)"; {@code w} null for none. */
+    void reloadStep(ReloadStep step, Entry w) {
+        String event = step.kind() == ReloadStep.Kind.SETTLING ? "reload.settling" : "reload.progress";
+        log.info(event, w, "reload {}: {}", step.generation(), step.message());
+        subscribers.publish(step);
+    }
+
+    void reloadServing(int generation, Duration took, int ready, int oldWorkers) {
+        log.info("reload.serving", "reload {} serving after {}: {} ready, all of generation {}; {} old worker(s)"
+                + " still to exit", generation, Human.duration(took), ready, generation, oldWorkers);
+        subscribers.publish(new RunnerEvent.ReloadServing(generation, took, oldWorkers));
+    }
+
+    void reloadCompleted(RunnerEvent.ReloadCompleted c, int ready) {
+        log.info("reload.completed", "reload {} completed in {} (serving after {}): {} worker(s) replaced, {} ready",
+                c.generation(), Human.duration(c.took()), Human.duration(c.serving()), c.replaced(), ready);
+        subscribers.publish(c);
+    }
+
+    void reloadAborted(int generation, Duration after, String reason, int replaced) {
+        log.error("reload.aborted", "reload {} aborted after {}: {}; {} worker(s) replaced, the other workers keep"
+                + " serving", generation, Human.duration(after), reason, replaced);
+        subscribers.publish(new RunnerEvent.ReloadAborted(generation, reason));
+    }
+
+    void bootFailed(String reason) {
+        log.error("boot.failed", "boot failed: {}; stopping", reason);
+        subscribers.publish(new RunnerEvent.BootFailed(reason));
+    }
+
+    void stopping(int workers, Duration killTimeout) {
+        log.info("stop.started", "stopping {} worker(s), SIGKILL after {}", workers, Human.duration(killTimeout));
+    }
+
+    void killingAll(int workers) {
+        log.warn("stop.kill", "second stop request: killing {} worker(s) now", workers);
+    }
+
+    void stopped(RunnerEvent.Stopped.Reason reason) {
+        log.info("runner.stopped", "all workers stopped");
+        subscribers.publish(new RunnerEvent.Stopped(reason));
+    }
+}
