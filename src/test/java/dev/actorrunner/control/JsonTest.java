@@ -40,6 +40,11 @@ class JsonTest {
     }
 
     @Test
+    void doublesAreWrittenAsPlainDecimals() {
+        assertEquals("[12,0.00001,1000000000000000000000000000000]", Json.write(List.of(12.0, 1e-5, 1e30)));
+    }
+
+    @Test
     void parsesWhatItWritesBack() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("s", "text");
@@ -61,7 +66,7 @@ class JsonTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "{", "{\"a\"}", "{\"a\":1,}", "[1,]", "[1 2]", "01", "1.", "-", ".5", "1e", "tru",
         "\"unterminated", "\"raw\ttab\"", "\"bad \\x escape\"", "\"\\u12\"", "{a:1}", "{\"a\":1} x", "NaN", "'s'",
-        "// comment\n1"})
+        "// comment\n1", "1 2", "{} {}"})
     void refusesMalformedJsonWithTheOffset(String text) {
         Json.JsonException e = assertThrows(Json.JsonException.class, () -> Json.parse(text));
         assertTrue(e.getMessage().startsWith("bad JSON at offset "), e.getMessage());
@@ -73,6 +78,11 @@ class JsonTest {
         assertThrows(Json.JsonException.class, () -> Json.parse(deep));
         String ok = "[".repeat(Json.MAX_DEPTH) + "]".repeat(Json.MAX_DEPTH);
         assertTrue(Json.parse(ok) instanceof List);
+    }
+
+    @Test
+    void aRepeatedKeyKeepsItsLastValue() {
+        assertEquals(Map.of("a", 2L), Json.parseObject("{\"a\":1,\"a\":2}"));
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,9 +52,34 @@ class JarIT {
             Config merged = ConfigFactory.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8));
             assertTrue(merged.hasPath("akka.actor.default-dispatcher"), "akka-actor");
             assertTrue(merged.hasPath("akka.actor.typed"), "akka-actor-typed");
-            assertTrue(merged.hasPath("akka.stream.materializer"), "akka-stream");
             assertTrue(merged.hasPath("actor-runner.workers"), "our own");
             assertEquals("dev.actorrunner.cli.Main", jar.getManifest().getMainAttributes().getValue("Main-Class"));
+            assertEquals("true", jar.getManifest().getMainAttributes().getValue("Multi-Release"));
+        }
+    }
+
+    /** Each missing one would show only when its path runs: a class named in config, a service file, a native library, a feature's jar. */
+    @Test
+    void theJarHoldsWhatTheRunnerLoadsAndNoAkkaStreams() throws Exception {
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            for (String entry : List.of(
+                    "logback.xml", "logback-json.xml",                             // conf/, the built-in logging
+                    "akka/event/slf4j/Slf4jLogger.class",                          // named in the Akka config only
+                    "META-INF/native/libnetty_transport_native_epoll_x86_64.so",   // the front's epoll transport
+                    "io/netty/handler/codec/http/HttpServerCodec.class",           // http mode
+                    "com/fasterxml/jackson/jr/ob/JSON.class",                      // the control protocol's JSON
+                    "com/fasterxml/jackson/core/JsonFactory.class",
+                    "io/prometheus/metrics/exporter/httpserver/HTTPServer.class",  // --metrics
+                    "picocli/CommandLine.class")) {
+                assertTrue(jar.getEntry(entry) != null, entry);
+            }
+            try (InputStream in = jar.getInputStream(jar.getEntry("META-INF/services/org.slf4j.spi.SLF4JServiceProvider"))) {
+                assertTrue(new String(in.readAllBytes(), StandardCharsets.UTF_8).contains("ch.qos.logback.classic.spi.LogbackServiceProvider"),
+                        "slf4j 2 finds logback through this service file, or logs nothing");
+            }
+            List<String> unwanted = jar.stream().map(JarEntry::getName)
+                    .filter(n -> n.startsWith("akka/stream/") || n.startsWith("org/reactivestreams/")).limit(3).toList();
+            assertEquals(List.of(), unwanted, "nothing uses Akka Streams: it must not be shaded in");
         }
     }
 
