@@ -8,8 +8,10 @@ import dev.actorrunner.process.LaunchSpec;
 import dev.actorrunner.process.ProcessLauncher;
 import dev.actorrunner.process.WorkerProcess;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -20,6 +22,9 @@ public final class FakeLauncher implements ProcessLauncher {
     public volatile boolean newProcessesIgnoreTerm;
     public volatile boolean closed;
     public volatile boolean probesThrow;
+    /** A slow fork: launches complete only when the test calls {@link #finishHeldLaunches()}. */
+    public volatile boolean holdLaunches;
+    private final Queue<Runnable> held = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pids = new AtomicInteger(1000);
 
     public FakeLauncher(RunnerSettings.PortRange ignored) {}
@@ -30,8 +35,18 @@ public final class FakeLauncher implements ProcessLauncher {
     public static ReadinessProbe probe() {
         return p -> {
             FakeProcess fake = (FakeProcess) p;
+            fake.checks.incrementAndGet();
             if (fake.probeThrows) throw new IllegalStateException("probe bug");
             return fake.ready;
+        };
+    }
+
+    /** Readiness that answers each check at once: true once the test made the process ready, else false. */
+    static ReadinessProbe answeringProbe() {
+        return p -> {
+            FakeProcess fake = (FakeProcess) p;
+            fake.checks.incrementAndGet();
+            return CompletableFuture.completedFuture(fake.ready.isDone());
         };
     }
 
@@ -40,11 +55,30 @@ public final class FakeLauncher implements ProcessLauncher {
         if (failLaunches) {
             return CompletableFuture.failedFuture(new LaunchException("cannot start \"app\": boom", null));
         }
+        if (holdLaunches) {
+            CompletableFuture<WorkerProcess> later = new CompletableFuture<>();
+            held.add(() -> later.complete(start(spec)));
+            return later;
+        }
+        return CompletableFuture.completedFuture(start(spec));
+    }
+
+    private FakeProcess start(LaunchSpec spec) {
         int pid = pids.incrementAndGet();
         FakeProcess p = new FakeProcess(spec, pid, 20000 + spec.workerId(), newProcessesIgnoreTerm);
         p.probeThrows = probesThrow;
         launched.add(p);
-        return CompletableFuture.completedFuture(p);
+        return p;
+    }
+
+    /** Launches asked for while {@link #holdLaunches} and not yet finished. */
+    int heldLaunches() {
+        return held.size();
+    }
+
+    /** Completes the held launches: their processes now run. */
+    void finishHeldLaunches() {
+        for (Runnable r; (r = held.poll()) != null; ) r.run();
     }
 
     @Override
@@ -73,6 +107,8 @@ public final class FakeLauncher implements ProcessLauncher {
         public final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
         public final AtomicInteger terms = new AtomicInteger();
         public final AtomicInteger kills = new AtomicInteger();
+        /** Readiness checks made of this process. */
+        public final AtomicInteger checks = new AtomicInteger();
         public volatile boolean probeThrows;
 
         FakeProcess(LaunchSpec spec, long pid, int port, boolean ignoresTerm) {
