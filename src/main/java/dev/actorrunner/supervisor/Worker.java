@@ -108,33 +108,46 @@ public final class Worker {
         context.setLoggerName(Worker.class);
     }
 
-    // Launching: the fork runs on the launcher's thread; a Stop that arrives now is kept for later.
+    /** What was asked of a worker whose process does not exist yet. */
+    private enum Pending { NOTHING, STOP, KILL }
+
+    // Launching: the fork runs on the launcher's thread; a Stop or KillNow that arrives now is kept for later.
     private Behavior<Command> launching(ProcessLauncher launcher) {
-        context.pipeToSelf(launcher.launch(spec), (p, failure) -> failure == null
+        CompletionStage<WorkerProcess> launch = launcher.launch(spec);
+        context.pipeToSelf(launch, (p, failure) -> failure == null
                 ? new Launched(p) : new LaunchFailed(rootMessage(failure)));
-        return launching(false);
+        return launching(launch, Pending.NOTHING);
     }
 
-    private Behavior<Command> launching(boolean stopRequested) {
+    private Behavior<Command> launching(CompletionStage<WorkerProcess> launch, Pending pending) {
         return Behaviors.receive(Command.class)
-                .onMessage(Launched.class, m -> onLaunched(m, stopRequested))
+                .onMessage(Launched.class, m -> onLaunched(m, pending))
                 .onMessage(LaunchFailed.class, this::onLaunchFailed)
-                .onMessage(Stop.class, m -> launching(true))
-                .onMessageEquals(KillNow.INSTANCE, () -> launching(true))
+                .onMessage(Stop.class, m -> pending == Pending.KILL ? Behaviors.same() : launching(launch, Pending.STOP))
+                .onMessageEquals(KillNow.INSTANCE, () -> launching(launch, Pending.KILL))
+                .onSignal(PostStop.class, s -> onStoppedWhileLaunching(launch))
                 .build();
     }
 
-    private Behavior<Command> onLaunched(Launched m, boolean stopRequested) {
+    private Behavior<Command> onLaunched(Launched m, Pending pending) {
         process = m.process();
         context.pipeToSelf(process.exited(), (status, failure) -> new ProcessExited(status));
-        if (stopRequested) {
+        if (pending != Pending.NOTHING) {
             parent.tell(new Started(id, process.pid(), process.port()));
-            return stopping(Cause.STOPPED);
+            return stopping(Cause.STOPPED, pending == Pending.KILL); // KILL: a second StopAll came meanwhile
         }
         timers.startSingleTimer(ReadyTimeout.INSTANCE, timing.readyTimeout());
         timers.startSingleTimer(Probe.INSTANCE, timing.probeInterval());
         parent.tell(new Started(id, process.pid(), process.port()));
         return starting();
+    }
+
+    // Stopped before its process existed (its parent stopped): the process, once there, is killed
+    // at once, and the parent, if it still listens, must not wait for an Exited that never comes.
+    private Behavior<Command> onStoppedWhileLaunching(CompletionStage<WorkerProcess> launch) {
+        launch.thenAccept(WorkerProcess::kill);
+        parent.tell(new Exited(id, -1, new ExitStatus(-1), Cause.CRASHED, "its supervising actor failed"));
+        return Behaviors.same();
     }
 
     private Behavior<Command> onLaunchFailed(LaunchFailed m) {
@@ -206,11 +219,16 @@ public final class Worker {
         return stopping(Cause.STOPPED);
     }
 
-    // Stopping: SIGTERM sent; Kill fires after kill-timeout if the process is still there.
+    // Stopping: SIGTERM sent (or SIGKILL, if asked for before the process existed); Kill fires
+    // after kill-timeout if the process is still there.
     private Behavior<Command> stopping(Cause cause) {
+        return stopping(cause, false);
+    }
+
+    private Behavior<Command> stopping(Cause cause, boolean kill) {
         timers.cancelAll();
         timers.startSingleTimer(Kill.INSTANCE, timing.killTimeout());
-        process.terminate();
+        if (kill) process.kill(); else process.terminate();
         return withExit(cause)
                 .onMessageEquals(Kill.INSTANCE, this::onKill)
                 .onMessage(Stop.class, m -> Behaviors.same())

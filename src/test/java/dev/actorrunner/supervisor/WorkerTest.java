@@ -245,6 +245,37 @@ class WorkerTest {
     }
 
     @Test
+    void killNowWhileLaunchingKillsTheProcessAsSoonAsItRuns() {
+        launcher.holdLaunches = true;
+        spawn();
+        await(() -> launcher.heldLaunches() == 1, "the launch");
+        worker.tell(new Worker.Stop(never()));
+        worker.tell(Worker.KillNow.INSTANCE);
+        worker.tell(new Worker.Stop(never())); // a Stop after the kill does not soften it
+        launcher.finishHeldLaunches();
+
+        FakeProcess p = launcher.worker(ID);
+        assertEquals(new Started(ID, p.pid, p.port), parent.expectMessageClass(Started.class));
+        expectExited(p, new ExitStatus(137), Cause.STOPPED);
+        assertEquals(1, p.kills.get(), "SIGKILL at once, not after kill-timeout");
+    }
+
+    @Test
+    void workerStoppedWhileLaunchingKillsTheProcessThatComesAfterAndStillReportsExited() {
+        launcher.holdLaunches = true;
+        spawn();
+        await(() -> launcher.heldLaunches() == 1, "the launch");
+        kit.stop(worker);
+        Exited exited = parent.expectMessageClass(Exited.class);
+        assertEquals(List.of(-1L, Cause.CRASHED), List.of(exited.pid(), exited.cause()));
+        launcher.finishHeldLaunches();
+        FakeProcess p = launcher.worker(ID);
+        await(() -> p.kills.get() == 1, "the late process to be killed");
+        assertFalse(p.isAlive());
+        parent.expectNoMessage(Duration.ofMillis(200));
+    }
+
+    @Test
     void stopWhileStartingSendsSigtermAtOnceWithoutWaitingForTheDrain() {
         FakeProcess p = started();
         worker.tell(new Worker.Stop(never()));
