@@ -162,8 +162,9 @@ final class ControlCommands {
             exitCodeList = {"0:reload started (--wait: completed)", "1:--wait: the reload was aborted",
                 "2:no runner answers"})
     static final class Reload extends Client {
-        @Option(names = "--wait", description = "Print the reload's progress and wait until it completed (exit 0)"
-                + " or was aborted (exit 1, with the reason).")
+        @Option(names = "--wait", description = "Print each step of the reload, a line once every worker in rotation"
+                + " is new, and wait until it completed: every old worker has exited, so the old release may be"
+                + " removed (exit 0); or until it was aborted (exit 1, with the reason).")
         boolean await;
 
         Reload(Map<String, String> env) {

@@ -2,8 +2,6 @@ package dev.actorrunner.cli;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.Props;
-import akka.actor.typed.javadsl.Behaviors;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.control.ControlServer;
@@ -84,18 +82,11 @@ final class HostServices {
         return Optional.of(control);
     }
 
-    /** Starts answering: requests reach the runner through the system's guardian. */
-    void attach(ActorSystem<RunnerGuardian.Command> system) {
-        if (control.isEmpty() && metrics.isEmpty()) return;
-        // Commands from one thread reach the runner in order through this bridge and the guardian.
-        ActorRef<ActorRunner.Command> bridge = system.systemActorOf(Behaviors.receive(ActorRunner.Command.class)
-                .onAnyMessage(command -> {
-                    system.tell(new RunnerGuardian.ToRunner(command));
-                    return Behaviors.same();
-                }).build(), "control-bridge", Props.empty());
-        RunnerHandle runner = new RunnerHandle(system, bridge);
-        metrics.ifPresent(m -> m.attach(runner));
-        control.ifPresent(c -> c.serve(runner));
+    /** Starts answering: requests go straight to the runner actor. */
+    void attach(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner) {
+        RunnerHandle handle = new RunnerHandle(system, runner);
+        metrics.ifPresent(m -> m.attach(handle));
+        control.ifPresent(c -> c.serve(handle));
     }
 
     /** After the runner stopped, with the process's exit code. */

@@ -41,8 +41,15 @@ final class RunnerGuardian {
 
     /** @param exitCode completed with an {@link ExitCodes} value just before this actor stops */
     static Behavior<Command> create(Behavior<ActorRunner.Command> runnerBehavior, CompletableFuture<Integer> exitCode) {
+        return create(runnerBehavior, exitCode, new CompletableFuture<>());
+    }
+
+    /** @param spawned completed with the runner actor as soon as it exists, for whoever talks to it directly */
+    static Behavior<Command> create(Behavior<ActorRunner.Command> runnerBehavior, CompletableFuture<Integer> exitCode,
+                                    CompletableFuture<ActorRef<ActorRunner.Command>> spawned) {
         return Behaviors.setup(context -> {
             ActorRef<ActorRunner.Command> runner = context.spawn(runnerBehavior, "runner");
+            spawned.complete(runner);
             context.watch(runner);
             runner.tell(new ActorRunner.Subscribe(context.messageAdapter(RunnerEvent.class, Event::new)));
             return new RunnerGuardian(context, runner, exitCode).running();

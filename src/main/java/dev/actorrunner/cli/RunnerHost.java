@@ -1,5 +1,6 @@
 package dev.actorrunner.cli;
 
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -91,11 +92,16 @@ final class RunnerHost {
         // the system starts; one that arrives before the system exists is passed on once it does.
         CompletableFuture<ActorSystem<RunnerGuardian.Command>> started = new CompletableFuture<>();
         SignalBridge.install(command -> started.thenAccept(s -> s.tell(new RunnerGuardian.ToRunner(command))));
+        CompletableFuture<ActorRef<ActorRunner.Command>> runner = new CompletableFuture<>();
         ActorSystem<RunnerGuardian.Command> system = ActorSystem.create(
-                RunnerGuardian.create(ActorRunner.create(settings, List.of(), front), exitCode), "actor-runner",
+                RunnerGuardian.create(ActorRunner.create(settings, List.of(), front), exitCode, runner), "actor-runner",
                 systemConfig(settings));
         started.complete(system);
-        services.attach(system);
+        // The guardian spawns the runner as it starts, moments after create(); a guardian that failed
+        // first has ended the system, and then there is nothing to attach to.
+        ActorRef<ActorRunner.Command> spawned = runner.applyToEither(
+                system.getWhenTerminated().toCompletableFuture().thenApply(ended -> null), r -> r).join();
+        if (spawned != null) services.attach(system, spawned);
         system.getWhenTerminated().toCompletableFuture().join();
         int code = exitCode.getNow(ExitCodes.SOFTWARE);
         services.close(code);

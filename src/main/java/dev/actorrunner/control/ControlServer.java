@@ -1,69 +1,96 @@
 package dev.actorrunner.control;
 
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
+import dev.actorrunner.ActorRunner;
+import dev.actorrunner.control.ControlProtocol.Request;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.timeout.ReadTimeoutException;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
+import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import jdk.net.ExtendedSocketOptions;
-import jdk.net.UnixDomainPrincipal;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The runner's control socket: a Unix domain socket that only its owner may use. The socket file
- * gets mode 600 right after bind (checked, and the runner refuses to start otherwise); a default
- * path lies in a directory of mode 700 besides; and every connection's peer is checked with
- * SO_PEERCRED, so a connection from another user (but root) is refused even in the moment between
- * bind and chmod. Each connection is served on a thread of its own ({@link ControlSession}), at
- * most {@link #MAX_SESSIONS} at once; the runner is reached only by messages.
+ * The runner's control socket: a Unix domain socket that only its owner may use, served by Netty
+ * (native epoll, one event loop thread). The socket file gets mode 600 right after bind (checked,
+ * and the runner refuses to start otherwise); a default path lies in a directory of mode 700
+ * besides; and every connection's peer is checked with SO_PEERCRED, so a connection from another
+ * user (but root) is refused even in the moment between bind and chmod. A connection sends one
+ * request line (within {@link #REQUEST_TIMEOUT}, at most {@link ControlProtocol#MAX_REQUEST_BYTES});
+ * an actor of its own ({@link ControlSession}) carries it out and writes the answer.
  */
 public final class ControlServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
 
-    /** Sessions served at once; `reload --wait` holds one for the whole reload. */
+    /** Requests served at once; `reload --wait` holds one for the whole reload. */
     static final int MAX_SESSIONS = 8;
+    /** A client that sends no request line by then is cut off. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     /** How long close() lets waiting sessions write their last line. */
     static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
+    private static final AtomicLong names = new AtomicLong();
 
     private final Path path;
-    private final ServerSocketChannel server;
-    private volatile RunnerHandle runner;
+    private final EventLoopGroup loop;
+    private final Channel server;
     private final StatusView.HostInfo host;
-    private final UserPrincipal owner;
+    /** The uid that owns the socket: this runner's. */
+    private final int ownerUid;
+    private final String ownerName;
     /** The inode this server bound (dev and ino), to remove at close only the socket file it created. */
     private final Object fileKey;
-    private final ExecutorService sessions = new ThreadPoolExecutor(0, MAX_SESSIONS, 30, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), r -> daemon(r, "actor-runner-control-session"));
-    private final Set<ControlSession> open = ConcurrentHashMap.newKeySet();
-    private final Thread acceptor;
+    private final Set<ControlConnection> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger sessions = new AtomicInteger();
+    private volatile RunnerHandle runner;
     private volatile boolean closing;
-    private volatile int exitCode = -1;
 
-    private ControlServer(Path path, ServerSocketChannel server, StatusView.HostInfo host, UserPrincipal owner,
-                          Object fileKey) {
+    private ControlServer(Path path, EventLoopGroup loop, Channel server, StatusView.HostInfo host, int ownerUid,
+                          String ownerName, Object fileKey) {
         this.path = path;
-        this.fileKey = fileKey;
+        this.loop = loop;
         this.server = server;
         this.host = host;
-        this.owner = owner;
-        this.acceptor = daemon(this::acceptLoop, "actor-runner-control");
+        this.ownerUid = ownerUid;
+        this.ownerName = ownerName;
+        this.fileKey = fileKey;
     }
 
     /**
@@ -84,20 +111,56 @@ public final class ControlServer implements AutoCloseable {
             DirectoryTrust.check(path.getParent(), "the socket");
         }
         removeStale(path);
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        // Bound under a name of its own, then linked into place: Netty removes the file it bound
+        // when the channel closes, and by then the path may hold another runner's socket, which
+        // must survive. The link also means the path never shows the socket with any mode but 600.
+        Path bound = path.resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid());
+        removeStale(bound);
+        boolean epoll = Epoll.isAvailable();
+        EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("actor-runner-control", true),
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        Holder holder = new Holder();
+        Channel channel = null;
         Object ours = null;
         try {
-            server.bind(UnixDomainSocketAddress.of(path), 16);
-            ours = fileKey(path);
+            SocketAddress address = epoll ? new DomainSocketAddress(bound.toFile()) : UnixDomainSocketAddress.of(bound);
+            channel = new ServerBootstrap().group(loop)
+                    .channel(epoll ? EpollServerDomainSocketChannel.class : NioServerDomainSocketChannel.class)
+                    .option(ChannelOption.SO_BACKLOG, 16)
+                    // Nothing is accepted until serve(): connections made before wait in the backlog.
+                    .option(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childHandler(new ChannelInitializer<>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast("timeout", new ReadTimeoutHandler(REQUEST_TIMEOUT.toMillis(),
+                                            TimeUnit.MILLISECONDS))
+                                    .addLast(new LineBasedFrameDecoder(ControlProtocol.MAX_REQUEST_BYTES, true, true))
+                                    .addLast(holder.server.new Connection());
+                        }
+                    })
+                    .bind(address).syncUninterruptibly().channel();
             // chmod follows a symlink, but no one else can have swapped the socket for one: the
             // directory was checked above to be ours, root's, or sticky.
-            Files.setPosixFilePermissions(path, SocketPaths.OWNER_ONLY_SOCKET);
-            var mode = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
+            Files.setPosixFilePermissions(bound, SocketPaths.OWNER_ONLY_SOCKET);
+            var mode = Files.getPosixFilePermissions(bound, LinkOption.NOFOLLOW_LINKS);
             if (!mode.equals(SocketPaths.OWNER_ONLY_SOCKET)) {
                 throw new IOException(path + ": mode " + PosixFilePermissions.toString(mode) + " after chmod 600");
             }
-        } catch (IOException | RuntimeException e) {
-            server.close();
+            try {
+                Files.createLink(path, bound); // link(2): fails, never replaces, if the path was taken meanwhile
+            } catch (java.nio.file.FileAlreadyExistsException taken) {
+                throw new IOException(path + ": another runner listens there");
+            }
+            ours = fileKey(path);
+            Files.delete(bound);
+            int uid = (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            holder.server = new ControlServer(path, loop, channel, host.withControlSocket(path.toString()), uid,
+                    SocketPaths.currentUser().getName(), ours);
+            return holder.server;
+        } catch (Exception e) {
+            if (channel != null) channel.close().syncUninterruptibly(); // removes the file it bound, if still there
+            loop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             // Only what this bind created: a failed bind means someone else's file is there.
             if (ours != null) {
                 try {
@@ -109,13 +172,17 @@ public final class ControlServer implements AutoCloseable {
             throw e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith(path.toString())
                     ? io : new IOException(path + ": cannot listen there (" + e.getMessage() + ")", e);
         }
-        return new ControlServer(path, server, host.withControlSocket(path.toString()), SocketPaths.currentUser(), ours);
+    }
+
+    /** The server, for the connections' handlers: set before serve() lets the first one in. */
+    private static final class Holder {
+        volatile ControlServer server;
     }
 
     /** Starts answering requests, which go to {@code runner}. Connections made before wait in the backlog. */
     public void serve(RunnerHandle runner) {
         this.runner = runner;
-        acceptor.start();
+        server.config().setAutoRead(true);
     }
 
     /** From stat(2): the file type bits of st_mode, and the types of a socket and a symlink. */
@@ -170,89 +237,27 @@ public final class ControlServer implements AutoCloseable {
         return path;
     }
 
-    boolean closing() {
-        return closing;
-    }
-
-    /** The runner's exit code once {@link #close(int)} was called, else -1. */
-    int exitCode() {
-        return exitCode;
-    }
-
-    private void acceptLoop() {
-        while (!closing) {
-            SocketChannel channel;
-            try {
-                channel = server.accept();
-            } catch (ClosedChannelException closed) {
-                return;
-            } catch (IOException e) {
-                if (!closing) log.warn("control socket {}: {}", path, e.toString());
-                return;
-            }
-            serve(channel);
-        }
-    }
-
-    private void serve(SocketChannel channel) {
-        String refused = refusal(channel);
-        ControlSession session = new ControlSession(this, channel, runner, host);
-        if (refused != null) {
-            session.refuse(refused);
-            return;
-        }
-        open.add(session);
-        try {
-            sessions.execute(() -> {
-                try {
-                    session.run();
-                } finally {
-                    open.remove(session);
-                }
-            });
-        } catch (RejectedExecutionException busy) {
-            open.remove(session);
-            session.refuse("busy: " + MAX_SESSIONS + " requests are being served; try again");
-        }
-    }
-
-    /** Why the peer may not use the socket, or null: only our own user (and root) may. */
-    private String refusal(SocketChannel channel) {
-        try {
-            UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
-            if (peer.user().equals(owner) || peer.user().getName().equals("root")) return null;
-            log.warn("control socket {}: refused a connection from user {}", path, peer.user().getName());
-            return "refused: the runner belongs to " + owner.getName();
-        } catch (IOException | UnsupportedOperationException noPeerCredentials) {
-            return null; // not Linux or macOS: the socket's mode 600 is the check
-        }
-    }
-
     /**
-     * Stops accepting, lets sessions that wait for the runner's end write their last line (up to
-     * {@link #CLOSE_GRACE}), closes the rest and removes the socket file if it is still ours.
+     * Stops accepting, gives each session that follows the runner its last line (with the
+     * runner's exit code) and the others a close, waits for them up to {@link #CLOSE_GRACE}, and
+     * removes the socket file if it is still ours.
      */
-    public void close(int runnerExitCode) {
-        exitCode = runnerExitCode;
+    public synchronized void close(int runnerExitCode) {
+        if (closing) return;
         closing = true;
-        try {
-            server.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        server.close().syncUninterruptibly();
         try {
             deleteIfOurs(path, fileKey);
         } catch (IOException e) {
             log.warn("control socket {}: not removed: {}", path, e.getMessage());
         }
-        sessions.shutdown();
-        try {
-            if (!sessions.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                open.forEach(ControlSession::abort);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        open.forEach(c -> c.runnerGone(runnerExitCode));
+        long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
+        for (ControlConnection c : open) {
+            long left = deadline - System.nanoTime();
+            if (left > 0) c.channel().closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
         }
+        loop.shutdownGracefully(0, CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS).syncUninterruptibly();
     }
 
     @Override
@@ -260,9 +265,92 @@ public final class ControlServer implements AutoCloseable {
         close(-1);
     }
 
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
+    /** Why the peer may not use the socket, or null: only our own user (and root) may. */
+    private String refusal(Channel channel) {
+        if (!(channel instanceof EpollDomainSocketChannel domain)) return null; // not Linux: mode 600 is the check
+        try {
+            int uid = domain.peerCredentials().uid();
+            if (uid == ownerUid || uid == 0) return null;
+            log.warn("control socket {}: refused a connection from uid {}", path, uid);
+        } catch (IOException e) {
+            log.warn("control socket {}: refused a connection whose peer cannot be known ({})", path, e.getMessage());
+        }
+        return "refused: the runner belongs to " + ownerName;
+    }
+
+    /** One connection: one request line, one session. Runs on the control event loop. */
+    private final class Connection extends ChannelInboundHandlerAdapter {
+        private ControlConnection connection;
+        private ActorRef<ControlSession.Command> session;
+        private boolean admitted;
+        private boolean answered;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            connection = new ControlConnection(ctx.channel());
+            open.add(connection);
+            String refused = refusal(ctx.channel());
+            if (refused == null && sessions.incrementAndGet() > MAX_SESSIONS) {
+                sessions.decrementAndGet();
+                refused = "busy: " + MAX_SESSIONS + " requests are being served; try again";
+            } else if (refused == null) {
+                admitted = true;
+            }
+            if (refused != null) {
+                answered = true;
+                connection.refuse(refused);
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (answered) return; // a line after the request, or input of a refused peer
+                answered = true;
+                ctx.pipeline().remove("timeout"); // the answer may take as long as a reload
+                Request request;
+                try {
+                    request = Request.parse(((ByteBuf) msg).toString(StandardCharsets.UTF_8));
+                } catch (ControlProtocol.BadRequest e) {
+                    connection.finish(ControlProtocol.error(e.getMessage()));
+                    return;
+                }
+                RunnerHandle r = runner;
+                session = r.system().systemActorOf(ControlSession.create(request, r.runner(), host, connection,
+                        ctx.channel().eventLoop(), () -> closing), "control-session-" + names.incrementAndGet(),
+                        Props.empty());
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event instanceof ChannelInputShutdownEvent && !answered) {
+                answered = true;
+                connection.finish(ControlProtocol.error("no request line"));
+            }
+            ctx.fireUserEventTriggered(event);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof TooLongFrameException && !answered) {
+                answered = true;
+                connection.finish(ControlProtocol.error("request longer than " + ControlProtocol.MAX_REQUEST_BYTES
+                        + " bytes"));
+            } else if (!(cause instanceof ReadTimeoutException)) { // that one closes by itself: no request, no answer
+                ctx.close();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            open.remove(connection);
+            if (admitted) sessions.decrementAndGet();
+            if (session != null) session.tell(ControlSession.ClientGone.INSTANCE);
+            ctx.fireChannelInactive();
+        }
     }
 }

@@ -49,7 +49,7 @@ public final class Metrics implements AutoCloseable {
     /** @param front null when the runner has no public port of its own */
     Metrics(Front front) {
         reloadSeconds = Histogram.builder().name("actor_runner_reload_duration_seconds")
-                .help("How long reloads took, from start to the last new worker ready (completed) or to the failure (aborted)")
+                .help("How long reloads took, from start to the last old worker's exit (completed) or to the failure (aborted)")
                 .labelNames("result")
                 .classicOnly()
                 .classicUpperBounds(1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600)

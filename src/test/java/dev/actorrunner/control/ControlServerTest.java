@@ -126,11 +126,15 @@ class ControlServerTest {
         assertTrue(((Number) worker.get("rssBytes")).longValue() > 0, "this JVM's own tree has an RSS");
     }
 
+    /** The runner's answer to the Reload the client's request became. */
+    private void answerReload(ActorRunner.ReloadReply reply) {
+        runner.expectMessageClass(ActorRunner.Reload.class).replyTo().tell(reply);
+    }
+
     @Test
-    void reloadSendsReloadThenAsksWhichReloadItBecame() throws Exception {
+    void reloadSendsReloadAndSaysWhichReloadItBecame() throws Exception {
         CompletableFuture<Seen> seen = client(Request.reload(false));
-        runner.expectMessage(ActorRunner.Reload.INSTANCE);
-        answerStatus(status(2, true, false, false, Optional.empty()));
+        answerReload(new ActorRunner.ReloadAccepted(2, false, 2));
         Seen s = done(seen);
         assertEquals("reload 2 started: replacing 2 worker(s)", s.last().message());
         assertTrue(s.last().ok());
@@ -140,24 +144,27 @@ class ControlServerTest {
     void reloadWaitRelaysTheStepsAndEndsOkWhenTheReloadCompletes() throws Exception {
         CompletableFuture<Seen> seen = client(Request.reload(true));
         ActorRef<RunnerEvent> events = runner.expectMessageClass(ActorRunner.Subscribe.class).subscriber();
-        runner.expectMessage(ActorRunner.Reload.INSTANCE);
-        answerStatus(status(2, true, false, false, Optional.empty()));
+        answerReload(new ActorRunner.ReloadAccepted(2, false, 2));
         events.tell(new RunnerEvent.ReloadStarted(2));
         events.tell(new RunnerEvent.WorkerStarted(3, 2, 103, 20003));
         events.tell(new RunnerEvent.WorkerListening(3, 2, 103, 20003));
         events.tell(new RunnerEvent.WorkerDraining(1, 1, 101));
+        events.tell(new RunnerEvent.ReloadStep(2, RunnerEvent.ReloadStep.Kind.READY, 3, Duration.ofMillis(1450),
+                Duration.ZERO, List.of(1), 1, 1));
+        events.tell(new RunnerEvent.ReloadServing(2, Duration.ofMillis(1500), 1));
         events.tell(new RunnerEvent.WorkerExited(1, 1, 101, 143, "signal 15 (TERM)", true));
-        events.tell(new RunnerEvent.ReloadCompleted(2, Duration.ofMillis(2100)));
-        answerStatus(status(2, false, false, false, Optional.of(
-                new RunnerStatus.ReloadResult(2, true, T0, Duration.ofMillis(2100), 2, ""))));
+        events.tell(new RunnerEvent.ReloadCompleted(2, Duration.ofMillis(2100), Duration.ofMillis(1500), 2));
         Seen s = done(seen);
         assertEquals("reload 2 started: replacing 2 worker(s)", s.progress().get(0));
         assertEquals("worker 3 started (pid 103)", s.progress().get(1));
         assertTrue(s.progress().get(2).matches("worker 3 ready in \\d+\\.\\ds, draining worker 1"), s.progress().get(2));
-        assertEquals("worker 1 exited (signal 15 (TERM))", s.progress().get(3));
-        assertEquals(4, s.progress().size(), s.progress().toString());
+        // Every worker in rotation is new: said, and then the old one's exit is awaited.
+        assertEquals("reload 2 serving after 1.5s: every worker in rotation is new; waiting for 1 old worker(s) to exit",
+                s.progress().get(3));
+        assertEquals("worker 1 exited (signal 15 (TERM))", s.progress().get(4));
+        assertEquals(5, s.progress().size(), s.progress().toString());
         assertTrue(s.last().ok());
-        assertEquals("reload 2 completed in 2.1s: 2 worker(s) replaced", s.last().message());
+        assertEquals("reload 2 completed in 2.1s (serving after 1.5s): 2 worker(s) replaced", s.last().message());
         runner.expectMessageClass(ActorRunner.Unsubscribe.class);
     }
 
@@ -165,8 +172,7 @@ class ControlServerTest {
     void reloadWaitEndsNotOkWithTheReasonWhenTheReloadIsAborted() throws Exception {
         CompletableFuture<Seen> seen = client(Request.reload(true));
         ActorRef<RunnerEvent> events = runner.expectMessageClass(ActorRunner.Subscribe.class).subscriber();
-        runner.expectMessage(ActorRunner.Reload.INSTANCE);
-        answerStatus(status(2, true, false, false, Optional.empty()));
+        answerReload(new ActorRunner.ReloadAccepted(2, false, 2));
         events.tell(new RunnerEvent.WorkerStarted(3, 2, 103, 20003));
         events.tell(new RunnerEvent.WorkerExited(3, 2, 103, 1, "exit code 1", false));
         events.tell(new RunnerEvent.ReloadAborted(2, "worker 3 (pid 103, gen 2) exited with exit code 1"));
@@ -180,8 +186,7 @@ class ControlServerTest {
     void aReloadQueuedBehindARunningOneWaitsForTheNextGeneration() throws Exception {
         CompletableFuture<Seen> seen = client(Request.reload(true));
         ActorRef<RunnerEvent> events = runner.expectMessageClass(ActorRunner.Subscribe.class).subscriber();
-        runner.expectMessage(ActorRunner.Reload.INSTANCE);
-        answerStatus(status(2, true, true, false, Optional.empty()));
+        answerReload(new ActorRunner.ReloadAccepted(3, true, 0));
         events.tell(new RunnerEvent.WorkerStarted(3, 2, 103, 20003)); // reload 2's: not ours
         events.tell(new RunnerEvent.ReloadCompleted(2, Duration.ofSeconds(1)));
         events.tell(new RunnerEvent.ReloadStarted(3));
@@ -195,8 +200,7 @@ class ControlServerTest {
     @Test
     void reloadWhileStoppingIsAnError() throws Exception {
         CompletableFuture<Seen> seen = client(Request.reload(false));
-        runner.expectMessage(ActorRunner.Reload.INSTANCE);
-        answerStatus(status(1, false, false, true, Optional.empty()));
+        answerReload(new ActorRunner.Refused("the runner is stopping"));
         Reply r = done(seen).last();
         assertEquals("error", r.type());
         assertEquals("the runner is stopping: no reload", r.message());
@@ -205,11 +209,9 @@ class ControlServerTest {
     @Test
     void scaleSaysFromWhatToWhat() throws Exception {
         CompletableFuture<Seen> seen = client(Request.scale(-1, true));
-        answerStatus(status(1, false, false, false, Optional.empty()));
-        assertEquals(new ActorRunner.Scale(-1, true), runner.expectMessageClass(ActorRunner.Scale.class));
-        RunnerStatus after = status(1, false, false, false, Optional.empty());
-        answerStatus(new RunnerStatus(after.app(), 1, 1, false, false, 0, after.workers(), T0, Optional.empty(), false,
-                Optional.empty(), RunnerStatus.ReloadTotals.NONE));
+        ActorRunner.Scale scale = runner.expectMessageClass(ActorRunner.Scale.class);
+        assertEquals(List.of(-1, true), List.of(scale.amount(), scale.relative()));
+        scale.replyTo().tell(new ActorRunner.ScaleAccepted(2, 1));
         assertEquals("scaling from 2 to 1 worker(s)", done(seen).last().message());
     }
 
@@ -218,7 +220,7 @@ class ControlServerTest {
         CompletableFuture<Seen> seen = client(Request.stop(true));
         answerStatus(status(1, false, false, false, Optional.empty()));
         ActorRef<RunnerEvent> events = runner.expectMessageClass(ActorRunner.Subscribe.class).subscriber();
-        runner.expectMessage(ActorRunner.StopAll.INSTANCE);
+        runner.expectMessageClass(ActorRunner.StopAll.class).replyTo().tell(new ActorRunner.StopAccepted(1, false));
         events.tell(new RunnerEvent.WorkerExited(1, 1, 101, 143, "signal 15 (TERM)", true));
         events.tell(new RunnerEvent.Stopped(RunnerEvent.Stopped.Reason.REQUESTED));
         Seen s = done(seen);
@@ -231,7 +233,7 @@ class ControlServerTest {
         CompletableFuture<Seen> seen = client(Request.stop(true));
         answerStatus(status(1, false, false, false, Optional.empty()));
         runner.expectMessageClass(ActorRunner.Subscribe.class);
-        runner.expectMessage(ActorRunner.StopAll.INSTANCE);
+        runner.expectMessageClass(ActorRunner.StopAll.class); // and the runner's system ends before it answers
         server.close(0); // the host closes the server after the runner's system has ended
         assertEquals("the runner stopped", done(seen).last().message());
         assertFalse(Files.exists(socket), "the socket file is removed");
@@ -255,6 +257,36 @@ class ControlServerTest {
             String answer = new String(in.array(), 0, in.position(), StandardCharsets.UTF_8);
             assertEquals("{\"type\":\"error\",\"message\":\"unknown command \\\"restart\\\"\"}\n", answer);
         }
+    }
+
+    /** What the server answers to raw bytes, until it closes the connection. */
+    private String raw(String sent, boolean shutdownOutput) throws IOException {
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            c.write(ByteBuffer.wrap(sent.getBytes(StandardCharsets.UTF_8)));
+            if (shutdownOutput) c.shutdownOutput();
+            ByteBuffer in = ByteBuffer.allocate(1024);
+            while (c.read(in) >= 0) { /* until the server closes */ }
+            return new String(in.array(), 0, in.position(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void aRequestTooLongOrWithoutItsLineEndGetsOneErrorLine() throws Exception {
+        assertEquals("{\"type\":\"error\",\"message\":\"request longer than 4096 bytes\"}\n",
+                raw("{\"command\":\"" + "x".repeat(5000) + "\"}\n", false));
+        assertEquals("{\"type\":\"error\",\"message\":\"no request line\"}\n", raw("{\"command\":\"status\"}", true));
+        runner.expectNoMessage(Duration.ofMillis(200));
+    }
+
+    @Test
+    void aClientThatGoesAwayDuringReloadWaitIsUnsubscribedAndTheReloadGoesOn() throws Exception {
+        SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+        c.write(ByteBuffer.wrap((Request.reload(true).toJson() + "\n").getBytes(StandardCharsets.UTF_8)));
+        ActorRef<RunnerEvent> events = runner.expectMessageClass(ActorRunner.Subscribe.class).subscriber();
+        answerReload(new ActorRunner.ReloadAccepted(2, false, 2));
+        c.close(); // Ctrl-C
+        assertEquals(events, runner.expectMessageClass(ActorRunner.Unsubscribe.class).subscriber());
+        runner.expectNoMessage(Duration.ofMillis(200)); // no StopAll, no second Reload: the reload is the runner's
     }
 
     @Test

@@ -163,7 +163,8 @@ class ControlIT {
         List<String> lines = ok.outLines();
         assertEquals("reload 2 started: replacing 2 worker(s)", lines.get(0));
         assertTrue(lines.stream().anyMatch(l -> l.matches("worker \\d+ ready in \\d+\\.\\ds, draining worker [12]")), ok.out());
-        assertTrue(lines.get(lines.size() - 1).matches("reload 2 completed in \\d+\\.\\ds: 2 worker\\(s\\) replaced"), ok.out());
+        assertTrue(lines.get(lines.size() - 1).matches(
+                "reload 2 completed in \\d+\\.\\ds \\(serving after \\d+\\.\\ds\\): 2 worker\\(s\\) replaced"), ok.out());
         r.awaitLine(l -> l.matches(".*reload 2 completed in .*: 2 worker\\(s\\) replaced, 2 ready"), BOOT,
                 "the summary line in the runner's log");
         assertTrue(r.lines().stream().anyMatch(l -> l.matches(".*reload 2: worker \\d+ ready in \\S+, draining worker [12] \\(1 of 2 replaced\\)")),
@@ -185,6 +186,30 @@ class ControlIT {
         assertEquals(2.0, m2.get("actor_runner_reloads_started_total"));
         assertTrue(m2.get("actor_runner_restarts_total") >= 1.0, m2.toString());
         assertEquals(2.0, m2.get("actor_runner_workers{state=\"ready\"}"), "the old workers keep serving");
+    }
+
+    /**
+     * A deploy script may remove the old release once reload --wait has returned 0: by then every
+     * worker of the old generation has exited, not merely left rotation. The old workers here take
+     * 2 s to exit after SIGTERM, so a reload that returned at the serving moment would be caught.
+     */
+    @Test
+    void reloadWaitReturnsOnlyOnceEveryOldWorkerHasExited() throws Exception {
+        RunnerProcess r = runner(List.of("-w", "2", "--control-socket", socket().toString()),
+                fixture("slow-exit", "2000"));
+        Set<Long> old = r.awaitInRotation(2, BOOT).stream().map(Worker::pid).collect(Collectors.toSet());
+        Cli.Result ok = cli("reload", "--wait");
+        List<Long> alive = old.stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                .toList();
+        assertEquals(0, ok.code(), ok.out() + ok.err());
+        assertEquals(List.of(), alive, "old workers still running after reload --wait:\n" + ok.out());
+        List<String> lines = ok.outLines();
+        int serving = lines.indexOf(lines.stream().filter(l -> l.startsWith("reload 2 serving after ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no serving line:\n" + ok.out())));
+        assertEquals(2, lines.subList(serving, lines.size()).stream().filter(l -> l.matches("worker [12] exited .*"))
+                .count() + lines.subList(0, serving).stream().filter(l -> l.matches("worker [12] exited .*")).count(),
+                "both old workers' exits are said:\n" + ok.out());
+        assertTrue(lines.get(lines.size() - 1).startsWith("reload 2 completed in "), ok.out());
     }
 
     @Test
