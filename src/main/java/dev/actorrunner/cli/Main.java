@@ -181,6 +181,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        Boot.early(args);
         System.exit(commandLine(new Main(System.getenv(), RunnerHost::run)).execute(args));
     }
 
@@ -208,6 +209,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws InvalidSettingsException {
         RunnerSettings settings = settings();
+        Boot.loggingStarted();
         LogFormats.apply(settings.logFormat());
         Optional<PidFile> pidFile = writePidFile(settings);
         try {

@@ -8,6 +8,7 @@ import dev.actorrunner.ActorRunner;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.front.Front;
 import dev.actorrunner.front.FrontBindException;
+import dev.actorrunner.process.OsProcessLauncher;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -41,6 +42,19 @@ final class RunnerHost {
               # alone is ~1% of a core for a runner that sits idle for months (bench/faults.sh).
               # The runner's timers are backoffs, probes and timeouts of 100ms and more.
               scheduler.tick-duration = 50ms
+              # The CLI stops its runner (StopAll) before its system ends, so this phase normally
+              # has nothing to wait for. Should the system end some other way, it waits for the
+              # runner's graceful stop, which the runner's own timers bound by drain-timeout plus
+              # kill-timeout: longer than any the settings allow (24d each), so that no worker is
+              # cut off before its grace, and no warning says it might be.
+              coordinated-shutdown.phases.service-stop.timeout = 49d
+              # A runner's actors do little work, and a thread each costs memory: two threads for
+              # them, and no extensions loaded at start that the runner never uses (the typed
+              # receptionist; serialization, which only a remote or persistent system needs).
+              actor.default-dispatcher.fork-join-executor { parallelism-min = 2, parallelism-max = 2 }
+              actor.internal-dispatcher.fork-join-executor { parallelism-min = 1, parallelism-max = 2 }
+              library-extensions = ["akka.actor.typed.internal.adapter.ActorSystemAdapter$LoadTypedExtensions"]
+              actor.typed.library-extensions = []
             }
             """;
 
@@ -51,27 +65,29 @@ final class RunnerHost {
     }
 
     /**
-     * {@link #systemConfig()} with CoordinatedShutdown's service-stop phase, in which the runner
-     * stops its workers when its system ends, longer than a graceful stop (drain-timeout plus
-     * kill-timeout). The CLI stops the runner itself (StopAll) before its system ends, so the
-     * phase normally finds nothing to do; sized this way, a system that ends some other way still
-     * gives workers their full grace, and the runner has no reason to warn that it cannot.
+     * The CLI's actor system, its guardian waiting for {@link RunnerGuardian.Start}. Made before
+     * the settings are read ({@link Boot}), so nothing in it depends on them.
      */
-    static Config systemConfig(RunnerSettings settings) {
-        long phaseMillis = settings.drainTimeout().plus(settings.killTimeout()).plusSeconds(5).toMillis();
-        return ConfigFactory.parseString("akka.coordinated-shutdown.phases.service-stop.timeout = " + phaseMillis + "ms")
-                .withFallback(systemConfig());
+    static ActorSystem<RunnerGuardian.Command> startSystem() {
+        return ActorSystem.create(RunnerGuardian.awaitingStart(), "actor-runner", systemConfig());
     }
 
     /** Runs until the runner has stopped; one of {@link ExitCodes}. */
     static int run(RunnerSettings settings) {
-        // Bound before anything starts: a busy port is a usage error, and no worker is forked for it.
+        return run(settings, Boot.system());
+    }
+
+    /**
+     * @param booting the actor system, on its way up beside the command line's parsing and the
+     *                binds below (the slowest part of a start: Akka's configuration and classes)
+     */
+    static int run(RunnerSettings settings, CompletableFuture<ActorSystem<RunnerGuardian.Command>> booting) {
+        // Bound before any worker: a busy port is a usage error, and no worker is forked for it.
         Front front;
         try {
             front = ActorRunner.bind(settings);
         } catch (FrontBindException e) {
-            System.err.println("actor-runner: " + e.getMessage());
-            return ExitCodes.USAGE;
+            return refuse(e.getMessage(), booting);
         }
         // The control socket and metrics port too: one in use is a usage error, before any worker.
         HostServices services;
@@ -79,26 +95,25 @@ final class RunnerHost {
             services = HostServices.bind(settings, front, System.getenv());
         } catch (IOException e) {
             front.close();
-            System.err.println("actor-runner: " + e.getMessage());
-            return ExitCodes.USAGE;
+            return refuse(e.getMessage(), booting);
         }
         // Only now: a port that cannot be bound is one line on stderr and nothing on stdout.
         log.info("starting {}: {} worker{}, reload strategy {}, ready {}, public address {}:{}",
                 settings.appName(), settings.workers(), settings.workers() == 1 ? "" : "s",
                 settings.reloadStrategy().setting(), describe(settings.ready()), settings.bindHost(),
                 settings.port());
-        CompletableFuture<Integer> exitCode = new CompletableFuture<>();
         // Handlers first, so that no signal meets the JVM's default (exit without draining) while
-        // the system starts; one that arrives before the system exists is passed on once it does.
+        // the system starts; one that arrives before the runner exists is passed on once it does.
         CompletableFuture<ActorSystem<RunnerGuardian.Command>> started = new CompletableFuture<>();
         SignalBridge.install(command -> started.thenAccept(s -> s.tell(new RunnerGuardian.ToRunner(command))));
+        OsProcessLauncher.prepare(); // the launch wrapper's checks, while the system finishes starting
+        ActorSystem<RunnerGuardian.Command> system = booting.join();
+        CompletableFuture<Integer> exitCode = new CompletableFuture<>();
         CompletableFuture<ActorRef<ActorRunner.Command>> runner = new CompletableFuture<>();
-        ActorSystem<RunnerGuardian.Command> system = ActorSystem.create(
-                RunnerGuardian.create(ActorRunner.create(settings, List.of(), front), exitCode, runner), "actor-runner",
-                systemConfig(settings));
+        system.tell(new RunnerGuardian.Start(ActorRunner.create(settings, List.of(), front), exitCode, runner));
         started.complete(system);
-        // The guardian spawns the runner as it starts, moments after create(); a guardian that failed
-        // first has ended the system, and then there is nothing to attach to.
+        // The guardian spawns the runner as it takes Start; a guardian that failed first has ended
+        // the system, and then there is nothing to attach to.
         ActorRef<ActorRunner.Command> spawned = runner.applyToEither(
                 system.getWhenTerminated().toCompletableFuture().thenApply(ended -> null), r -> r).join();
         if (spawned != null) services.attach(system, spawned);
@@ -106,6 +121,13 @@ final class RunnerHost {
         int code = exitCode.getNow(ExitCodes.SOFTWARE);
         services.close(code);
         return code;
+    }
+
+    /** A port or socket that cannot be had: one line, exit code 2, and the system started for nothing ends. */
+    private static int refuse(String why, CompletableFuture<ActorSystem<RunnerGuardian.Command>> booting) {
+        System.err.println("actor-runner: " + why);
+        booting.thenAccept(ActorSystem::terminate);
+        return ExitCodes.USAGE;
     }
 
     private static String describe(RunnerSettings.Readiness ready) {

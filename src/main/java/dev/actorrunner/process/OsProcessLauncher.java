@@ -61,6 +61,15 @@ public final class OsProcessLauncher implements ProcessLauncher {
         this.runnerEnv = Map.copyOf(runnerEnv);
     }
 
+    /**
+     * Runs the launch wrapper's one-time checks (a few short processes, see {@link LaunchWrapper})
+     * now, beside whatever the caller does next, rather than at the first launch. Optional: the
+     * first launch waits for checks still running, or runs them itself.
+     */
+    public static void prepare() {
+        ProcessThreads.EVENTS.execute(LaunchWrapper::setsid);
+    }
+
     @Override
     public CompletionStage<WorkerProcess> launch(LaunchSpec spec) {
         CompletableFuture<WorkerProcess> started = new CompletableFuture<>();
