@@ -2,22 +2,25 @@
 # Start-up and idle footprint of the runner itself (issue 11), with 2 workers of the demo app.
 #
 #   bench/startup.sh              5 runs of each variant, interleaved: default JVM flags
-#                                 (java -jar actor-runner.jar) and the flags the project ships
-#                                 (bin/actor-runner)
-#   more: --runs N (5), --idle S (seconds idle before the footprint is read, 10), --build
+#                                 (java -jar actor-runner.jar), the flags the project ships
+#                                 (bin/actor-runner, without a class archive), and those with the
+#                                 class archive that bin/actor-runner --class-archive makes first
+#   more: --runs N (5), --idle S (seconds idle before the footprint is read, 30), --build
 #
 # Per run: exec to the public port listening (the runner's "listening on" log line, which it
 # writes once the port is bound), exec to the first worker spawned (the worker's start time in
 # /proc), then, once both workers are ready and S seconds have passed, the runner's RSS, PSS (its
 # share of pages it shares, with its workers' JVMs among others), thread count and loaded classes
 # (jstat, else jcmd). Nothing polls while the runner starts: on 2 cores a poll loop beside it slows
-# the start it measures. Times are to 10 ms. Prints each run, then the medians and the ratio of the
-# two variants' medians. Measure on a quiet machine (load average below 1), alone.
-# Environment: JAR (target/actor-runner.jar), LAUNCHER (bin/actor-runner), MAX_SECONDS (600).
+# the start it measures. Times are to 10 ms. Idle means after the runner has given back what its
+# start left behind (cli/MemoryReturn: about 25 s after the workers are ready). Prints each run,
+# then the medians and each variant's ratio to the default flags. Measure on a quiet machine (load
+# average below 1), alone.
+# Environment: JAR (target/actor-runner.jar), LAUNCHER (bin/actor-runner), MAX_SECONDS (1500).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-RUNS=5 IDLE=10 BUILD=0
+RUNS=5 IDLE=30 BUILD=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) RUNS="$2"; shift ;;
@@ -33,7 +36,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 JAR=$(realpath -m "${JAR:-target/actor-runner.jar}")
 LAUNCHER=$(realpath -m "${LAUNCHER:-bin/actor-runner}")
-MAX_SECONDS=${MAX_SECONDS:-600}
+MAX_SECONDS=${MAX_SECONDS:-1500}
 CLK_TCK=$(getconf CLK_TCK)
 OUT=$(mktemp -d /tmp/actor-runner-startup.XXXXXX)
 PORT=18480
@@ -93,11 +96,12 @@ loaded_classes() {
 # One run: sets LISTEN_MS SPAWN_MS RSS_MIB PSS_MIB THREADS CLASSES.
 run_once() { # variant log
   local variant=$1 log=$2 i t0 w1 wpid
-  if [[ $variant == default ]]; then
-    java -jar "$JAR" --demo -p "$PORT" --worker-ports 21400-21499 >"$log" 2>&1 &
-  else
-    ACTOR_RUNNER_JAR=$JAR "$LAUNCHER" --demo -p "$PORT" --worker-ports 21400-21499 >"$log" 2>&1 &
-  fi
+  case $variant in
+    default) java -jar "$JAR" --demo -p "$PORT" --worker-ports 21400-21499 >"$log" 2>&1 & ;;
+    shipped) ACTOR_RUNNER_CDS=off ACTOR_RUNNER_JAR=$JAR "$LAUNCHER" --demo -p "$PORT" --worker-ports 21400-21499 >"$log" 2>&1 & ;;
+    archived) ACTOR_RUNNER_CDS=$OUT/actor-runner.jsa ACTOR_RUNNER_JAR=$JAR "$LAUNCHER" --demo -p "$PORT" \
+      --worker-ports 21400-21499 >"$log" 2>&1 & ;;
+  esac
   RUNNER_PID=$!
   # The launcher execs java: the pid is the runner's either way, and its start time is the exec.
   t0=$(start_ticks "$RUNNER_PID")
@@ -123,11 +127,13 @@ median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (N
 
 echo "== actor-runner start-up  $(date -u +'%Y-%m-%d %H:%M:%S UTC')  $(nproc) cpus, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   $(java -version 2>&1 | head -1); jar: $JAR; launcher: $LAUNCHER; logs: $OUT"
-echo "   shipped flags: $(sed -n 's/^DEFAULT_JVM_OPTS=//p' "$LAUNCHER" | tr -d "'\"")"
+echo "   shipped flags: $(sed -n 's/^flags=//p' "$LAUNCHER" | tr -d "'\"")"
+ACTOR_RUNNER_JAR=$JAR "$LAUNCHER" --class-archive "$OUT/actor-runner.jsa" >/dev/null || die "no class archive"
+echo "   class archive: $(wc -c <"$OUT/actor-runner.jsa") bytes, made by $LAUNCHER --class-archive"
 echo
 printf '   %-8s %3s %10s %10s %9s %9s %8s %8s\n' variant run listen-ms spawn-ms rss-MiB pss-MiB threads classes
 for ((r = 1; r <= RUNS; r++)); do
-  for variant in default shipped; do
+  for variant in default shipped archived; do
     run_once "$variant" "$OUT/$variant-$r.log"
     printf '   %-8s %3d %10d %10d %9s %9s %8s %8s\n' "$variant" "$r" "$LISTEN_MS" "$SPAWN_MS" "$RSS_MIB" "$PSS_MIB" "$THREADS" "$CLASSES"
     echo "$variant $LISTEN_MS $SPAWN_MS $RSS_MIB $PSS_MIB $THREADS $CLASSES" >>"$OUT/runs"
@@ -137,14 +143,16 @@ done
 echo
 echo "   medians of $RUNS runs (exec = the runner's exec; idle = ${IDLE}s after both workers were ready)"
 printf '   %-8s %10s %10s %9s %9s %8s %8s\n' variant listen-ms spawn-ms rss-MiB pss-MiB threads classes
-for variant in default shipped; do
+declare -A MEDIANS
+for variant in default shipped archived; do
   row=()
   for col in 2 3 4 5 6 7; do row+=("$(awk -v v="$variant" -v c="$col" '$1 == v {print $c}' "$OUT/runs" | median)"); done
   printf '   %-8s %10s %10s %9s %9s %8s %8s\n' "$variant" "${row[@]}"
-  eval "M_$variant=(\"\${row[@]}\")"
+  MEDIANS[$variant]="${row[*]}"
 done
-# shellcheck disable=SC2154
-awk -v d="${M_default[*]}" -v s="${M_shipped[*]}" 'BEGIN {
-  split(d, a, " "); split(s, b, " ")
-  printf "   %-8s %10.2f %10.2f %9.2f %9.2f %8.2f %8.2f\n", "ratio", b[1] / a[1], b[2] / a[2], b[3] / a[3], b[4] / a[4], b[5] / a[5], b[6] / a[6] }'
-echo "   (ratio = shipped / default)"
+for variant in shipped archived; do
+  awk -v d="${MEDIANS[default]}" -v s="${MEDIANS[$variant]}" -v name="$variant" 'BEGIN {
+    split(d, a, " "); split(s, b, " ")
+    printf "   %-8s %10.2f %10.2f %9.2f %9.2f %8.2f %8.2f\n", name, b[1] / a[1], b[2] / a[2], b[3] / a[3], b[4] / a[4], b[5] / a[5], b[6] / a[6] }'
+done
+echo "   (the last two rows: that variant's median / the default flags' median)"

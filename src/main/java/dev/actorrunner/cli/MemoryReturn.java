@@ -1,6 +1,7 @@
 package dev.actorrunner.cli;
 
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import javax.management.ObjectName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,9 +36,21 @@ final class MemoryReturn {
         inBackground(false);
     }
 
+    /**
+     * The JIT's arena chunks go back to malloc only when HotSpot's chunk pool is cleaned, every 5 s,
+     * so a trim right after the burst finds part of them still held: a second one follows.
+     */
+    static final Duration AGAIN = Duration.ofSeconds(20);
+
     private static void inBackground(boolean collect) {
         Thread thread = new Thread(() -> {
             if (collect) System.gc();
+            trimNativeHeap();
+            try {
+                Thread.sleep(AGAIN.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
             trimNativeHeap();
         }, "actor-runner-memory");
         thread.setDaemon(true);

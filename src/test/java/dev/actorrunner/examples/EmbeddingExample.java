@@ -73,11 +73,17 @@ public final class EmbeddingExample {
 
         private record StatusAnswer(RunnerStatus status, Throwable failure) implements Command {}
 
+        private record ReloadAnswer(ActorRunner.ReloadReply reply, Throwable failure) implements Command {}
+
         /** The runner's death notice has been through the mailbox once (see {@link #onTerminated}). */
         private enum RunnerGone implements Command { INSTANCE }
 
-        /** What happened, for whoever started the deployer. {@code afterReload} is null if never asked. */
-        public record Report(boolean stoppedAsAsked, RunnerStatus afterReload, List<RunnerEvent> events) {}
+        /**
+         * What happened, for whoever started the deployer. {@code reload} is the runner's answer to
+         * the Reload (which generation it started); it and {@code afterReload} are null if never asked.
+         */
+        public record Report(boolean stoppedAsAsked, ActorRunner.ReloadReply reload, RunnerStatus afterReload,
+                             List<RunnerEvent> events) {}
 
         public static Behavior<Command> create(RunnerSettings settings, ActorRef<Report> reportTo) {
             return Behaviors.setup(context -> new Deployer(context, settings, reportTo).booting());
@@ -88,6 +94,7 @@ public final class EmbeddingExample {
         private final ActorRef<Report> reportTo;
         private final ActorRef<ActorRunner.Command> runner;
         private final List<RunnerEvent> events = new ArrayList<>();
+        private ActorRunner.ReloadReply reload;
         private RunnerStatus afterReload;
 
         private Deployer(ActorContext<Command> context, RunnerSettings settings, ActorRef<Report> reportTo) {
@@ -114,7 +121,9 @@ public final class EmbeddingExample {
             long listening = events.stream().filter(e -> e instanceof RunnerEvent.WorkerListening).count();
             if (listening < settings.workers()) return Behaviors.same();
             context.getLog().info("all {} workers listening: reloading", listening);
-            runner.tell(ActorRunner.Reload.INSTANCE);
+            // Reload.INSTANCE would do; asked with a replyTo, the runner says which generation it started.
+            context.ask(ActorRunner.ReloadReply.class, runner, Duration.ofSeconds(5), ActorRunner.Reload::new,
+                    ReloadAnswer::new);
             return reloading();
         }
 
@@ -122,10 +131,17 @@ public final class EmbeddingExample {
         private Behavior<Command> reloading() {
             return Behaviors.receive(Command.class)
                     .onMessage(FromRunner.class, this::onReloadEvent)
+                    .onMessage(ReloadAnswer.class, this::onReloadAnswer)
                     .onMessage(StatusAnswer.class, this::onStatus)
                     .onSignal(Terminated.class, this::onTerminated)
                     .onMessageEquals(RunnerGone.INSTANCE, this::onRunnerGone)
                     .build();
+        }
+
+        private Behavior<Command> onReloadAnswer(ReloadAnswer m) {
+            reload = m.reply();
+            context.getLog().info("reload: {}", m.reply() != null ? m.reply() : m.failure());
+            return Behaviors.same();
         }
 
         private Behavior<Command> onReloadEvent(FromRunner m) {
@@ -156,7 +172,7 @@ public final class EmbeddingExample {
         private Behavior<Command> onStopEvent(FromRunner m) {
             events.add(m.event());
             if (!(m.event() instanceof RunnerEvent.Stopped)) return Behaviors.same();
-            reportTo.tell(new Report(true, afterReload, List.copyOf(events)));
+            reportTo.tell(new Report(true, reload, afterReload, List.copyOf(events)));
             return Behaviors.stopped();
         }
 
@@ -169,7 +185,7 @@ public final class EmbeddingExample {
 
         private Behavior<Command> onRunnerGone() {
             context.getLog().error("the runner ended without being asked to");
-            reportTo.tell(new Report(false, afterReload, List.copyOf(events)));
+            reportTo.tell(new Report(false, reload, afterReload, List.copyOf(events)));
             return Behaviors.stopped();
         }
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import dev.actorrunner.ActorRunner;
 import dev.actorrunner.RunnerEvent;
 import dev.actorrunner.RunnerStatus;
 import dev.actorrunner.examples.EmbeddingExample.Deployer;
@@ -46,6 +47,7 @@ class EmbeddingExampleTest {
                 .forEach(e -> reaper.register(((RunnerEvent.WorkerStarted) e).pid()));
 
         assertTrue(report.stoppedAsAsked(), () -> "events: " + report.events());
+        assertEquals(new ActorRunner.ReloadAccepted(2, false, 2), report.reload(), "the runner says which reload it started");
         RunnerStatus status = report.afterReload();
         assertEquals(List.of(2, 2, false), List.of(status.generation(), (int) status.readyCount(), status.reloading()));
         assertTrue(status.workers().stream().filter(w -> w.state() == RunnerStatus.State.READY)
