@@ -49,10 +49,7 @@ stop_runner() {
 
 bench_exit_path
 
-if [[ $BUILD == 1 || ! -f $JAR ]]; then
-  log "building $JAR"
-  mvn -B -q package -DskipTests || die "build failed"
-fi
+build_if_needed
 
 peak_rss_mib() { awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 

@@ -79,10 +79,7 @@ bench_exit_path
 # ---- prerequisites ------------------------------------------------------------------------------
 need_commands wrk haproxy
 command -v java >/dev/null || die "java not found"
-if [[ $BUILD == 1 || ! -f $JAR ]]; then
-  log "building $JAR"
-  mvn -B -q package -DskipTests || die "build failed"
-fi
+build_if_needed
 [[ -f $JAR ]] || die "$JAR not found"
 unzip -Z1 "$JAR" dev/actorrunner/front/Front.class >/dev/null 2>&1 \
   || die "$JAR has no front (dev/actorrunner/front): rebuild it (--build)"

@@ -117,6 +117,13 @@ bench_exit_path() {
   WATCHDOG_PID=$!
 }
 
+build_if_needed() { # builds JAR with Maven when asked (BUILD=1) or when it is missing
+  if [[ ${BUILD:-0} == 1 || ! -f $JAR ]]; then
+    log "building $JAR"
+    mvn -B -q package -DskipTests || die "build failed"
+  fi
+}
+
 need_commands() { # command...: installs the missing ones from Debian (their packages bear their names)
   local missing=() c
   for c in "$@"; do command -v "$c" >/dev/null || missing+=("$c"); done

@@ -46,10 +46,7 @@ stop_runner() {
 bench_exit_path
 
 need_commands wrk
-if [[ $BUILD == 1 || ! -f $JAR ]]; then
-  log "building $JAR"
-  mvn -B -q package -DskipTests || die "build failed"
-fi
+build_if_needed
 [[ -n $(ss -Hltn "sport = :$PORT" 2>/dev/null) ]] && die "port $PORT is already in use"
 
 sample() { # label -> one row: threads fds rss_MiB heap_used_MiB

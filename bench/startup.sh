@@ -43,21 +43,15 @@ PORT=18480
 RUNNER_PID=""
 
 stop_runner() {
-  local i
-  alive "$RUNNER_PID" || { RUNNER_PID=""; return 0; }
-  kill -TERM "$RUNNER_PID"
-  for ((i = 0; i < 300; i++)); do alive "$RUNNER_PID" || break; sleep 0.1; done
-  alive "$RUNNER_PID" && kill -KILL "$RUNNER_PID"
+  [[ -n $RUNNER_PID ]] || return 0
+  stop_pid "$RUNNER_PID" 30 # graceful: drains its workers and exits
   wait "$RUNNER_PID" 2>/dev/null || true
   RUNNER_PID=""
 }
 
 bench_exit_path
 
-if [[ $BUILD == 1 || ! -f $JAR ]]; then
-  log "building $JAR"
-  mvn -B -q package -DskipTests || die "build failed"
-fi
+build_if_needed
 [[ -x $LAUNCHER ]] || die "no launcher at $LAUNCHER"
 command -v jstat >/dev/null || command -v jcmd >/dev/null || die "neither jstat nor jcmd on PATH (a JDK's bin)"
 
