@@ -61,8 +61,9 @@ final class ControlConnection {
         channel.eventLoop().schedule(() -> channel.close(), 1, TimeUnit.SECONDS);
     }
 
-    boolean open() {
-        return channel.isOpen();
+    /** The last line is out (or on its way): the session that wrote it has ended. */
+    boolean finished() {
+        return finished.get();
     }
 
     Channel channel() {

@@ -349,7 +349,8 @@ public final class ControlServer implements AutoCloseable {
         public void channelInactive(ChannelHandlerContext ctx) {
             open.remove(connection);
             if (admitted) sessions.decrementAndGet();
-            if (session != null) session.tell(ControlSession.ClientGone.INSTANCE);
+            // A session that said its last line has ended; only one still at work needs to know.
+            if (session != null && !connection.finished()) session.tell(ControlSession.ClientGone.INSTANCE);
             ctx.fireChannelInactive();
         }
     }

@@ -148,7 +148,10 @@ final class ControlSession {
         ReloadFollow follow = new ReloadFollow(a.generation(), !a.queued());
         out.onRunnerGone(code -> ControlProtocol.result(false, follow.runnerGone()));
         return common()
-                .onMessage(Event.class, e -> following(follow.on(e.event())))
+                .onMessage(Event.class, e -> {
+                    if (e.event() instanceof RunnerEvent.Stopped) events = null; // nobody to unsubscribe from
+                    return following(follow.on(e.event()));
+                })
                 .onSignal(Terminated.class, t -> runnerEnded(ControlProtocol.result(false, follow.runnerGone())))
                 .build();
     }
@@ -203,7 +206,7 @@ final class ControlSession {
                         out.progress("worker " + x.workerId() + " exited (" + x.description() + ")");
                     } else if (m.event() instanceof RunnerEvent.Stopped s) {
                         boolean booted = s.reason() == RunnerEvent.Stopped.Reason.REQUESTED;
-                        return finish(ControlProtocol.result(booted, "the runner stopped"
+                        return runnerEnded(ControlProtocol.result(booted, "the runner stopped"
                                 + (booted ? "" : ": the app failed to boot")));
                     }
                     return Behaviors.same();
