@@ -114,6 +114,46 @@ public final class Main implements Callable<Integer> {
                     + " for it; one that exits meanwhile aborts the reload (default: 0s).")
     String reloadSettle;
 
+    @Option(names = "--health", paramLabel = "auto|tcp|http:PATH|off",
+            description = "Liveness check of ready workers (default: auto, the readiness check where it checks a port).")
+    String health;
+
+    @Option(names = "--health-interval", paramLabel = "DURATION", description = "Time between two liveness checks (default: 5s).")
+    String healthInterval;
+
+    @Option(names = "--health-timeout", paramLabel = "DURATION",
+            description = "A liveness check's bound; http mode: also how long a request may wait for its first response"
+                    + " byte before it counts against its worker (default: 2s).")
+    String healthTimeout;
+
+    @Option(names = "--health-failures", paramLabel = "N",
+            description = "Checks failed in a row that replace a worker; as many failed requests in a row (no answer"
+                    + " in time, no connect) make it checked at once (default: 3).")
+    String healthFailures;
+
+    @Option(names = "--response-timeout", paramLabel = "DURATION",
+            description = "http mode: a worker silent this long gets its request answered 504, or its response cut"
+                    + " (default: 60s).")
+    String responseTimeout;
+
+    @Option(names = "--dump-signal", paramLabel = "auto|none|QUIT|ABRT|USR1|USR2",
+            description = "Sent to a hung worker, and before every SIGKILL, so it prints its threads (default: auto, QUIT for java).")
+    String dumpSignal;
+
+    @Option(names = "--dump-grace", paramLabel = "DURATION", description = "How long a worker may print it (default: 2s).")
+    String dumpGrace;
+
+    @Option(names = "--dump-dir", paramLabel = "DIR", description = "Where each dump is written whole (default: dumps).")
+    String dumpDir;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE|off",
+            description = "Replace a worker whose process tree's RSS is above SIZE, e.g. 512MiB (default: off).")
+    String maxMemory;
+
+    @Option(names = "--max-lifetime", paramLabel = "DURATION|off",
+            description = "Replace a worker that has run longer (less up to a tenth, at random), e.g. 24h (default: off).")
+    String maxLifetime;
+
     @Option(names = "--port-env", paramLabel = "NAME",
             description = "Variable that carries a worker's private port (default: PORT; \"\" for none).")
     String portEnv;
@@ -237,6 +277,16 @@ public final class Main implements Callable<Integer> {
                 .flag("queue-timeout", "--queue-timeout", queueTimeout)
                 .flag("reload-strategy", "--reload-strategy", reloadStrategy)
                 .flag("reload-settle", "--reload-settle", reloadSettle)
+                .flag("health.check", "--health", health)
+                .flag("health.interval", "--health-interval", healthInterval)
+                .flag("health.timeout", "--health-timeout", healthTimeout)
+                .flag("health.failures", "--health-failures", healthFailures)
+                .flag("http.response-timeout", "--response-timeout", responseTimeout)
+                .flag("dump.signal", "--dump-signal", dumpSignal)
+                .flag("dump.grace", "--dump-grace", dumpGrace)
+                .flag("dump.dir", "--dump-dir", dumpDir)
+                .flag("recycle.max-memory", "--max-memory", maxMemory)
+                .flag("recycle.max-lifetime", "--max-lifetime", maxLifetime)
                 .flag("port-env", "--port-env", portEnv)
                 .flag("env", "--env", envVars)
                 .flag("env-inherit", "--env-inherit", envInherit)

@@ -44,6 +44,9 @@ import java.util.Optional;
  * @param controlSocket   where the CLI's runner listens for {@code actor-runner status} and friends
  * @param metrics         the address of the Prometheus endpoint, if any (off by default)
  * @param logFormat       text lines or JSON lines (the CLI's logging; an embedding host keeps its own)
+ * @param health          how ready workers are checked for liveness
+ * @param dumps           what a worker is sent before a SIGKILL so that it prints its threads
+ * @param recycle         when a worker is replaced for its size or its age
  */
 public record RunnerSettings(
         String appName,
@@ -74,7 +77,10 @@ public record RunnerSettings(
         EnvInherit envInherit,
         ControlSocket controlSocket,
         Optional<HostPort> metrics,
-        LogFormat logFormat) {
+        LogFormat logFormat,
+        Health health,
+        Dumps dumps,
+        Recycle recycle) {
 
     public RunnerSettings {
         Objects.requireNonNull(appName, "appName");
@@ -90,6 +96,16 @@ public record RunnerSettings(
         controlSocket = controlSocket == null ? new ControlSocket.Auto() : controlSocket;
         metrics = metrics == null ? Optional.empty() : metrics;
         logFormat = logFormat == null ? LogFormat.TEXT : logFormat;
+        health = health == null ? Health.DEFAULTS : health;
+        dumps = dumps == null ? Dumps.DEFAULTS : dumps;
+        recycle = recycle == null ? Recycle.OFF : recycle;
+    }
+
+    /** The liveness check of ready workers, resolved: {@code auto} is the readiness check where it has a port to check. */
+    public Health.Check liveness() {
+        if (!(health.check() instanceof Health.Check.Auto)) return health.check();
+        if (ready instanceof Readiness.Http http) return new Health.Check.Http(http.path());
+        return ready instanceof Readiness.Tcp ? new Health.Check.Tcp() : new Health.Check.Off();
     }
 
     /**
@@ -147,6 +163,73 @@ public record RunnerSettings(
     /** The runner's log lines: {@code text} for people, {@code json} (one object a line) for collectors. */
     public enum LogFormat { TEXT, JSON }
 
+    /**
+     * Liveness: every {@code interval} a ready worker is checked, each check bounded by
+     * {@code timeout}; {@code failures} in a row (active checks, or in http mode requests that got
+     * no answer) and it is replaced.
+     */
+    public record Health(Check check, Duration interval, Duration timeout, int failures) {
+        public static final Health DEFAULTS = new Health(new Check.Auto(), Duration.ofSeconds(5), Duration.ofSeconds(2), 3);
+
+        public Health {
+            Objects.requireNonNull(check, "check");
+            if (failures < 1) throw new IllegalArgumentException("failures must be at least 1, was " + failures);
+        }
+
+        /** What a check does. */
+        public sealed interface Check {
+            /** The readiness check when it has a port to check (tcp, http:PATH), else none. */
+            record Auto() implements Check {}
+
+            /** No liveness check. */
+            record Off() implements Check {}
+
+            /** The private port accepts a connection. */
+            record Tcp() implements Check {}
+
+            /** {@code GET path} answers 2xx. */
+            record Http(String path) implements Check {}
+        }
+    }
+
+    /**
+     * Before every SIGKILL the runner sends {@code signal} (a JVM prints its threads on QUIT) and
+     * waits {@code grace}; what the worker prints meanwhile is logged and written to a file in
+     * {@code dir}. {@code signal} is "auto" (QUIT for a java worker, none for any other command),
+     * "none", or a signal name (QUIT, ABRT, USR1, USR2).
+     */
+    public record Dumps(String signal, Duration grace, Path dir) {
+        public static final Dumps DEFAULTS = new Dumps("auto", Duration.ofSeconds(2), Path.of("dumps"));
+
+        public Dumps {
+            Objects.requireNonNull(signal, "signal");
+            Objects.requireNonNull(grace, "grace");
+            Objects.requireNonNull(dir, "dir");
+        }
+
+        /** The signal for {@code command}, or empty for none. */
+        public Optional<String> signalFor(List<String> command) {
+            if (signal.equals("none")) return Optional.empty();
+            if (!signal.equals("auto")) return Optional.of(signal);
+            String program = Path.of(command.get(0)).getFileName().toString();
+            return program.equals("java") ? Optional.of("QUIT") : Optional.empty();
+        }
+    }
+
+    /**
+     * Recycling: a worker whose process tree holds more than {@code maxMemoryBytes} of RSS, or
+     * that has run longer than {@code maxLifetime} (less a random spread of up to a tenth, so that
+     * workers started together do not leave together), is replaced as a reload replaces one. Zero
+     * is off.
+     */
+    public record Recycle(long maxMemoryBytes, Duration maxLifetime) {
+        public static final Recycle OFF = new Recycle(0, Duration.ZERO);
+
+        public boolean enabled() {
+            return maxMemoryBytes > 0 || !maxLifetime.isZero();
+        }
+    }
+
     /** How the front routes: by connection (any protocol) or by HTTP/1.1 request. */
     public enum Mode { TCP, HTTP }
 
@@ -159,10 +242,18 @@ public record RunnerSettings(
      *                         behind a proxy of your own that sets them)
      * @param maxInitialLine   longest request line accepted (longer: 414)
      * @param maxHeaderSize    largest header block accepted (larger: 431)
+     * @param responseTimeout  how long a worker may keep silent while the runner awaits its response
+     *                         (before it starts: the client gets 504; midway: it is cut)
      */
     public record Http(Optional<String> healthPath, boolean forwardedHeaders, boolean trustForwarded,
-                       int maxInitialLine, int maxHeaderSize) {
-        public static final Http DEFAULTS = new Http(Optional.empty(), true, false, 8192, 16384);
+                       int maxInitialLine, int maxHeaderSize, Duration responseTimeout) {
+        public static final Http DEFAULTS = new Http(Optional.empty(), true, false, 8192, 16384, Duration.ofSeconds(60));
+
+        /** The first shape of this record (kept for source compatibility): the default response timeout. */
+        public Http(Optional<String> healthPath, boolean forwardedHeaders, boolean trustForwarded, int maxInitialLine,
+                    int maxHeaderSize) {
+            this(healthPath, forwardedHeaders, trustForwarded, maxInitialLine, maxHeaderSize, Duration.ofSeconds(60));
+        }
     }
 
     /** Reload order. */
@@ -242,6 +333,9 @@ public record RunnerSettings(
         private ControlSocket controlSocket = new ControlSocket.Auto();
         private HostPort metrics;
         private LogFormat logFormat = LogFormat.TEXT;
+        private Health health = Health.DEFAULTS;
+        private Dumps dumps = Dumps.DEFAULTS;
+        private Recycle recycle = Recycle.OFF;
 
         private Builder(List<String> command) {
             this.command = List.copyOf(command);
@@ -276,12 +370,15 @@ public record RunnerSettings(
         public Builder controlSocket(ControlSocket v) { controlSocket = v; return this; }
         public Builder metrics(HostPort v) { metrics = v; return this; }
         public Builder logFormat(LogFormat v) { logFormat = v; return this; }
+        public Builder health(Health v) { health = v; return this; }
+        public Builder dumps(Dumps v) { dumps = v; return this; }
+        public Builder recycle(Recycle v) { recycle = v; return this; }
 
         public RunnerSettings build() {
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
                     readyOwnerCheck, probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax,
                     backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv,
-                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat);
+                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat, health, dumps, recycle);
         }
     }
 }

@@ -175,8 +175,8 @@ public final class SettingsLoader {
 
     private static boolean isSettingKey(String key) {
         return SettingsReader.KEYS.contains(key)
-                || key.startsWith("restart.") && SettingsReader.RESTART_KEYS.contains(key.substring("restart.".length()))
-                || key.startsWith("http.") && SettingsReader.HTTP_KEYS.contains(key.substring("http.".length()));
+                || SettingsReader.BLOCKS.entrySet().stream().anyMatch(b -> key.startsWith(b.getKey() + ".")
+                        && b.getValue().contains(key.substring(b.getKey().length() + 1)));
     }
 
     private static RunnerSettings build(Config merged, UnaryOperator<String> where, boolean demo, String pathEnv,
@@ -216,7 +216,8 @@ public final class SettingsLoader {
                         r.bool("http.forwarded-headers"),
                         r.bool("http.trust-forwarded"),
                         r.intIn("http.max-initial-line", 256, 1 << 20),
-                        r.intIn("http.max-header-size", 1024, 1 << 20)))
+                        r.intIn("http.max-header-size", 1024, 1 << 20),
+                        r.duration("http.response-timeout")))
                 .reloadStrategy(r.read("reload-strategy", RunnerSettings.ReloadStrategy.SURGE, ValueParsers::reloadStrategy))
                 .reloadSettle(r.durationOrZero("reload-settle"))
                 .portEnv(r.read("port-env", "PORT", ValueParsers::portEnv))
@@ -231,6 +232,18 @@ public final class SettingsLoader {
                 .controlSocket(r.has("control-socket") ? controlSocket(r) : new RunnerSettings.ControlSocket.Auto())
                 .metrics(r.has("metrics") ? r.read("metrics", null, ValueParsers::hostPort) : null)
                 .logFormat(r.read("log-format", RunnerSettings.LogFormat.TEXT, ValueParsers::logFormat))
+                .health(new RunnerSettings.Health(
+                        r.read("health.check", new RunnerSettings.Health.Check.Auto(), ValueParsers::healthCheck),
+                        r.duration("health.interval"),
+                        r.duration("health.timeout"),
+                        r.intIn("health.failures", 1, 100)))
+                .dumps(new RunnerSettings.Dumps(
+                        r.read("dump.signal", "auto", ValueParsers::dumpSignal),
+                        r.durationOrZero("dump.grace"),
+                        r.read("dump.dir", Path.of("dumps"), ValueParsers::directory)))
+                .recycle(new RunnerSettings.Recycle(
+                        r.read("recycle.max-memory", 0L, ValueParsers::memorySize),
+                        r.read("recycle.max-lifetime", Duration.ZERO, SettingsLoader::offOrDuration)))
                 .build();
         checkAcrossKeys(r, settings, run.isPresent());
         if (!problems.isEmpty()) throw new InvalidSettingsException(problems);
@@ -301,6 +314,16 @@ public final class SettingsLoader {
             r.problem("control-socket", path + ": too long for a socket path (at most " + MAX_SOCKET_PATH + " bytes)");
         }
         return new RunnerSettings.ControlSocket.At(path);
+    }
+
+    /** {@code off}, or a duration above zero. */
+    private static Duration offOrDuration(ConfigValue v) {
+        if (v.valueType() == ConfigValueType.STRING && "off".equals(((String) v.unwrapped()).strip())) return Duration.ZERO;
+        try {
+            return SettingsReader.duration(v);
+        } catch (SettingsReader.Bad bad) {
+            throw new SettingsReader.Bad("off, or " + bad.getMessage());
+        }
     }
 
     /** sun_path is 108 bytes on Linux, including the terminating NUL. */

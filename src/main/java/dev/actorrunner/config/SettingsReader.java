@@ -33,10 +33,15 @@ final class SettingsReader {
     static final Set<String> KEYS = Set.of("workers", "bind", "port", "ready", "ready-timeout", "ready-owner-check",
             "probe-interval", "kill-timeout", "drain-timeout", "queue-timeout", "io-threads", "mode", "http", "reload-strategy", "reload-settle", "port-env", "jvm-options", "pid-file",
             "boot-failure-limit", "restart", "worker-ports", "app", "args", "command", "env", "env-inherit",
-            "control-socket", "metrics", "log-format");
-    static final Set<String> RESTART_KEYS = Set.of("backoff-min", "backoff-max", "backoff-reset");
-    static final Set<String> HTTP_KEYS = Set.of("health-path", "forwarded-headers", "trust-forwarded",
-            "max-initial-line", "max-header-size");
+            "control-socket", "metrics", "log-format", "health", "dump", "recycle");
+    /** The keys that are blocks of their own, with the keys each may hold, in the order a message lists them. */
+    static final Map<String, List<String>> BLOCKS = Map.of(
+            "restart", List.of("backoff-min", "backoff-max", "backoff-reset"),
+            "http", List.of("health-path", "forwarded-headers", "trust-forwarded", "max-initial-line",
+                    "max-header-size", "response-timeout"),
+            "health", List.of("check", "interval", "timeout", "failures"),
+            "dump", List.of("signal", "grace", "dir"),
+            "recycle", List.of("max-memory", "max-lifetime"));
 
     // Akka timers refuse delays beyond ~248 days and code that turns a duration into int
     // milliseconds overflows past 24.8 days; no runner timeout needs more than that.
@@ -76,25 +81,21 @@ final class SettingsReader {
         return v != null && v.valueType() != ConfigValueType.NULL;
     }
 
-    /** Reports keys that are not settings, and a {@code restart} that is not an object. */
+    /** Reports keys that are not settings, and a block ({@code restart}, {@code http}, ...) that is not an object. */
     void rejectUnknownKeys() {
         block.root().keySet().stream().filter(key -> !KEYS.contains(key)).sorted().forEach(key ->
                 problems.add("config: unknown key " + ConfigUtil.joinPath("actor-runner", key)));
-        ConfigValue restart = raw("restart");
-        if (restart instanceof ConfigObject object) {
-            object.keySet().stream().filter(key -> !RESTART_KEYS.contains(key)).sorted().forEach(key ->
-                    problems.add("config: unknown key " + ConfigUtil.joinPath("actor-runner", "restart", key)));
-        } else {
-            problem("restart", "expected an object with backoff-min, backoff-max and backoff-reset, got "
-                    + render(restart));
-        }
-        ConfigValue http = raw("http");
-        if (http instanceof ConfigObject object) {
-            object.keySet().stream().filter(key -> !HTTP_KEYS.contains(key)).sorted().forEach(key ->
-                    problems.add("config: unknown key " + ConfigUtil.joinPath("actor-runner", "http", key)));
-        } else {
-            problem("http", "expected an object, got " + render(http));
-        }
+        BLOCKS.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(b -> {
+            ConfigValue value = raw(b.getKey());
+            if (value instanceof ConfigObject object) {
+                object.keySet().stream().filter(key -> !b.getValue().contains(key)).sorted().forEach(key ->
+                        problems.add("config: unknown key " + ConfigUtil.joinPath("actor-runner", b.getKey(), key)));
+            } else {
+                List<String> keys = b.getValue();
+                String listed = String.join(", ", keys.subList(0, keys.size() - 1)) + " and " + keys.get(keys.size() - 1);
+                problem(b.getKey(), "expected an object with " + listed + ", got " + render(value));
+            }
+        });
     }
 
     /** A number from 1 to 1024, or "auto" for one worker per available processor. */

@@ -57,6 +57,72 @@ final class ValueParsers {
         throw new Bad("tcp, http:PATH, log:REGEX or none");
     }
 
+    /** {@code auto}, {@code off}, {@code tcp} or {@code http:PATH} ({@code http} alone is {@code http:/}). */
+    static RunnerSettings.Health.Check healthCheck(ConfigValue v) {
+        String expected = "auto, off, tcp or http:PATH";
+        String s = scalar(v, expected).strip();
+        return switch (s) {
+            case "auto" -> new RunnerSettings.Health.Check.Auto();
+            case "off" -> new RunnerSettings.Health.Check.Off();
+            case "tcp" -> new RunnerSettings.Health.Check.Tcp();
+            case "http" -> new RunnerSettings.Health.Check.Http("/");
+            default -> {
+                if (!s.startsWith("http:")) throw new Bad(expected);
+                String path = s.substring("http:".length());
+                if (!path.startsWith("/") || path.chars().anyMatch(Character::isWhitespace)) {
+                    throw new Bad("http: followed by a path starting with /");
+                }
+                yield new RunnerSettings.Health.Check.Http(path);
+            }
+        };
+    }
+
+    /** The signals a worker may be sent for its dump; a SIG prefix is allowed and dropped. */
+    private static final java.util.Set<String> DUMP_SIGNALS = java.util.Set.of("QUIT", "ABRT", "USR1", "USR2");
+
+    /** {@code auto}, {@code none}, or QUIT, ABRT, USR1, USR2 (with or without SIG). */
+    static String dumpSignal(ConfigValue v) {
+        String expected = "auto, none, QUIT, ABRT, USR1 or USR2";
+        String s = scalar(v, expected).strip();
+        if (s.equals("auto") || s.equals("none")) return s;
+        String name = s.toUpperCase(java.util.Locale.ROOT);
+        if (name.startsWith("SIG")) name = name.substring(3);
+        if (!DUMP_SIGNALS.contains(name)) throw new Bad(expected);
+        return name;
+    }
+
+    /** A directory path (made if missing, when the first dump is written). */
+    static java.nio.file.Path directory(ConfigValue v) {
+        String expected = "a directory path";
+        String s = scalar(v, expected).strip();
+        if (s.isEmpty()) throw new Bad(expected);
+        try {
+            return java.nio.file.Path.of(s);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new Bad(expected);
+        }
+    }
+
+    /** The largest and smallest memory limits that make sense: 16 MiB to 1 TiB, or off (0). */
+    static final long MIN_MEMORY = 16L << 20;
+    static final long MAX_MEMORY = 1L << 40;
+
+    /** {@code off}, or a size with a unit: 512MiB, 2GiB, 800MB (at least 16 MiB). */
+    static long memorySize(ConfigValue v) {
+        String expected = "off, or a size with a unit from 16MiB to 1TiB, like 512MiB or 2GiB";
+        String s = scalar(v, expected).strip();
+        if (s.equals("off") || s.equals("0")) return 0;
+        if (s.chars().allMatch(Character::isDigit)) throw new Bad(expected); // bytes, by accident
+        long bytes;
+        try {
+            bytes = com.typesafe.config.ConfigFactory.empty().withValue("m", v).getBytes("m");
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new Bad(expected);
+        }
+        if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) throw new Bad(expected);
+        return bytes;
+    }
+
     static ReloadStrategy reloadStrategy(ConfigValue v) {
         String expected = "\"surge\" or \"stop-first\"";
         return switch (scalar(v, expected).strip()) {

@@ -161,6 +161,13 @@ class MainTest {
         // the workers' environment
         "--env FOO {app}                     => --env: expected NAME=VALUE, got \"FOO\"",
         "--env-inherit PATH;HOME {app}       => --env-inherit: expected all, none, or a list of variable names (NAME or PREFIX*), got \"PATH;HOME\"",
+        // health, dumps, recycling
+        "--health ping {app}                 => --health: expected auto, off, tcp or http:PATH, got \"ping\"",
+        "--health-failures 0 {app}           => --health-failures: expected a number from 1 to 100, got \"0\"",
+        "--response-timeout 60 {app}         => --response-timeout: expected a duration with a unit, like 60s or 500ms, got \"60\"",
+        "--dump-signal TERM {app}            => --dump-signal: expected auto, none, QUIT, ABRT, USR1 or USR2, got \"TERM\"",
+        "--max-memory 512 {app}              => --max-memory: expected off, or a size with a unit from 16MiB to 1TiB, like 512MiB or 2GiB, got \"512\"",
+        "--max-lifetime forever {app}        => --max-lifetime: expected off, or a duration with a unit, like 60s or 500ms, got \"forever\"",
     })
     void badInputIsOneLineAndExitCodeTwoAndStartsNothing(String line, String expected) throws IOException {
         Files.writeString(dir.resolve("text.jar"), "not really a jar");
@@ -194,6 +201,8 @@ class MainTest {
         // unknown keys, at any depth, and settings outside the block
         "actor-runner.wrokers = 3                          => {app} => config: unknown key actor-runner.wrokers",
         "actor-runner.restart.backof-min = 1s              => {app} => config: unknown key actor-runner.restart.backof-min",
+        "actor-runner.health.intervall = 5s                => {app} => config: unknown key actor-runner.health.intervall",
+        "actor-runner.recycle.max-rss = 1GiB               => {app} => config: unknown key actor-runner.recycle.max-rss",
         "workers = 3                                       => {app} => config: workers: settings go under actor-runner { }",
         // values of the wrong type
         "actor-runner = 5                                  => {app} => config: actor-runner: expected an object, got 5",
@@ -204,6 +213,8 @@ class MainTest {
         "actor-runner.jvm-options = \"-Xmx1g\"             => {app} => config: actor-runner.jvm-options: expected a list of strings, got \"-Xmx1g\"",
         "actor-runner.restart = 5                          => {app} => config: actor-runner.restart: expected an object with backoff-min, backoff-max and backoff-reset, got 5",
         "actor-runner.env = [A]                            => {app} => config: actor-runner.env: expected an object of NAME = \"value\" pairs, got a list",
+        "actor-runner.health = off                         => {app} => config: actor-runner.health: expected an object with check, interval, timeout and failures, got \"off\"",
+        "actor-runner.dump.dir = [a]                       => {app} => config: actor-runner.dump.dir: expected a directory path, got a list",
         // the file's app gets the command line's checks
         "actor-runner.app = \"{text}\"                     => ''    => config: actor-runner.app: {text}: not a jar (not a zip file)",
         "actor-runner { app = \"{app}\", command = [node] } => ''    => config: actor-runner.command: cannot be combined with app: give one of them",

@@ -286,6 +286,22 @@ class SettingsLoaderTest {
         "metrics            | --metrics            | h:99999     | --metrics: expected HOST:PORT, like 127.0.0.1:9100 (a port from 0 to 65535), got \"h:99999\"",
         "log-format         | --log-format         | xml         | --log-format: expected \"text\" or \"json\", got \"xml\"",
         "control-socket     | --control-socket     | /no/such/dir/x.sock | --control-socket: /no/such/dir: no such directory",
+        "health.check       | --health             | grpc        | --health: expected auto, off, tcp or http:PATH, got \"grpc\"",
+        "health.check       | --health             | http:ping   | --health: expected http: followed by a path starting with /, got \"http:ping\"",
+        "health.interval    | --health-interval    | 0s          | --health-interval: expected a duration above 0 and at most 24d, got \"0s\"",
+        "health.interval    | --health-interval    | 5           | --health-interval: expected a duration with a unit, like 60s or 500ms, got \"5\"",
+        "health.timeout     | --health-timeout     | -1s         | --health-timeout: expected a duration above 0 and at most 24d, got \"-1s\"",
+        "health.failures    | --health-failures    | 0           | --health-failures: expected a number from 1 to 100, got \"0\"",
+        "health.failures    | --health-failures    | three       | --health-failures: expected a number from 1 to 100, got \"three\"",
+        "http.response-timeout | --response-timeout | 0s         | --response-timeout: expected a duration above 0 and at most 24d, got \"0s\"",
+        "dump.signal        | --dump-signal        | KILL        | --dump-signal: expected auto, none, QUIT, ABRT, USR1 or USR2, got \"KILL\"",
+        "dump.grace         | --dump-grace         | -2s         | --dump-grace: expected a duration of 0s or more and at most 24d, got \"-2s\"",
+        "dump.dir           | --dump-dir           | ''          | --dump-dir: expected a directory path, got \"\"",
+        "recycle.max-memory | --max-memory         | 512         | --max-memory: expected off, or a size with a unit from 16MiB to 1TiB, like 512MiB or 2GiB, got \"512\"",
+        "recycle.max-memory | --max-memory         | 1MiB        | --max-memory: expected off, or a size with a unit from 16MiB to 1TiB, like 512MiB or 2GiB, got \"1MiB\"",
+        "recycle.max-memory | --max-memory         | lots        | --max-memory: expected off, or a size with a unit from 16MiB to 1TiB, like 512MiB or 2GiB, got \"lots\"",
+        "recycle.max-lifetime | --max-lifetime     | 0s          | --max-lifetime: expected off, or a duration above 0 and at most 24d, got \"0s\"",
+        "recycle.max-lifetime | --max-lifetime     | daily       | --max-lifetime: expected off, or a duration with a unit, like 60s or 500ms, got \"daily\"",
     })
     void aBadFlagIsOneProblemNamingTheFlag(String key, String flag, String value, String expected) {
         assertOneProblem(expected, withApp().flag(key, flag, value));
@@ -316,7 +332,7 @@ class SettingsLoaderTest {
     void aBlockThatIsNotAnObjectIsOneProblemNotOnePerKeyUnderIt() throws IOException {
         assertOneProblem("config: actor-runner.restart: expected an object with backoff-min, backoff-max and backoff-reset, got 5",
                 withApp().configFile(file("actor-runner.restart = 5")));
-        assertOneProblem("config: actor-runner.http: expected an object, got \"on\"",
+        assertOneProblem("config: actor-runner.http: expected an object with health-path, forwarded-headers, trust-forwarded, max-initial-line, max-header-size and response-timeout, got \"on\"",
                 withApp().configFile(file("actor-runner.http = on")));
     }
 
