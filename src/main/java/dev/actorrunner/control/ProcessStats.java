@@ -1,8 +1,6 @@
 package dev.actorrunner.control;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.actorrunner.process.ProcessTrees;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -11,7 +9,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Memory and CPU of process trees (a worker and everything it started), as {@code status} shows
@@ -47,9 +44,9 @@ final class ProcessStats {
                 long wall = System.nanoTime() - start;
                 Map<Long, Usage> usage = new HashMap<>();
                 for (long pid : trees) {
-                    usage.put(pid, new Usage(treeRss(pid), percent(before.get(pid), treeCpuNanos(pid), wall)));
+                    usage.put(pid, new Usage(ProcessTrees.rssBytes(pid), percent(before.get(pid), treeCpuNanos(pid), wall)));
                 }
-                sample.complete(new Sample(usage, new Usage(rss(self), percent(selfBefore, cpuNanos(self), wall))));
+                sample.complete(new Sample(usage, new Usage(ProcessTrees.rss(self), percent(selfBefore, cpuNanos(self), wall))));
             }), window.toNanos(), TimeUnit.NANOSECONDS);
         }));
         return sample;
@@ -68,14 +65,8 @@ final class ProcessStats {
         return before < 0 || after < 0 ? -1 : Math.max(0, after - before) * 100.0 / wallNanos;
     }
 
-    private static List<Long> tree(long pid) {
-        return ProcessHandle.of(pid)
-                .map(p -> Stream.concat(Stream.of(pid), p.descendants().map(ProcessHandle::pid)).toList())
-                .orElse(List.of());
-    }
-
     private static long treeCpuNanos(long pid) {
-        List<Long> tree = tree(pid);
+        List<Long> tree = ProcessTrees.of(pid);
         if (tree.isEmpty()) return -1;
         long sum = 0;
         for (long p : tree) sum += Math.max(0, cpuNanos(p));
@@ -84,35 +75,5 @@ final class ProcessStats {
 
     private static long cpuNanos(long pid) {
         return ProcessHandle.of(pid).flatMap(p -> p.info().totalCpuDuration()).map(Duration::toNanos).orElse(-1L);
-    }
-
-    private static long treeRss(long pid) {
-        List<Long> tree = tree(pid);
-        if (tree.isEmpty()) return -1;
-        long sum = 0;
-        boolean known = false;
-        for (long p : tree) {
-            long rss = rss(p);
-            if (rss >= 0) {
-                sum += rss;
-                known = true;
-            }
-        }
-        return known ? sum : -1;
-    }
-
-    /** VmRSS of /proc/PID/status, in bytes; -1 if unknown (not Linux, or the process is gone). */
-    static long rss(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    String kb = line.substring("VmRSS:".length()).replace("kB", "").strip();
-                    return Long.parseLong(kb) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // gone or not Linux
-        }
-        return -1;
     }
 }

@@ -19,9 +19,23 @@ final class HttpCheck {
     private HttpCheck() {}
 
     static boolean answers2xx(int port, String path) throws IOException {
-        try (Socket socket = TcpCheck.open(port)) {
-            if (socket == null) return false;
-            socket.setSoTimeout((int) Probes.IO_TIMEOUT.toMillis());
+        return is2xx(statusLine(port, path, Probes.IO_TIMEOUT));
+    }
+
+    /** Empty when {@code GET path} answers 2xx within {@code timeout}, else what it answered, or why not. */
+    static java.util.Optional<String> problem(int port, String path, java.time.Duration timeout) throws IOException {
+        String status = statusLine(port, path, timeout);
+        if (is2xx(status)) return java.util.Optional.empty();
+        if (status.isEmpty()) return java.util.Optional.of("no status line");
+        String[] parts = status.split(" ", 3);
+        return java.util.Optional.of(parts.length >= 2 ? "HTTP " + parts[1] : "not HTTP: " + status);
+    }
+
+    /** The status line {@code GET path} answers with, "" when none came (or nothing listens). */
+    private static String statusLine(int port, String path, java.time.Duration timeout) throws IOException {
+        try (Socket socket = TcpCheck.open(new Socket(), port, timeout)) {
+            if (socket == null) return "";
+            socket.setSoTimeout((int) timeout.toMillis());
             String request = "GET " + (path.startsWith("/") ? path : "/" + path) + " HTTP/1.1\r\n"
                     + "Host: 127.0.0.1:" + port + "\r\n"
                     + "User-Agent: actor-runner-probe\r\n"
@@ -30,7 +44,7 @@ final class HttpCheck {
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            return is2xx(statusLine(new BufferedInputStream(socket.getInputStream(), 256)));
+            return statusLine(new BufferedInputStream(socket.getInputStream(), 256));
         }
     }
 

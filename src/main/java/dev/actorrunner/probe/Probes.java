@@ -1,8 +1,10 @@
 package dev.actorrunner.probe;
 
+import dev.actorrunner.config.RunnerSettings.Health;
 import dev.actorrunner.config.RunnerSettings.Readiness;
 import dev.actorrunner.process.WorkerProcess;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -71,6 +73,51 @@ public final class Probes {
             return process -> CompletableFuture.completedFuture(true);
         }
         throw new IllegalArgumentException("unknown readiness " + readiness);
+    }
+
+    /**
+     * The liveness check {@code check} names ({@code Auto} must be resolved first, see
+     * {@link dev.actorrunner.config.RunnerSettings#liveness()}), each bounded by {@code timeout};
+     * null for {@code Off}.
+     */
+    public static HealthProbe forHealth(Health.Check check, Duration timeout) {
+        if (check instanceof Health.Check.Tcp) {
+            return process -> answered(() -> TcpCheck.problem(process.port(), timeout), timeout, IO);
+        }
+        if (check instanceof Health.Check.Http http) {
+            return process -> answered(() -> HttpCheck.problem(process.port(), http.path(), timeout), timeout, IO);
+        }
+        return null;
+    }
+
+    /** How a check is named in log lines: "tcp check", "GET /health". */
+    public static String describe(Health.Check check) {
+        return check instanceof Health.Check.Http http ? "GET " + http.path() : "tcp check";
+    }
+
+    /** Runs {@code check} on {@code io}; an exception is its message, and no answer within {@code bound} is said so. */
+    static CompletionStage<Optional<String>> answered(Callable<Optional<String>> check, Duration bound, Executor io) {
+        CompletableFuture<Optional<String>> result = new CompletableFuture<>();
+        try {
+            io.execute(() -> {
+                try {
+                    result.complete(check.call());
+                } catch (Exception e) {
+                    result.complete(Optional.of(TcpCheck.describe(e, bound)));
+                }
+            });
+            // A hung connect or read is bounded by the socket's timeouts; this bounds the executor's backlog too.
+            CompletableFuture.delayedExecutor(bound.toMillis() * 2, TimeUnit.MILLISECONDS, io)
+                    .execute(() -> result.complete(Optional.of("no answer within " + seconds(bound))));
+        } catch (RuntimeException rejected) {
+            result.complete(Optional.of("not checked: " + rejected.getMessage()));
+        }
+        return result;
+    }
+
+    static String seconds(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.actorrunner.process;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,9 @@ final class OsWorkerProcess implements WorkerProcess {
     private final boolean leadsGroup;
     private final CompletableFuture<Void> readyLine = new CompletableFuture<>();
     private final CompletableFuture<ExitStatus> exited;
+    private final LaunchSpec spec;
+    /** The dump being recorded, if any: the output readers hand it each line. */
+    private volatile DumpFile dump;
 
     /**
      * Starts reading the output at once (before anyone could miss a line).
@@ -38,6 +42,7 @@ final class OsWorkerProcess implements WorkerProcess {
      */
     OsWorkerProcess(Process process, LaunchSpec spec, int port, boolean leadsGroup, Runnable afterExit) {
         this.process = process;
+        this.spec = spec;
         this.port = port;
         this.leadsGroup = leadsGroup;
         CompletableFuture<Void> outputDone = pumpOutput(spec);
@@ -50,14 +55,19 @@ final class OsWorkerProcess implements WorkerProcess {
     /** Both streams, each on its own thread; the stage completes at EOF of both. */
     private CompletableFuture<Void> pumpOutput(LaunchSpec spec) {
         long pid = process.pid();
-        Consumer<String> onLine = spec.readyLine().map(this::matcher).orElse(line -> {});
+        Consumer<String> ready = spec.readyLine().map(this::matcher).orElse(line -> {});
         String tag = "worker " + spec.workerId() + " pid " + pid;
         String thread = "worker-" + spec.workerId();
         return CompletableFuture.allOf(
                 OutputPump.start(process.getInputStream(), thread + "-stdout", "[" + tag + "] ",
-                        mdc(spec, pid, "stdout"), onLine),
+                        mdc(spec, pid, "stdout"), ready.andThen(line -> record("stdout", line))),
                 OutputPump.start(process.getErrorStream(), thread + "-stderr", "[" + tag + " stderr] ",
-                        mdc(spec, pid, "stderr"), onLine));
+                        mdc(spec, pid, "stderr"), ready.andThen(line -> record("stderr", line))));
+    }
+
+    private void record(String stream, String line) {
+        DumpFile d = dump;
+        if (d != null) d.add(stream, line);
     }
 
     /** After the exit, on an EVENTS thread: kill the leftovers, release, await the output (bounded). */
@@ -110,6 +120,24 @@ final class OsWorkerProcess implements WorkerProcess {
     @Override
     public CompletionStage<Void> readyLine() {
         return readyLine;
+    }
+
+    @Override
+    public CompletionStage<Long> rssBytes() {
+        return CompletableFuture.supplyAsync(() -> ProcessTrees.rssBytes(process.pid()), ProcessThreads.EVENTS);
+    }
+
+    @Override
+    public Dump dump(String signal, Path dir) {
+        long pid = process.pid();
+        DumpFile file = new DumpFile("worker " + spec.workerId() + " (pid " + pid + ", gen " + spec.generation() + ")",
+                spec.workerId(), pid, dir, signal, mdc(spec, pid, "dump"));
+        dump = file; // before the signal: the first line of the dump must not be missed
+        ProcessThreads.EVENTS.execute(() -> ProcessGroups.signal(signal, pid));
+        return () -> {
+            if (dump == file) dump = null;
+            file.finish();
+        };
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,20 +21,29 @@ final class ProcessGroups {
 
     private ProcessGroups() {}
 
+    /** Sends the signal {@code name} (QUIT, ABRT, ...) to the process {@code pid} alone. */
+    static void signal(String name, long pid) {
+        run(List.of(KILL, "-" + name, "--", Long.toString(pid)), "cannot send SIG" + name + " to pid " + pid);
+    }
+
     /**
      * SIGKILL to every process whose group id is {@code pgid}. A group with no members left is
      * not an error. Pid reuse cannot hit a stranger: Linux does not hand out a pid while a group
      * of that id still has members, and we only call this for groups we created moments ago.
      */
     static void kill(long pgid) {
+        run(List.of(KILL, "-KILL", "--", "-" + pgid), "cannot kill process group " + pgid);
+    }
+
+    private static void run(List<String> argv, String failure) {
         try {
-            Process kill = new ProcessBuilder(KILL, "-KILL", "--", "-" + pgid)
+            Process kill = new ProcessBuilder(argv)
                     .redirectOutput(Redirect.DISCARD)
                     .redirectError(Redirect.DISCARD)
                     .start();
             if (!kill.waitFor(2, TimeUnit.SECONDS)) kill.destroyForcibly();
         } catch (IOException e) {
-            log.warn("cannot kill process group {}: {}", pgid, e.getMessage());
+            log.warn("{}: {}", failure, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -33,4 +33,20 @@ public interface WorkerProcess {
      * there is no pattern.
      */
     CompletionStage<Void> readyLine();
+
+    /** Resident memory of the worker and everything it started, in bytes; -1 when unknown. Never fails. */
+    CompletionStage<Long> rssBytes();
+
+    /**
+     * Sends {@code signal} (a JVM prints its threads on QUIT) and records every line the worker
+     * prints until {@link Dump#finish()}; then the lines are written whole to a file of their own
+     * in {@code dir}, and a log line says where. Returns at once.
+     */
+    Dump dump(String signal, java.nio.file.Path dir);
+
+    /** A dump being recorded. */
+    interface Dump {
+        /** Stops recording; the file is written off the caller's thread. Idempotent. */
+        void finish();
+    }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.actorrunner.config.RunnerSettings.Health;
 import dev.actorrunner.config.RunnerSettings.Readiness;
 import dev.actorrunner.process.ExitStatus;
 import dev.actorrunner.process.WorkerProcess;
@@ -17,6 +18,7 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +54,8 @@ class ProbesTest {
         @Override public void kill() {}
         @Override public boolean isAlive() { return true; }
         @Override public CompletionStage<ExitStatus> exited() { return new CompletableFuture<>(); }
+        @Override public CompletionStage<Long> rssBytes() { return CompletableFuture.completedFuture(-1L); }
+        @Override public Dump dump(String signal, java.nio.file.Path dir) { return () -> {}; }
     }
 
     private static boolean check(Readiness readiness, WorkerProcess worker) throws Exception {
@@ -115,6 +119,58 @@ class ProbesTest {
     void httpFailsInTimeWhenTheServerNeverAnswers() throws Exception {
         socket = listen(); // accepted by the kernel's backlog, never read
         assertFalse(check(new Readiness.Http("/health"), new FakeWorker(socket.getLocalPort())));
+    }
+
+    private static Optional<String> liveness(Health.Check check, WorkerProcess worker) throws Exception {
+        return Probes.forHealth(check, Duration.ofSeconds(1)).check(worker).toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void tcpLivenessPassesWhenTheAppAcceptsTheConnection() throws Exception {
+        socket = listen();
+        Thread acceptor = new Thread(() -> {
+            try (Socket accepted = socket.accept()) {
+                accepted.getInputStream().read();
+            } catch (IOException closed) {
+                // the test is over
+            }
+        });
+        acceptor.start();
+        assertEquals(Optional.empty(), liveness(new Health.Check.Tcp(), new FakeWorker(socket.getLocalPort())));
+    }
+
+    /** What a stopped or hung process looks like: the kernel takes the connection, the app never does. */
+    @Test
+    void tcpLivenessFailsWhenTheConnectionIsNeverAccepted() throws Exception {
+        socket = listen();
+        assertEquals(Optional.of("connected, but not accepted within 1s"),
+                liveness(new Health.Check.Tcp(), new FakeWorker(socket.getLocalPort())));
+    }
+
+    @Test
+    void tcpLivenessSaysWhenNothingListens() throws Exception {
+        assertEquals(Optional.of("connection refused"), liveness(new Health.Check.Tcp(), new FakeWorker(closedPort())));
+    }
+
+    @Test
+    void httpLivenessSaysTheStatusOrThatNoneCame() throws Exception {
+        assertEquals(Optional.of("HTTP 503"), liveness(new Health.Check.Http("/health"), new FakeWorker(serveHttp(503))));
+        http.stop(0);
+        http = null;
+        assertEquals(Optional.empty(), liveness(new Health.Check.Http("/health"), new FakeWorker(serveHttp(200))));
+        socket = listen();
+        assertEquals(Optional.of("no answer within 1s"),
+                liveness(new Health.Check.Http("/health"), new FakeWorker(socket.getLocalPort())));
+    }
+
+    @Test
+    void acceptQueueLinesAreReadByPortsAndInode() {
+        String waiting = "   3: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 0 1 0000";
+        String accepted = "   4: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000";
+        assertEquals(Optional.of(false), AcceptQueue.serverSide(waiting, 8080, 50000));
+        assertEquals(Optional.of(true), AcceptQueue.serverSide(accepted, 8080, 50000));
+        assertEquals(Optional.empty(), AcceptQueue.serverSide(accepted, 8080, 50001), "another connection");
+        assertEquals(Optional.empty(), AcceptQueue.serverSide(accepted, 50000, 8080), "the client's own side");
     }
 
     @Test

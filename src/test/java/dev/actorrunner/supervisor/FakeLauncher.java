@@ -1,13 +1,16 @@
 package dev.actorrunner.supervisor;
 
 import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.probe.HealthProbe;
 import dev.actorrunner.probe.ReadinessProbe;
 import dev.actorrunner.process.ExitStatus;
 import dev.actorrunner.process.LaunchException;
 import dev.actorrunner.process.LaunchSpec;
 import dev.actorrunner.process.ProcessLauncher;
 import dev.actorrunner.process.WorkerProcess;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -47,6 +50,20 @@ public final class FakeLauncher implements ProcessLauncher {
             FakeProcess fake = (FakeProcess) p;
             fake.checks.incrementAndGet();
             return CompletableFuture.completedFuture(fake.ready.isDone());
+        };
+    }
+
+    /**
+     * Liveness of a fake: each check answers at once, with the process's {@link FakeProcess#problem}
+     * (empty while it is healthy), or when the test completes {@link FakeProcess#nextCheck}.
+     */
+    public static HealthProbe health() {
+        return p -> {
+            FakeProcess fake = (FakeProcess) p;
+            fake.liveChecks.incrementAndGet();
+            CompletableFuture<Optional<String>> held = fake.nextCheck;
+            fake.nextCheck = null;
+            return held != null ? held : CompletableFuture.completedFuture(Optional.ofNullable(fake.problem));
         };
     }
 
@@ -110,6 +127,16 @@ public final class FakeLauncher implements ProcessLauncher {
         /** Readiness checks made of this process. */
         public final AtomicInteger checks = new AtomicInteger();
         public volatile boolean probeThrows;
+        /** Liveness checks made of this process, and what the next ones say: null while it is healthy. */
+        public final AtomicInteger liveChecks = new AtomicInteger();
+        public volatile String problem;
+        /** When set, the next liveness check answers when the test completes this. */
+        public volatile CompletableFuture<Optional<String>> nextCheck;
+        /** What a memory measurement reads. */
+        public volatile long rss = 100L << 20;
+        /** The dump signals it was sent, in order, and how many of those dumps were finished. */
+        public final List<String> dumps = new CopyOnWriteArrayList<>();
+        public final AtomicInteger dumpsFinished = new AtomicInteger();
 
         FakeProcess(LaunchSpec spec, long pid, int port, boolean ignoresTerm) {
             this.spec = spec;
@@ -131,6 +158,16 @@ public final class FakeLauncher implements ProcessLauncher {
         @Override public boolean isAlive() { return !exit.isDone(); }
         @Override public CompletionStage<ExitStatus> exited() { return exit; }
         @Override public CompletionStage<Void> readyLine() { return new CompletableFuture<>(); }
+        @Override public CompletionStage<Long> rssBytes() { return CompletableFuture.completedFuture(rss); }
+
+        @Override
+        public Dump dump(String signal, Path dir) {
+            dumps.add(signal);
+            AtomicInteger once = new AtomicInteger();
+            return () -> {
+                if (once.getAndIncrement() == 0) dumpsFinished.incrementAndGet();
+            };
+        }
 
         @Override
         public void terminate() {
