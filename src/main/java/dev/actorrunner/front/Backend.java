@@ -1,6 +1,9 @@
 package dev.actorrunner.front;
 
+import io.netty.channel.Channel;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -17,6 +20,10 @@ final class Backend {
     private volatile boolean draining;
     private final CompletableFuture<Integer> idle = new CompletableFuture<>();
     private volatile int openAtDrain;
+    /** Requests (or connects) that failed in a row: passive health. */
+    private final AtomicInteger failedInRow = new AtomicInteger();
+    /** http mode: the connections to it, in use or idle (per connection, not per request). */
+    final Set<Channel> connections = ConcurrentHashMap.newKeySet();
 
     Backend(int workerId, int port) {
         this.workerId = workerId;
@@ -63,5 +70,15 @@ final class Backend {
 
     boolean draining() {
         return draining;
+    }
+
+    /** A request got no response in time, or a connect failed; the count of such failures in a row. */
+    int failed() {
+        return failedInRow.incrementAndGet();
+    }
+
+    /** It answered: a run of failures is over. Cheap when there was none (a read, not a write). */
+    void answered() {
+        if (failedInRow.get() != 0) failedInRow.set(0);
     }
 }

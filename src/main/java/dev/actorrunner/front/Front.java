@@ -31,6 +31,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +57,7 @@ public final class Front implements Router {
     private final Queue<Parked> waiting = new ConcurrentLinkedQueue<>();
     private final WorkerConnections pool = new WorkerConnections();
     private volatile IntConsumer connectFailed = id -> {};
+    private volatile BiConsumer<Integer, String> unresponsive = (id, why) -> {};
     private final Traffic traffic = new Traffic();
     private volatile RoutingTable table = RoutingTable.EMPTY;
 
@@ -232,6 +234,46 @@ public final class Front implements Router {
     void connectFailed(Backend b) {
         traffic.connectFailed();
         connectFailed.accept(b.workerId);
+        requestFailed(b, "connection refused");
+    }
+
+    /**
+     * Passive health: a request that got no response byte in time, or a connect that failed,
+     * counts against its worker; at {@link FrontSettings.Passive#failures} in a row (a response in
+     * between starts over) the runner hears of it, once per run, and checks the worker.
+     */
+    void requestFailed(Backend b, String what) {
+        int limit = settings.passive().failures();
+        if (limit > 0 && b.failed() == limit) {
+            unresponsive.accept(b.workerId, limit + " request(s) in a row failed, last: " + what);
+        }
+    }
+
+    /**
+     * http mode: the requests waiting on an unhealthy worker are not left to response-timeout:
+     * those with no byte of answer yet get 504 now, and go to no other worker (see
+     * {@link HttpRelay#abandon}); its idle connections close. Each on its own event loop.
+     */
+    @Override
+    public void abandon(int workerId) {
+        Backend b = backends.get(workerId);
+        if (b == null) return;
+        for (Channel ch : b.connections) {
+            ch.eventLoop().execute(() -> {
+                HttpRelay.WorkerSide side = ch.pipeline().get(HttpRelay.WorkerSide.class);
+                if (side != null) side.abandon(ch);
+            });
+        }
+    }
+
+    /** An exchange stalled past response-timeout: answered 504, or cut. */
+    void responseTimedOut() {
+        traffic.responseTimedOut();
+    }
+
+    @Override
+    public void onUnresponsive(BiConsumer<Integer, String> listener) {
+        unresponsive = listener;
     }
 
     private static String describe(InetSocketAddress a) {

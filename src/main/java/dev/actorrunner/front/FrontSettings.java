@@ -11,13 +11,35 @@ import java.time.Duration;
  * @param connectTimeout how long a connect to a worker's private port may take before another is tried
  * @param mode           tcp (a connection per worker) or http (a request per worker)
  * @param http           the http mode's settings
+ * @param passive        when the front reports a worker whose requests keep failing
  */
 public record FrontSettings(String host, int port, int ioThreads, Duration queueTimeout,
-                            Duration connectTimeout, RunnerSettings.Mode mode, RunnerSettings.Http http) {
+                            Duration connectTimeout, RunnerSettings.Mode mode, RunnerSettings.Http http,
+                            Passive passive) {
+
+    /**
+     * Passive health checks: {@code failures} requests (http mode) or connects in a row that
+     * failed make the front report the worker, once per run. A request fails when no byte of its
+     * response came within {@code unanswered} (it still waits, up to response-timeout), or when
+     * its connect failed. {@link #OFF}: nothing is reported.
+     */
+    public record Passive(int failures, Duration unanswered) {
+        public static final Passive OFF = new Passive(0, Duration.ZERO);
+
+        public boolean on() {
+            return failures > 0;
+        }
+    }
 
     /** TCP mode. */
     public FrontSettings(String host, int port, int ioThreads, Duration queueTimeout, Duration connectTimeout) {
         this(host, port, ioThreads, queueTimeout, connectTimeout, RunnerSettings.Mode.TCP, RunnerSettings.Http.DEFAULTS);
+    }
+
+    /** Without passive health checks. */
+    public FrontSettings(String host, int port, int ioThreads, Duration queueTimeout, Duration connectTimeout,
+                         RunnerSettings.Mode mode, RunnerSettings.Http http) {
+        this(host, port, ioThreads, queueTimeout, connectTimeout, mode, http, Passive.OFF);
     }
 
     /**
@@ -27,7 +49,8 @@ public record FrontSettings(String host, int port, int ioThreads, Duration queue
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     public static FrontSettings of(RunnerSettings s) {
+        boolean checked = !(s.liveness() instanceof RunnerSettings.Health.Check.Off);
         return new FrontSettings(s.bindHost(), s.port(), s.ioThreads(), s.queueTimeout(), CONNECT_TIMEOUT,
-                s.mode(), s.http());
+                s.mode(), s.http(), checked ? new Passive(s.health().failures(), s.health().timeout()) : Passive.OFF);
     }
 }

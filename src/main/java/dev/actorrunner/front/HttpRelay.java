@@ -35,6 +35,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One client connection in http mode. Requests are taken one at a time (pipelined ones wait in
@@ -48,6 +50,13 @@ import java.util.Set;
  * (refused connect, a kept-alive connection found closed when written) goes to another worker,
  * whatever its method. One that reached it but got no response byte before the connection broke
  * is sent again once only if it is idempotent and has no body; a POST is never replayed.
+ *
+ * <p>Nothing waits on a worker for ever: once a request is on its way, a worker that shows no
+ * progress (reads none of the body, sends no byte of the response) for response-timeout gets its
+ * connection closed; the client gets 504 if no byte of the response had started, or sees its
+ * connection cut otherwise, as from any proxy. Time spent waiting on the client (a slow upload)
+ * does not count. Sooner than that, a request whose response has not started within the passive
+ * checks' time counts against its worker (see {@link Front#requestFailed}), and goes on waiting.
  *
  * <p>Everything here runs on the client channel's event loop, which also owns the worker
  * connections it uses.
@@ -83,6 +92,15 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     private Channel worker;
     private List<Backend> refused = List.of();
     private Waiting waiting;
+    /** When the exchange last moved: a write to the worker done, or a read from it. */
+    private long progressAt;
+    private boolean bodyWritePending;
+    /** When the request was all sent, and whether its wait already counted against the worker. */
+    private long awaitingSince;
+    private boolean counted;
+    /** One per connection, not per request: re-armed while an exchange runs; due at watchdogAt. */
+    private ScheduledFuture<?> watchdog;
+    private long watchdogAt;
 
     HttpRelay(Front front, WorkerConnections pool) {
         this.front = front;
@@ -250,7 +268,10 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
                 .connect("127.0.0.1", b.port)
                 .addListener((ChannelFuture f) -> {
                     if (f.isSuccess()) {
-                        attach(f.channel(), false);
+                        Channel ch = f.channel();
+                        b.connections.add(ch);
+                        ch.closeFuture().addListener(x -> b.connections.remove(ch));
+                        attach(ch, false);
                     } else {
                         front.connectFailed(b);
                         retryElsewhere(b);
@@ -289,6 +310,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             }
             sentOn.read();
             state = State.SENDING;
+            watch();
             drive();
         });
     }
@@ -296,8 +318,11 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     private void sendBody(HttpContent content) {
         boolean last = content instanceof LastHttpContent;
         Channel sentOn = worker;
+        bodyWritePending = true;
         sentOn.writeAndFlush(content).addListener((ChannelFuture f) -> {
+            bodyWritePending = false;
             if (worker != sentOn || state != State.SENDING) return;
+            progressAt = System.nanoTime();
             if (!f.isSuccess()) {
                 failExchange();
                 return;
@@ -305,6 +330,8 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             if (last) {
                 requestSent = true;
                 state = State.AWAITING;
+                awaitingSince = progressAt;
+                if (front.settings.passive().on()) wakeBy(awaitingSince + unansweredNanos());
             } else {
                 drive();
             }
@@ -318,6 +345,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
+        progressAt = System.nanoTime();
         if (state == State.UPGRADED) {
             if (msg instanceof LastHttpContent last && !last.content().isReadable()) {
                 last.release(); // the codec's end of the 101 response, not a byte of the stream
@@ -337,6 +365,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
 
     private void responseHead(HttpResponse res) {
         responseStarted = true;
+        backend.answered();
         int code = res.status().code();
         if (upgrade && code == 101) {
             switchProtocols(res);
@@ -416,6 +445,16 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Its worker was found unhealthy: an exchange on {@code ch} that has no byte of answer yet is
+     * given up on now rather than at response-timeout, with the 504 it would get then. It is not
+     * sent to another worker, not even a GET: the request may be what hung this one, and would
+     * take the next worker with it.
+     */
+    void abandon(Channel ch) {
+        if (ch == worker && !responseStarted && !responseEnded && state != State.UPGRADED) giveUp(false);
+    }
+
     /** The worker connection closed during the exchange. */
     void workerClosed(Channel ch) {
         if (ch != worker) return;
@@ -458,6 +497,100 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         }
     }
 
+    // ---- a worker that stalls ----
+
+    /** The request's head reached the worker: from now on it must show progress. */
+    private void watch() {
+        progressAt = System.nanoTime();
+        counted = false;
+        wakeBy(progressAt + timeoutNanos());
+    }
+
+    /** The watchdog runs by {@code deadline}: it stays if it is due sooner, else it is moved. */
+    private void wakeBy(long deadline) {
+        if (watchdog != null) {
+            if (watchdogAt - deadline <= 0) return;
+            watchdog.cancel(false);
+        }
+        watchdogAt = deadline;
+        watchdog = client.eventLoop().schedule(this::checkProgress, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    private void checkProgress() {
+        watchdog = null;
+        if (worker == null || responseEnded || state == State.UPGRADED || !client.isActive()) {
+            return; // no exchange with a worker now; the next one arms it again
+        }
+        long now = System.nanoTime();
+        if (state == State.SENDING && !bodyWritePending) {
+            progressAt = now; // the body is the client's to send: its slowness is not the worker's
+        }
+        long next = progressAt + timeoutNanos();
+        if (next - now <= 0) {
+            timedOut();
+            return;
+        }
+        if (front.settings.passive().on() && state == State.AWAITING && !responseStarted && !counted) {
+            long unanswered = awaitingSince + unansweredNanos();
+            if (unanswered - now <= 0) {
+                counted = true; // once per request; it goes on waiting for its answer
+                front.requestFailed(backend, "no response within " + seconds(front.settings.passive().unanswered()));
+            } else if (unanswered - next < 0) {
+                next = unanswered;
+            }
+        }
+        wakeBy(next);
+    }
+
+    private void timedOut() {
+        giveUp(true);
+    }
+
+    /** The exchange waits no longer for its worker: 504 if nothing of the answer was sent, else a cut. */
+    private void giveUp(boolean timedOut) {
+        Backend b = backend;
+        Channel ch = worker;
+        worker = null; // its close is not news to this exchange any more
+        backend = null;
+        ch.close();
+        b.release();
+        if (timedOut) {
+            front.responseTimedOut();
+            if (!responseStarted && !counted) {
+                front.requestFailed(b, "no response within " + seconds(front.settings.http().responseTimeout()));
+            }
+        }
+        if (responseStarted) {
+            closeAll(); // the client has part of a response: only a close tells it the rest is not coming
+        } else if (state == State.AWAITING && clientKeepAlive) {
+            // The whole request was read: the connection goes on once the 504 is out (a FIN from
+            // the client meanwhile clears clientKeepAlive, as it does in AWAITING).
+            FullHttpResponse res = response(HttpResponseStatus.GATEWAY_TIMEOUT, "the worker did not answer in time\n");
+            client.writeAndFlush(res).addListener((ChannelFuture f) -> {
+                if (!f.isSuccess() || !clientKeepAlive) {
+                    client.close();
+                } else {
+                    state = State.IDLE;
+                    drive();
+                }
+            });
+        } else {
+            respondAndClose(HttpResponseStatus.GATEWAY_TIMEOUT, "the worker did not answer in time\n", null);
+        }
+    }
+
+    private long timeoutNanos() {
+        return front.settings.http().responseTimeout().toNanos();
+    }
+
+    private long unansweredNanos() {
+        return front.settings.passive().unanswered().toNanos();
+    }
+
+    private static String seconds(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+
     // ---- upgrades (WebSocket and the like): a pinned byte stream, drained like TCP mode ----
 
     private void switchProtocols(HttpResponse res) {
@@ -486,6 +619,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (waiting != null) waiting.cancel();
+        if (watchdog != null) watchdog.cancel(false);
         for (Object m; (m = inbox.poll()) != null; ) ReferenceCountUtil.release(m);
         if (worker != null) {
             Channel ch = worker;
@@ -608,6 +742,15 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
                 return;
             }
             owner.fromWorker(ctx.channel(), msg);
+        }
+
+        /** Its worker is unhealthy: an idle connection goes, one in use unless its answer has begun. */
+        void abandon(Channel ch) {
+            if (owner == null) {
+                ch.close();
+            } else {
+                owner.abandon(ch);
+            }
         }
 
         @Override

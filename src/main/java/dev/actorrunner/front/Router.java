@@ -32,6 +32,20 @@ public interface Router extends AutoCloseable {
     /** {@code listener} hears, on a front thread, of each worker that refused a connection. */
     void onConnectFailed(IntConsumer listener);
 
+    /**
+     * {@code listener} hears, on a front thread, of a worker in rotation whose requests failed
+     * health-failures times in a row (no response within response-timeout, or no connect), with
+     * what the last one met. Said once per run of failures.
+     */
+    default void onUnresponsive(java.util.function.BiConsumer<Integer, String> listener) {}
+
+    /**
+     * {@code workerId} left rotation unhealthy: what waits on it in vain is given up on now (http
+     * mode: requests without a byte of answer go to another worker, or get 502). Connections whose
+     * answer has begun, and tcp mode's, are left to end with the worker.
+     */
+    default void abandon(int workerId) {}
+
     /** Stops accepting connections; those open stay until they close (StopAll drains them). */
     void stopAccepting();
 

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The front's counters for metrics, since the runner started: connections accepted on the public
  * port, bytes read from and written to clients, connects to a worker that failed (and were tried
- * on another), and connections or requests that had to wait for a ready worker. One shared
+ * on another), connections or requests that had to wait for a ready worker, and responses that
+ * did not come in time (http mode). One shared
  * handler at the head of every client pipeline counts the raw bytes, whatever the mode; adders, so
  * the event loops never contend on a counter.
  */
@@ -22,6 +23,7 @@ public final class Traffic extends ChannelDuplexHandler {
     private final LongAdder bytesOut = new LongAdder();
     private final LongAdder connectFailures = new LongAdder();
     private final LongAdder queueWaits = new LongAdder();
+    private final LongAdder responseTimeouts = new LongAdder();
 
     Traffic() {}
 
@@ -48,6 +50,15 @@ public final class Traffic extends ChannelDuplexHandler {
     /** Times a connection (tcp) or request (http) was parked to wait for a ready worker. */
     public long queueWaits() {
         return queueWaits.sum();
+    }
+
+    /** Exchanges in http mode a worker let stall past response-timeout: answered 504, or cut. */
+    public long responseTimeouts() {
+        return responseTimeouts.sum();
+    }
+
+    void responseTimedOut() {
+        responseTimeouts.increment();
     }
 
     void connectFailed() {

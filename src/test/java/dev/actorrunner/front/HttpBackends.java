@@ -40,6 +40,16 @@ final class HttpBackends implements AutoCloseable {
         return m;
     }
 
+    /**
+     * A hung worker: reads each request head and answers nothing, the connection kept open; with
+     * {@code partial}, sends a response head and 10 of its 100 bytes first, then nothing more.
+     */
+    Hung hung(boolean partial) throws IOException {
+        Hung h = new Hung(partial);
+        open.add(h);
+        return h;
+    }
+
     /** Answers a request with Upgrade by 101, then echoes bytes until closed. */
     Upgrader upgrader() throws IOException {
         Upgrader u = new Upgrader();
@@ -181,6 +191,35 @@ final class HttpBackends implements AutoCloseable {
         @Override
         void serve(Socket s) throws IOException {
             if (head(s.getInputStream()) != null) requests.incrementAndGet();
+        }
+    }
+
+    static final class Hung extends Raw {
+        private final boolean partial;
+        private final List<Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Hung(boolean partial) throws IOException {
+            this.partial = partial;
+        }
+
+        @Override
+        void serve(Socket s) throws IOException {
+            held.add(s);
+            InputStream in = s.getInputStream();
+            while (head(in) != null) {
+                requests.incrementAndGet();
+                if (partial) {
+                    OutputStream out = s.getOutputStream();
+                    out.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+            } // until the front closes the connection
+        }
+
+        @Override
+        public void close() throws IOException {
+            super.close();
+            for (Socket s : held) s.close();
         }
     }
 

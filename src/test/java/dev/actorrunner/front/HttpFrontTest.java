@@ -6,6 +6,7 @@ import static dev.actorrunner.front.RawHttp.send;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.actorrunner.config.RunnerSettings;
@@ -39,8 +40,19 @@ class HttpFrontTest {
     }
 
     private static Front bind(Duration queueTimeout, RunnerSettings.Http http) throws FrontBindException {
+        return bind(queueTimeout, http, FrontSettings.Passive.OFF);
+    }
+
+    private static Front bind(Duration queueTimeout, RunnerSettings.Http http, FrontSettings.Passive passive)
+            throws FrontBindException {
         return Front.bind(new FrontSettings("127.0.0.1", 0, 1, queueTimeout, Duration.ofSeconds(2),
-                RunnerSettings.Mode.HTTP, http));
+                RunnerSettings.Mode.HTTP, http, passive));
+    }
+
+    private static RunnerSettings.Http responseTimeout(Duration d) {
+        RunnerSettings.Http h = RunnerSettings.Http.DEFAULTS;
+        return new RunnerSettings.Http(h.healthPath(), h.forwardedHeaders(), h.trustForwarded(), h.maxInitialLine(),
+                h.maxHeaderSize(), d);
     }
 
     @AfterEach
@@ -109,6 +121,111 @@ class HttpFrontTest {
             RawHttp.Response post = exchange(s, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
             assertEquals("hello", post.text());
         }
+    }
+
+    @Test
+    void aWorkerThatNeverAnswersGets504AfterResponseTimeoutAndTheClientsConnectionGoesOn() throws Exception {
+        front.close();
+        front = bind(Duration.ofSeconds(5), responseTimeout(Duration.ofMillis(500)));
+        HttpBackends.Hung hung = backends.hung(false);
+        HttpBackends.Web web = backends.web("web");
+        front.publish(List.of(new Route(1, hung.port())));
+        Socket s = connect();
+        long start = System.nanoTime();
+        RawHttp.Response timedOut = exchange(s, get("/"));
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertEquals(504, timedOut.status());
+        assertTrue(took.compareTo(Duration.ofMillis(500)) >= 0, "not before response-timeout: " + took);
+        assertNull(timedOut.header("connection"), "kept alive: the request was read whole");
+        assertEquals(1, front.traffic().responseTimeouts());
+
+        front.publish(List.of(new Route(2, web.port())));
+        assertEquals("web", exchange(s, get("/")).text(), "the same client connection goes on");
+    }
+
+    @Test
+    void aResponseThatStallsMidwayIsCut() throws Exception {
+        front.close();
+        front = bind(Duration.ofSeconds(5), responseTimeout(Duration.ofMillis(500)));
+        front.publish(List.of(new Route(1, backends.hung(true).port())));
+        Socket s = connect();
+        send(s, get("/"));
+        InputStream in = s.getInputStream();
+        assertEquals("HTTP/1.1 200 OK", RawHttp.line(in));
+        byte[] rest = in.readAllBytes(); // to EOF: the front closes once the worker stalls
+        assertTrue(new String(rest, java.nio.charset.StandardCharsets.ISO_8859_1).endsWith("0123456789"),
+                "what the worker sent arrives, then the close");
+    }
+
+    /** A request still waiting counts against its worker (passive health); it is not cut for that. */
+    @Test
+    void requestsWithoutAnAnswerInTheirPassiveTimeAreReportedOncePerRun() throws Exception {
+        front.close();
+        front = bind(Duration.ofSeconds(5), responseTimeout(Duration.ofSeconds(30)),
+                new FrontSettings.Passive(2, Duration.ofMillis(200)));
+        List<String> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        front.onUnresponsive((id, why) -> reports.add(id + ": " + why));
+        HttpBackends.Hung hung = backends.hung(false);
+        front.publish(List.of(new Route(1, hung.port())));
+        Socket first = connect();
+        send(first, get("/"));
+        assertTrue(dev.actorrunner.fixtures.Processes.poll(() -> hung.requests.get() == 1, Duration.ofSeconds(5)));
+        Socket second = connect();
+        send(second, get("/"));
+        assertTrue(dev.actorrunner.fixtures.Processes.poll(() -> !reports.isEmpty(), Duration.ofSeconds(5)),
+                "two requests without an answer are reported");
+        assertEquals(List.of("1: 2 request(s) in a row failed, last: no response within 200ms"), reports);
+        send(connect(), get("/"));
+        assertTrue(dev.actorrunner.fixtures.Processes.poll(() -> hung.requests.get() == 3, Duration.ofSeconds(5)));
+        first.setSoTimeout(300);
+        assertThrows(java.net.SocketTimeoutException.class, () -> first.getInputStream().read(),
+                "the request goes on waiting for its answer");
+        assertEquals(1, reports.size(), "once per run of failures");
+        assertEquals(0, front.traffic().responseTimeouts());
+    }
+
+    /**
+     * An unhealthy worker's waiting requests get 504 at once, not at response-timeout, and go to
+     * no other worker: a request that hung one worker would hang the next.
+     */
+    @Test
+    void requestsWaitingOnAnAbandonedWorkerGet504AtOnceAndAreNotReplayed() throws Exception {
+        HttpBackends.Hung hung = backends.hung(false);
+        HttpBackends.Web web = backends.web("web");
+        front.publish(List.of(new Route(1, hung.port())));
+        Socket get = connect();
+        send(get, get("/"));
+        Socket post = connect();
+        send(post, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
+        assertTrue(dev.actorrunner.fixtures.Processes.poll(() -> hung.requests.get() == 2, Duration.ofSeconds(5)));
+
+        front.publish(List.of(new Route(2, web.port())));
+        front.abandon(1);
+        get.setSoTimeout(5000); // far below response-timeout (60 s)
+        post.setSoTimeout(5000);
+        RawHttp.Response g = read(get.getInputStream());
+        assertEquals(504, g.status(), "a GET is not replayed either");
+        assertEquals(504, read(post.getInputStream()).status());
+        assertEquals(0, web.hits("/"), "nothing went to the other worker");
+        send(get, get("/"));
+        assertEquals("web", read(get.getInputStream()).text(), "the 504 kept the connection: its next request goes on");
+        assertEquals(0, front.traffic().responseTimeouts(), "not a response-timeout");
+    }
+
+    @Test
+    void aSlowUploadIsTheClientsTimeNotTheWorkers() throws Exception {
+        front.close();
+        front = bind(Duration.ofSeconds(5), responseTimeout(Duration.ofMillis(300)));
+        HttpBackends.Web web = backends.web("web");
+        front.publish(List.of(new Route(1, web.port())));
+        Socket s = connect();
+        send(s, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nabc");
+        Thread.sleep(700); // the client's pace: a pause longer than response-timeout, mid-body
+        send(s, "def");
+        RawHttp.Response r = read(s.getInputStream());
+        assertEquals(200, r.status());
+        assertEquals("abcdef", r.text());
+        assertEquals(0, front.traffic().responseTimeouts());
     }
 
     @Test

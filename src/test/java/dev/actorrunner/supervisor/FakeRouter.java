@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 import java.util.function.IntConsumer;
 
 /** Records the routing tables the Master publishes; the test decides when a drain is over. */
@@ -17,6 +18,10 @@ public final class FakeRouter implements Router {
     public volatile boolean accepting = true;
     public volatile boolean closed;
     public volatile IntConsumer connectFailed;
+    /** Workers whose waiting requests the Master told the front to give up on. */
+    public final List<Integer> abandoned = new CopyOnWriteArrayList<>();
+    /** Where the front would report a worker whose requests keep failing (passive health). */
+    public volatile BiConsumer<Integer, String> unresponsive;
     /** Open connections per worker, as the test sets them. */
     public final Map<Integer, Integer> connections = new ConcurrentHashMap<>();
 
@@ -44,6 +49,8 @@ public final class FakeRouter implements Router {
     @Override public void forget(int workerId) {}
     @Override public int openConnections(int workerId) { return connections.getOrDefault(workerId, 0); }
     @Override public void onConnectFailed(IntConsumer listener) { connectFailed = listener; }
+    @Override public void abandon(int workerId) { abandoned.add(workerId); }
+    @Override public void onUnresponsive(BiConsumer<Integer, String> listener) { unresponsive = listener; }
     @Override public void stopAccepting() { accepting = false; }
     @Override public void close() { closed = true; }
 }
