@@ -46,6 +46,21 @@ final class Announcer {
         subscribers.publish(new RunnerEvent.WorkerDraining(w.id, w.generation, w.pid()));
     }
 
+    void workerUnhealthy(Entry w, String reason, int connections) {
+        log.warn("worker.unhealthy", w, "{} leaves rotation, unhealthy: {} ({} connection(s) open); it is stopped"
+                + " and replaced", w, reason, connections);
+        subscribers.publish(new RunnerEvent.WorkerUnhealthy(w.id, w.generation, w.pid(), reason));
+    }
+
+    void workerDue(Entry w, String reason) {
+        log.info("worker.due", w, "{} {}: to be recycled", w, reason);
+    }
+
+    void workerRecycled(Entry w, String reason) {
+        log.info("worker.recycled", w, "{} recycled ({}): its replacement starts, then it drains", w, reason);
+        subscribers.publish(new RunnerEvent.WorkerRecycled(w.id, w.generation, w.pid(), reason));
+    }
+
     /** @param description what became of it, as {@link Wording#exit} says it */
     void workerExited(Entry w, Worker.Exited e, String description) {
         boolean expected = e.cause() == Worker.Cause.STOPPED;
@@ -66,6 +81,10 @@ final class Announcer {
         } else {
             log.info("worker.drained", w, "{} drained: SIGTERM", w);
         }
+    }
+
+    void terminatingUnhealthy(Entry w, int connections) {
+        log.warn("worker.unhealthy-stop", w, "{} SIGTERM, not drained: unhealthy, {} connection(s) open", w, connections);
     }
 
     /** @param delay null when a replacement is already due (its timer forks this one too) */

@@ -16,14 +16,17 @@ import dev.actorrunner.RunnerEvent.ReloadStep;
 import dev.actorrunner.RunnerEvent.Stopped;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.front.Router;
+import dev.actorrunner.probe.HealthProbe;
 import dev.actorrunner.probe.ReadinessProbe;
 import dev.actorrunner.process.ProcessLauncher;
 import dev.actorrunner.supervisor.Entry;
 import dev.actorrunner.supervisor.EventLog;
 import dev.actorrunner.supervisor.Plan;
+import dev.actorrunner.supervisor.Recycling;
 import dev.actorrunner.supervisor.Restarts;
 import dev.actorrunner.supervisor.Rollout;
 import dev.actorrunner.supervisor.Worker;
+import dev.actorrunner.supervisor.WorkerSpecs;
 import dev.actorrunner.supervisor.WorkerState;
 import dev.actorrunner.supervisor.Workers;
 import dev.actorrunner.supervisor.Wording;
@@ -70,6 +73,9 @@ final class Master {
     /** The front could not connect to a worker it had in rotation (and tried another). */
     private record ConnectFailed(int workerId) implements Private {}
 
+    /** The front's requests to a worker failed health-failures times in a row (passive checks). */
+    private record Unresponsive(int workerId, String reason) implements Private {}
+
     /**
      * A runner whose launcher and router are built once the actor starts (and closed when it
      * stops); {@code subscribers} receive events from the very first one on.
@@ -78,9 +84,18 @@ final class Master {
                                     Function<RunnerSettings.PortRange, ProcessLauncher> launcher,
                                     ReadinessProbe probe, Collection<ActorRef<RunnerEvent>> subscribers,
                                     Function<RunnerSettings, Router> router) {
+        return create(settings, launcher, probe, null, subscribers, router);
+    }
+
+    /** @param health the liveness check of ready workers; null for none */
+    static Behavior<Command> create(RunnerSettings settings,
+                                    Function<RunnerSettings.PortRange, ProcessLauncher> launcher,
+                                    ReadinessProbe probe, HealthProbe health,
+                                    Collection<ActorRef<RunnerEvent>> subscribers,
+                                    Function<RunnerSettings, Router> router) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
                 new Master(context, timers, settings, launcher.apply(settings.workerPorts()), probe,
-                        subscribers, router.apply(settings)).running()));
+                        WorkerSpecs.watch(settings, health), subscribers, router.apply(settings)).running()));
     }
 
     private final TimerScheduler<Command> timers;
@@ -93,12 +108,13 @@ final class Master {
     private final Announcer announce;
     private final Restarts restarts;
     private final Rollout rollout;
+    private final Recycling recycling = new Recycling();
     private final ReloadHistory history = new ReloadHistory();
     private final Instant startedAt = Instant.now();
     private int desired;
 
     private Master(ActorContext<Command> context, TimerScheduler<Command> timers, RunnerSettings settings,
-                   ProcessLauncher launcher, ReadinessProbe probe,
+                   ProcessLauncher launcher, ReadinessProbe probe, Worker.Watch watch,
                    Collection<ActorRef<RunnerEvent>> initialSubscribers, Router router) {
         this.timers = timers;
         this.settings = settings;
@@ -108,13 +124,14 @@ final class Master {
         this.restarts = new Restarts(settings.backoffMin(), settings.backoffMax(), settings.bootFailureLimit());
         this.rollout = new Rollout(settings.reloadStrategy(), settings.reloadSettle(), System::nanoTime);
         this.announce = new Announcer(new EventLog(context, Master.class), subscribers);
-        this.roster = new Roster(context, settings, launcher, probe,
+        this.roster = new Roster(context, settings, launcher, probe, watch,
                 context.messageAdapter(Worker.Event.class, WorkerEvent::new), router, announce);
         this.workers = roster.table();
         this.desired = settings.workers();
         initialSubscribers.forEach(subscribers::add);
         ActorRef<Command> self = context.getSelf();
         router.onConnectFailed(id -> self.tell(new ConnectFailed(id)));
+        router.onUnresponsive((id, why) -> self.tell(new Unresponsive(id, why)));
         announce.starting(desired, settings.appName(), settings.reloadStrategy().setting());
         forkMissing();
     }
@@ -130,6 +147,7 @@ final class Master {
                 .onMessage(Stable.class, this::onStable)
                 .onMessage(Settled.class, this::onSettled)
                 .onMessage(ConnectFailed.class, this::onConnectFailed)
+                .onMessage(Unresponsive.class, this::onUnresponsive)
                 .build();
     }
 
@@ -168,6 +186,7 @@ final class Master {
 
     private void startReload(ActorRef<ActorRunner.ReloadReply> replyTo) {
         int generation = rollout.start(workers.active());
+        recycling.reloadStarted();
         history.started();
         // The answer before the events: whoever asked learns which reload the events are about.
         reply(replyTo, new ActorRunner.ReloadAccepted(generation, false, rollout.toReplace()));
@@ -202,7 +221,7 @@ final class Master {
         announce.scaled(from, desired);
         // Counted again after each stop: taking the last queued old worker ends the reload's surge,
         // and the worker it allowed is then one too many.
-        while (Plan.surplus(desired, rollout.surge(), workers.active().size()) > 0) {
+        while (Plan.surplus(desired, surge(), workers.active().size()) > 0) {
             retire(rollout.scaleDownVictim(workers));
         }
         forkMissing();
@@ -231,6 +250,8 @@ final class Master {
         if (m.event() instanceof Worker.Started e) return keep(() -> roster.started(w, e));
         if (m.event() instanceof Worker.Listening) return onListening(w);
         if (m.event() instanceof Worker.Terminating e) return keep(() -> roster.terminating(w, e, settings.drainTimeout()));
+        if (m.event() instanceof Worker.Unhealthy e) return onUnhealthy(w, e.reason());
+        if (m.event() instanceof Worker.Due e) return keep(() -> due(w, e.reason()));
         return onExited(w, (Worker.Exited) m.event());
     }
 
@@ -271,8 +292,50 @@ final class Master {
         boolean ofTheReload = rollout.brings(w);
         List<Entry> retired = stopNext();
         if (ofTheReload) step(kind, w, retired);
+        recycling.stopNext(workers, desired).ifPresent(this::retire);
         forkMissing();
         checkReload();
+        recycle();
+    }
+
+    /** Passive checks: the front's requests to it keep failing. Its own check, now, decides. */
+    private Behavior<Command> onUnresponsive(Unresponsive m) {
+        Entry w = workers.get(m.workerId());
+        if (w != null && w.state() == WorkerState.READY) w.ref.tell(new Worker.Confirm(m.reason()));
+        return Behaviors.same();
+    }
+
+    /**
+     * A ready worker failed its checks (active, or confirming what the front saw): out of rotation at
+     * once, dumped and stopped; its replacement is forked now, as nothing is wrong with the app's
+     * start. A new worker of a reload that fails so aborts the reload, as a crash would.
+     */
+    private Behavior<Command> onUnhealthy(Entry w, String reason) {
+        if (w == null || w.state() != WorkerState.READY) return Behaviors.same();
+        boolean ofTheReload = rollout.brings(w);
+        rollout.left(w.id);
+        recycling.left(w.id);
+        roster.retireUnhealthy(w, reason);
+        if (ofTheReload) abortReload(w + " unhealthy: " + reason);
+        forkMissing();
+        checkReload();
+        return Behaviors.same();
+    }
+
+    /** Recycling: {@code w} reached a limit; it is replaced in its turn. */
+    private void due(Entry w, String reason) {
+        announce.workerDue(w, reason);
+        w.due(reason);
+        recycling.due(w.id);
+        recycle();
+    }
+
+    /** Starts the next recycling, if one is due and nothing else is being replaced. */
+    private void recycle() {
+        recycling.start(workers, rollout.running()).ifPresent(w -> {
+            announce.workerRecycled(w, w.due());
+            forkMissing();
+        });
     }
 
     private Behavior<Command> onExited(Entry w, Worker.Exited e) {
@@ -283,6 +346,7 @@ final class Master {
 
     /** Forgets a worker whose process is gone and says so; true if the runner had asked it to stop. */
     private boolean exited(Entry w, Worker.Exited e) {
+        recycling.left(w.id);
         roster.exited(w, e, describe(e));
         timers.cancel(new Stable(w.id));
         return e.cause() == Worker.Cause.STOPPED;
@@ -340,7 +404,7 @@ final class Master {
     /** ForkMissing: start workers until desired (+1 during a surge reload) are active, unless a backoff is due. */
     private void forkMissing() {
         if (timers.isTimerActive(ForkMissing.INSTANCE)) return;
-        int missing = Plan.missing(desired, rollout.surge(), workers.active().size());
+        int missing = Plan.missing(desired, surge(), workers.active().size());
         for (int i = 0; i < missing; i++) roster.fork(rollout.generation(), restarts.nextFork());
         restarts.forkedAll();
     }
@@ -355,6 +419,7 @@ final class Master {
     /** Out of rotation and told to stop; the caller forks what is missing (Disconnected -> ForkMissing). */
     private void retire(Entry w) {
         rollout.left(w.id);
+        recycling.left(w.id);
         roster.retire(w);
     }
 
@@ -380,6 +445,7 @@ final class Master {
         announce.reloadCompleted(new RunnerEvent.ReloadCompleted(generation, took, rollout.servingAfter().orElse(took),
                 rollout.replaced()), workers.count(WorkerState.READY));
         if (rollout.takeQueued()) startReload(null);
+        recycle();
     }
 
     private void abortReload(String reason) {
@@ -396,6 +462,11 @@ final class Master {
     }
 
     // ---- helpers ----
+
+    /** Workers allowed above the desired count now: a surge reload's replacement, or a recycled worker's. */
+    private int surge() {
+        return Math.max(rollout.surge(), recycling.surge());
+    }
 
     private static <T> void reply(ActorRef<? super T> replyTo, T answer) {
         if (replyTo != null) replyTo.tell(answer);

@@ -26,6 +26,7 @@ final class Roster {
     private final RunnerSettings settings;
     private final ProcessLauncher launcher;
     private final ReadinessProbe probe;
+    private final Worker.Watch watch;
     private final ActorRef<Worker.Event> events;
     private final Router router;
     private final Announcer announce;
@@ -33,11 +34,12 @@ final class Roster {
 
     /** @param events where the workers report (the runner's adapter) */
     Roster(ActorContext<?> context, RunnerSettings settings, ProcessLauncher launcher, ReadinessProbe probe,
-           ActorRef<Worker.Event> events, Router router, Announcer announce) {
+           Worker.Watch watch, ActorRef<Worker.Event> events, Router router, Announcer announce) {
         this.context = context;
         this.settings = settings;
         this.launcher = launcher;
         this.probe = probe;
+        this.watch = watch;
         this.events = events;
         this.router = router;
         this.announce = announce;
@@ -52,7 +54,7 @@ final class Roster {
     void fork(int generation, int restarts) {
         int id = ++lastId;
         ActorRef<Worker.Command> ref = context.spawn(Worker.create(WorkerSpecs.launch(settings, id, generation),
-                launcher, probe, WorkerSpecs.timing(settings), events), "worker-" + id);
+                launcher, probe, WorkerSpecs.timing(settings), watch, events), "worker-" + id);
         table.add(new Entry(id, generation, ref, restarts));
     }
 
@@ -80,10 +82,27 @@ final class Roster {
         w.ref.tell(new Worker.Stop(router.drain(w.id)));
     }
 
+    /**
+     * Takes a ready worker that failed its checks out of rotation at once: no drain (its
+     * connections hang anyway), its threads are dumped, and it is stopped.
+     */
+    void retireUnhealthy(Entry w, String reason) {
+        table.setState(w, WorkerState.UNHEALTHY);
+        router.publish(table.routes());
+        announce.workerUnhealthy(w, reason, router.openConnections(w.id));
+        router.abandon(w.id);
+        w.ref.tell(new Worker.Stop(router.drain(w.id), true));
+    }
+
     /** Drained, or drain-timeout passed: SIGTERM is on its way. */
     void terminating(Entry w, Worker.Terminating e, Duration drainTimeout) {
+        boolean unhealthy = w.state() == WorkerState.UNHEALTHY;
         table.setState(w, WorkerState.STOPPING);
-        announce.terminating(w, e.timedOut(), router.openConnections(w.id), drainTimeout);
+        if (unhealthy) {
+            announce.terminatingUnhealthy(w, router.openConnections(w.id));
+        } else {
+            announce.terminating(w, e.timedOut(), router.openConnections(w.id), drainTimeout);
+        }
     }
 
     /** Its process is gone: out of the table (and of rotation, if it was still in it). */
@@ -105,6 +124,7 @@ final class Roster {
             case STARTING -> RunnerStatus.State.STARTING;
             case READY -> RunnerStatus.State.READY;
             case DRAINING -> RunnerStatus.State.DRAINING;
+            case UNHEALTHY -> RunnerStatus.State.UNHEALTHY;
             case STOPPING -> RunnerStatus.State.STOPPING;
         };
     }

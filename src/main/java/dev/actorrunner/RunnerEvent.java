@@ -30,6 +30,15 @@ public sealed interface RunnerEvent {
     record WorkerDraining(int workerId, int generation, long pid) implements RunnerEvent {}
 
     /**
+     * A worker failed its liveness checks ({@code reason}: which check, how many times, what the
+     * last said) and left rotation; its threads are dumped, then it is stopped and replaced.
+     */
+    record WorkerUnhealthy(int workerId, int generation, long pid, String reason) implements RunnerEvent {}
+
+    /** A worker reached a limit ({@code reason}: max-memory or max-lifetime) and is being replaced. */
+    record WorkerRecycled(int workerId, int generation, long pid, String reason) implements RunnerEvent {}
+
+    /**
      * A worker process ended. {@code expected} is true when the runner had asked it to stop;
      * {@code description} reads "exit code 1" or "signal 9 (KILL)". A worker that could not even be
      * started has pid -1.

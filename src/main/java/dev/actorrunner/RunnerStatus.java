@@ -75,8 +75,9 @@ public record RunnerStatus(
     }
 
     /** starting: forked, not yet ready; ready: in rotation; draining: out of rotation, finishing;
+     *  unhealthy: out of rotation after failing its liveness checks, being dumped and stopped;
      *  stopping: sent SIGTERM, waiting for exit. */
-    public enum State { STARTING, READY, DRAINING, STOPPING }
+    public enum State { STARTING, READY, DRAINING, UNHEALTHY, STOPPING }
 
     /**
      * The reload in progress: {@code replaced} of the {@code toReplace} old workers have left

@@ -4,178 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.FishingOutcomes;
-import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
-import akka.actor.typed.ActorRef;
-import com.typesafe.config.ConfigFactory;
 import dev.actorrunner.RunnerEvent.ReloadAborted;
 import dev.actorrunner.RunnerEvent.ReloadCompleted;
 import dev.actorrunner.RunnerEvent.ReloadStarted;
 import dev.actorrunner.RunnerEvent.WorkerDraining;
 import dev.actorrunner.RunnerEvent.WorkerExited;
-import dev.actorrunner.RunnerEvent.WorkerListening;
-import dev.actorrunner.RunnerEvent.WorkerStarted;
-import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.config.RunnerSettings.ReloadStrategy;
-import dev.actorrunner.fixtures.Processes;
-import dev.actorrunner.supervisor.FakeLauncher;
-import dev.actorrunner.supervisor.FakeRouter;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
-import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The Master's protocol against scripted processes, on manual time: no processes, no sleeps. */
-class MasterTest {
-    private static final Duration PROBE = Duration.ofMillis(100);
-    private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration KILL_TIMEOUT = Duration.ofSeconds(5);
-    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(3);
-    private static final Duration BACKOFF_MIN = Duration.ofSeconds(1);
-    private static final Duration BACKOFF_MAX = Duration.ofSeconds(4);
-    private static final Duration BACKOFF_RESET = Duration.ofSeconds(30);
-
-    private static final ActorTestKit kit =
-            ActorTestKit.create(ManualTime.config().withFallback(ConfigFactory.load()));
-    private static final ManualTime time = ManualTime.get(kit.system());
-
-    private FakeLauncher launcher;
-    private FakeRouter router;
-    /** Every event but the reload's steps and its serving moment, which {@link #steps} gets. */
-    private TestProbe<RunnerEvent> events;
-    private TestProbe<RunnerEvent> steps;
-    private ActorRef<ActorRunner.Command> runner;
-
-    @AfterAll
-    static void shutdown() {
-        kit.shutdownTestKit();
-    }
-
-    /** The clock is shared: a runner left running would fire its timers in a later test's timePasses. */
-    @AfterEach
-    void stopRunner() {
-        if (runner != null) kit.stop(runner);
-    }
-
-    @BeforeEach
-    void fresh() {
-        launcher = new FakeLauncher();
-        router = new FakeRouter();
-        events = kit.createTestProbe();
-        steps = kit.createTestProbe();
-    }
-
-    /** Sorts the runner's events onto the two probes, in the order the runner sent them. */
-    private ActorRef<RunnerEvent> sorter() {
-        ActorRef<RunnerEvent> toEvents = events.ref();
-        ActorRef<RunnerEvent> toSteps = steps.ref();
-        return kit.spawn(akka.actor.typed.javadsl.Behaviors.receive(RunnerEvent.class).onAnyMessage(e -> {
-            (e instanceof RunnerEvent.ReloadStep || e instanceof RunnerEvent.ReloadServing ? toSteps : toEvents).tell(e);
-            return akka.actor.typed.javadsl.Behaviors.same();
-        }).build());
-    }
-
-    private void start(int workers, Consumer<RunnerSettings.Builder> tweak) {
-        RunnerSettings.Builder b = RunnerSettings.builder(List.of("app"))
-                .workers(workers)
-                .probeInterval(PROBE)
-                .readyTimeout(READY_TIMEOUT)
-                .killTimeout(KILL_TIMEOUT)
-                .drainTimeout(DRAIN_TIMEOUT)
-                .backoffMin(BACKOFF_MIN)
-                .backoffMax(BACKOFF_MAX)
-                .backoffReset(BACKOFF_RESET);
-        tweak.accept(b);
-        runner = kit.spawn(Master.create(b.build(), r -> launcher, FakeLauncher.probe(),
-                List.of(sorter()), s -> router));
-    }
-
-    private void startReady(int workers, Consumer<RunnerSettings.Builder> tweak) {
-        start(workers, tweak);
-        for (int i = 0; i < workers; i++) expectStarted();
-        time.timePasses(PROBE);
-        for (int i = 1; i <= workers; i++) {
-            launcher.worker(i).becomeReady();
-            expectListening(i);
-        }
-    }
-
-    private int expectStarted() {
-        return events.expectMessageClass(WorkerStarted.class).workerId();
-    }
-
-    /** A started worker's first probe fires; the fake's check then completes when it is ready. */
-    private void probeFires() {
-        time.timePasses(PROBE);
-    }
-
-    private void expectListening(int id) {
-        assertEquals(id, events.expectMessageClass(WorkerListening.class).workerId());
-    }
-
-    private static Predicate<RunnerEvent> exited(int id) {
-        return e -> e instanceof WorkerExited x && x.workerId() == id;
-    }
-
-    private static Predicate<RunnerEvent> started(int id) {
-        return e -> e instanceof WorkerStarted x && x.workerId() == id;
-    }
-
-    /** The next events match the predicates, in any order (they come from independent actors). */
-    @SafeVarargs
-    private void expectInAnyOrder(Predicate<RunnerEvent>... expected) {
-        List<RunnerEvent> got = new ArrayList<>();
-        for (int i = 0; i < expected.length; i++) got.add(events.receiveMessage());
-        for (Predicate<RunnerEvent> p : expected) {
-            assertTrue(got.stream().anyMatch(p), "unexpected events: " + got);
-        }
-    }
-
-    /** After startReady(2): Reload, and its first replacement (worker 3) starts and is ready. */
-    private void reloadUntilTheFirstReplacementListens() {
-        runner.tell(ActorRunner.Reload.INSTANCE);
-        events.expectMessageClass(ReloadStarted.class);
-        assertEquals(3, expectStarted());
-        probeFires();
-        launcher.worker(3).becomeReady();
-        expectListening(3);
-    }
-
-    private RunnerEvent.Stopped awaitStopped() {
-        List<RunnerEvent> seen = events.fishForMessage(Duration.ofSeconds(3), e -> e instanceof RunnerEvent.Stopped
-                ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
-        return (RunnerEvent.Stopped) seen.get(seen.size() - 1);
-    }
-
-    /**
-     * Moves the clock once the Master has handled everything sent to it so far (a GetStatus round
-     * trip): a timer it starts after publishing an event, such as the crash backoff after
-     * WorkerExited, is then in place, and the clock cannot jump past it before it is set.
-     */
-    private void afterMaster(Duration d) {
-        status();
-        time.timePasses(d);
-    }
-
-    /** Waits (real time, bounded) for what a Worker actor does on its own thread. */
-    private static void awaitWorker(BooleanSupplier done, String what) {
-        assertTrue(Processes.poll(done, Duration.ofSeconds(5)), what);
-    }
-
-    private RunnerStatus status() {
-        TestProbe<RunnerStatus> reply = kit.createTestProbe();
-        runner.tell(new ActorRunner.GetStatus(reply.ref()));
-        return reply.receiveMessage();
-    }
-
+class MasterTest extends MasterHarness {
     @Test
     void bootForksDesiredWorkersAndReportsEachListening() {
         startReady(3, b -> {});

@@ -5,6 +5,7 @@ import dev.actorrunner.RunnerStatus;
 import dev.actorrunner.front.BindAddresses;
 import dev.actorrunner.front.Front;
 import dev.actorrunner.front.Traffic;
+import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -32,8 +33,8 @@ import java.util.concurrent.TimeoutException;
  * {@code /metrics}. Counts that the runner keeps (workers by state, crashes, reloads, open
  * connections) are read from one status per scrape ({@link RunnerCollector}); the front's
  * counters (connections, bytes,
- * connect retries, queue waits) from its atomics; reload durations are observed as the reload
- * events arrive. Scrapes run on the exporter's own thread and wait for the status there.
+ * connect retries, queue waits, response timeouts) from its atomics; reload durations, unhealthy
+ * and recycled workers are observed as the events arrive. Scrapes run on the exporter's own thread and wait for the status there.
  */
 public final class Metrics implements AutoCloseable {
 
@@ -43,6 +44,8 @@ public final class Metrics implements AutoCloseable {
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private volatile RunnerHandle runner;
     private final Histogram reloadSeconds;
+    private final Counter unhealthy;
+    private final Counter recycled;
     private final Map<Integer, Long> reloadStarts = new ConcurrentHashMap<>();
     private HTTPServer server;
 
@@ -53,6 +56,12 @@ public final class Metrics implements AutoCloseable {
                 .labelNames("result")
                 .classicOnly()
                 .classicUpperBounds(1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600)
+                .register(registry);
+        unhealthy = Counter.builder().name("actor_runner_workers_unhealthy")
+                .help("Workers taken out of rotation for failing liveness checks (active or passive), dumped and replaced")
+                .register(registry);
+        recycled = Counter.builder().name("actor_runner_workers_recycled")
+                .help("Workers replaced for reaching max-memory or max-lifetime")
                 .register(registry);
         registry.register(new RunnerCollector(front));
         if (front != null) registerFrontMetrics(front);
@@ -85,9 +94,13 @@ public final class Metrics implements AutoCloseable {
         return server.getPort();
     }
 
-    /** Takes a runner event (from any thread): reload durations. */
+    /** Takes a runner event (from any thread): reload durations, unhealthy and recycled workers. */
     public void onEvent(RunnerEvent event) {
-        if (event instanceof RunnerEvent.ReloadStarted e) {
+        if (event instanceof RunnerEvent.WorkerUnhealthy) {
+            unhealthy.inc();
+        } else if (event instanceof RunnerEvent.WorkerRecycled) {
+            recycled.inc();
+        } else if (event instanceof RunnerEvent.ReloadStarted e) {
             reloadStarts.put(e.generation(), System.nanoTime());
         } else if (event instanceof RunnerEvent.ReloadCompleted e) {
             reloadStarts.remove(e.generation());
@@ -189,6 +202,9 @@ public final class Metrics implements AutoCloseable {
         CounterWithCallback.builder().name("actor_runner_queue_waits")
                 .help("Times a connection (http mode: a request) had to wait for a ready worker")
                 .callback(cb -> cb.call(t.queueWaits())).register(registry);
+        CounterWithCallback.builder().name("actor_runner_response_timeouts")
+                .help("Requests (http mode) whose worker showed no progress for response-timeout: answered 504, or cut")
+                .callback(cb -> cb.call(t.responseTimeouts())).register(registry);
     }
 
     /** The address the metrics are served on, for the log line. */

@@ -18,6 +18,8 @@ public final class Entry {
     private long pid = -1;
     private int port = -1;
     private boolean refused;
+    /** The limit it reached, when it is due for recycling. */
+    private String due;
 
     public Entry(int id, int generation, ActorRef<Worker.Command> ref, int restarts) {
         this.id = id;
@@ -60,6 +62,16 @@ public final class Entry {
     /** Time since the fork (for "ready in 2.1s"). */
     public Duration age() {
         return Duration.ofNanos(System.nanoTime() - forkedNanos);
+    }
+
+    /** It reached a recycling limit: {@code reason} says which. */
+    public void due(String reason) {
+        due = reason;
+    }
+
+    /** The recycling limit it reached, or null. */
+    public String due() {
+        return due;
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.actorrunner.supervisor;
 
 import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.probe.HealthProbe;
+import dev.actorrunner.probe.Probes;
 import dev.actorrunner.process.LaunchSpec;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -17,6 +19,14 @@ public final class WorkerSpecs {
     public static Worker.Timing timing(RunnerSettings settings) {
         return new Worker.Timing(settings.readyTimeout(), settings.probeInterval(),
                 settings.drainTimeout(), settings.killTimeout());
+    }
+
+    /** What a ready worker is watched for, and what it is sent before a SIGKILL; {@code health} null for no checks. */
+    public static Worker.Watch watch(RunnerSettings settings, HealthProbe health) {
+        RunnerSettings.Health h = settings.health();
+        return new Worker.Watch(health, Probes.describe(settings.liveness()), h.interval(), h.failures(),
+                settings.dumps().signalFor(settings.command()), settings.dumps().grace(), settings.dumps().dir(),
+                settings.recycle().maxMemoryBytes(), settings.recycle().maxLifetime());
     }
 
     /** Readiness by log line: the launcher watches the worker's output for it. */

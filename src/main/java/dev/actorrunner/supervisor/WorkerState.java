@@ -11,6 +11,8 @@ public enum WorkerState {
     READY,
     /** Out of rotation, finishing its connections. */
     DRAINING,
+    /** Out of rotation after failing its liveness checks: its threads are dumped, then it is stopped. */
+    UNHEALTHY,
     /** Sent SIGTERM (or never ready and told to stop), waiting for its exit. */
     STOPPING
 }
