@@ -89,8 +89,9 @@ final class Roster {
     void retireUnhealthy(Entry w, String reason) {
         table.setState(w, WorkerState.UNHEALTHY);
         router.publish(table.routes());
-        announce.workerUnhealthy(w, reason, router.openConnections(w.id));
-        router.abandon(w.id);
+        int open = router.openConnections(w.id);
+        router.abandon(w.id); // before the event: whoever hears of it finds the requests given up on
+        announce.workerUnhealthy(w, reason, open);
         w.ref.tell(new Worker.Stop(router.drain(w.id), true));
     }
 
