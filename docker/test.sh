@@ -596,12 +596,13 @@ sd_until 60 "2 workers ready" sd_two_ready
 old=$(sd_ready_pids)
 t0=$(date +%s)
 in_sd systemctl kill -s KILL --kill-whom=main my-service || fail "systemctl kill"
-# Seen in 2 of the 4 runs that got this far here: when systemd finds a process of the unit still in its
-# cgroup after the main process's death (one dying by the runner's parent-death signal), it
-# SIGKILLs it and waits for the cgroup to be empty, which it is at once, but under podman's
-# cgroupfs on a cgroup v1 host systemd is never told: it stays "deactivating (stop-sigkill)" with
-# an empty cgroup until TimeoutStopSec (100 s) ends the wait, then restarts the unit. A systemd on
-# a host is told. So: its state after 30 s goes to a file, and the wait goes on past TimeoutStopSec.
+# Seen in 2 of the 5 runs that got this far: systemd SIGKILLed a process still in the unit's
+# cgroup after the main process died (a `sh` beside a worker, itself dying with the runner), then
+# stayed "deactivating (stop-sigkill)" with an empty cgroup until TimeoutStopSec (100 s) ended the
+# wait, and only then restarted the unit: under podman's cgroupfs on this cgroup v1 host, systemd
+# in the container is not told that the cgroup emptied (a systemd that is the host's PID 1 is, by
+# its own cgroup notifications; not tested here). So its state after 30 s goes to a file, and the
+# wait goes on past TimeoutStopSec.
 restart_note=""
 if ! sd_within 30 restarts_are 1; then
   { in_sd systemctl status my-service --no-pager; in_sd ps -eo pid,ppid,stat,args; } >"$OUT/systemd-after-kill.txt" 2>&1 || true
