@@ -596,7 +596,7 @@ sd_until 60 "2 workers ready" sd_two_ready
 old=$(sd_ready_pids)
 t0=$(date +%s)
 in_sd systemctl kill -s KILL --kill-whom=main my-service || fail "systemctl kill"
-# Seen in 2 of the 5 runs that got this far: systemd SIGKILLed a process still in the unit's
+# Seen in 3 of the 6 runs that got this far: systemd SIGKILLed a process still in the unit's
 # cgroup after the main process died (a `sh` beside a worker, itself dying with the runner), then
 # stayed "deactivating (stop-sigkill)" with an empty cgroup until TimeoutStopSec (100 s) ended the
 # wait, and only then restarted the unit: under podman's cgroupfs on this cgroup v1 host, systemd
