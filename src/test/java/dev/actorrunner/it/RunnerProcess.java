@@ -143,6 +143,23 @@ final class RunnerProcess implements AutoCloseable {
         return launch(cmd);
     }
 
+    /**
+     * bin/actor-runner ARGS: the launcher, as the systemd unit and the container image run it (it
+     * execs java with the shipped JVM flags). Its log in {@link #lines()}, stderr apart in
+     * {@link #errLines()}; {@code env} changes the environment (a null value removes a variable).
+     */
+    static RunnerProcess startLauncher(Path launcher, List<String> args, Map<String, String> env) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
+        cmd.addAll(ownWorkerPorts(args));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        env.forEach((k, v) -> {
+            if (v == null) pb.environment().remove(k); else pb.environment().put(k, v);
+        });
+        return new RunnerProcess(pb.start(), true);
+    }
+
     private static RunnerProcess launch(List<String> cmd) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
