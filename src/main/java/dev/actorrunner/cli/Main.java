@@ -151,7 +151,7 @@ public final class Main implements Callable<Integer> {
     String maxMemory;
 
     @Option(names = "--max-lifetime", paramLabel = "DURATION|off",
-            description = "Replace a worker that has run longer (less up to a tenth, at random), e.g. 24h (default: off).")
+            description = "Replace a worker that has run longer (1m to 24d, less up to a tenth, at random), e.g. 24h (default: off).")
     String maxLifetime;
 
     @Option(names = "--port-env", paramLabel = "NAME",

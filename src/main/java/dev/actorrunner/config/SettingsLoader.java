@@ -243,7 +243,7 @@ public final class SettingsLoader {
                         r.read("dump.dir", Path.of("dumps"), ValueParsers::directory)))
                 .recycle(new RunnerSettings.Recycle(
                         r.read("recycle.max-memory", 0L, ValueParsers::memorySize),
-                        r.read("recycle.max-lifetime", Duration.ZERO, SettingsLoader::offOrDuration)))
+                        r.read("recycle.max-lifetime", Duration.ZERO, SettingsLoader::maxLifetime)))
                 .build();
         checkAcrossKeys(r, settings, run.isPresent());
         if (!problems.isEmpty()) throw new InvalidSettingsException(problems);
@@ -317,14 +317,24 @@ public final class SettingsLoader {
     }
 
     /** {@code off}, or a duration above zero. */
-    private static Duration offOrDuration(ConfigValue v) {
+    /**
+     * "off" (zero), or from a minute up: a worker recycled sooner than it warms up would only ever
+     * be replaced (1ms had the runner replace workers as fast as they became ready).
+     */
+    private static Duration maxLifetime(ConfigValue v) {
         if (v.valueType() == ConfigValueType.STRING && "off".equals(((String) v.unwrapped()).strip())) return Duration.ZERO;
+        String expected = "off, or a duration from 1m to " + SettingsReader.MAX_DURATION.toDays() + "d, like 24h";
+        Duration d;
         try {
-            return SettingsReader.duration(v);
+            d = SettingsReader.duration(v);
         } catch (SettingsReader.Bad bad) {
-            throw new SettingsReader.Bad("off, or " + bad.getMessage());
+            throw new SettingsReader.Bad(bad.getMessage().startsWith("a duration with a unit") ? "off, or " + bad.getMessage() : expected);
         }
+        if (d.compareTo(MIN_LIFETIME) < 0) throw new SettingsReader.Bad(expected);
+        return d;
     }
+
+    private static final Duration MIN_LIFETIME = Duration.ofMinutes(1);
 
     /** sun_path is 108 bytes on Linux, including the terminating NUL. */
     static final int MAX_SOCKET_PATH = 107;

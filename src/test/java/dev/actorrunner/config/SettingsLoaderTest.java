@@ -300,7 +300,9 @@ class SettingsLoaderTest {
         "recycle.max-memory | --max-memory         | 512         | --max-memory: expected off, or a size with a unit from 16MiB to 1TiB, like 512MiB or 2GiB, got \"512\"",
         "recycle.max-memory | --max-memory         | 1MiB        | --max-memory: expected off, or a size with a unit from 16MiB to 1TiB, like 512MiB or 2GiB, got \"1MiB\"",
         "recycle.max-memory | --max-memory         | lots        | --max-memory: expected off, or a size with a unit from 16MiB to 1TiB, like 512MiB or 2GiB, got \"lots\"",
-        "recycle.max-lifetime | --max-lifetime     | 0s          | --max-lifetime: expected off, or a duration above 0 and at most 24d, got \"0s\"",
+        "recycle.max-lifetime | --max-lifetime     | 0s          | --max-lifetime: expected off, or a duration from 1m to 24d, like 24h, got \"0s\"",
+        "recycle.max-lifetime | --max-lifetime     | 59s         | --max-lifetime: expected off, or a duration from 1m to 24d, like 24h, got \"59s\"",
+        "recycle.max-lifetime | --max-lifetime     | 25d         | --max-lifetime: expected off, or a duration from 1m to 24d, like 24h, got \"25d\"",
         "recycle.max-lifetime | --max-lifetime     | daily       | --max-lifetime: expected off, or a duration with a unit, like 60s or 500ms, got \"daily\"",
     })
     void aBadFlagIsOneProblemNamingTheFlag(String key, String flag, String value, String expected) {
