@@ -307,15 +307,22 @@ final class Master {
 
     /**
      * A ready worker failed its checks (active, or confirming what the front saw): out of rotation at
-     * once, dumped and stopped; its replacement is forked now, as nothing is wrong with the app's
-     * start. A new worker of a reload that fails so aborts the reload, as a crash would.
+     * once, dumped and stopped. A worker that had served for backoff-reset is replaced now; one that
+     * failed sooner is a crash loop in the making (an app that dies or hangs soon after each start,
+     * often seen by the front a moment before its exit is), so its replacement waits for the backoff
+     * as a crashed worker's would. A new worker of a reload that fails so aborts the reload.
      */
     private Behavior<Command> onUnhealthy(Entry w, String reason) {
         if (w == null || w.state() != WorkerState.READY) return Behaviors.same();
         boolean ofTheReload = rollout.brings(w);
+        boolean young = timers.isTimerActive(new Stable(w.id));
         rollout.left(w.id);
         recycling.left(w.id);
         roster.retireUnhealthy(w, reason);
+        if (young) {
+            restarts.replacing(w.restarts);
+            replaceAfterBackoff(w);
+        }
         if (ofTheReload) abortReload(w + " unhealthy: " + reason);
         forkMissing();
         checkReload();

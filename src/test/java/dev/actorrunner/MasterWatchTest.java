@@ -36,6 +36,7 @@ class MasterWatchTest extends MasterHarness {
     void aWorkerThatFailsItsCheckLeavesRotationAtOnceIsDumpedStoppedAndReplaced() {
         health = FakeLauncher.health();
         startReady(2, b -> b.health(CHECKED).dumps(DUMPED));
+        time.timePasses(BACKOFF_RESET); // both have served long enough not to count as a crash loop
         FakeProcess sick = launcher.worker(1);
         sick.problem = "no connection within 1s";
         time.timePasses(INTERVAL);
@@ -68,6 +69,7 @@ class MasterWatchTest extends MasterHarness {
     void whenTheFrontsRequestsKeepFailingTheWorkersOwnCheckDecides() {
         health = FakeLauncher.health();
         startReady(2, b -> b.health(new Health(new Health.Check.Tcp(), Duration.ofMinutes(1), Duration.ofSeconds(2), 3)));
+        time.timePasses(BACKOFF_RESET);
         String seen = "3 request(s) in a row failed, last: no response within 2s";
         router.unresponsive.accept(1, seen); // its check passes: only slow, it stays
         awaitWorker(() -> launcher.worker(1).liveChecks.get() == 1, "worker 1 to be checked out of turn");
@@ -85,6 +87,27 @@ class MasterWatchTest extends MasterHarness {
         events.expectNoMessage(Duration.ofMillis(200));
         assertEquals(1, launcher.worker(2).terms.get());
         assertEquals(3, launcher.launched.size());
+    }
+
+    /**
+     * A worker that fails soon after it became ready (an app that dies or hangs a second after each
+     * start; the front sees the dying one refuse before its exit is noticed) is a crash loop: its
+     * replacement waits for the backoff, as a crashed worker's would, instead of forking at once.
+     */
+    @Test
+    void aWorkerThatFailsBeforeBackoffResetIsReplacedAfterTheBackoff() {
+        health = FakeLauncher.health();
+        startReady(2, b -> b.health(CHECKED));
+        launcher.worker(1).problem = "connection refused";
+        time.timePasses(INTERVAL);
+        assertEquals(1, events.expectMessageClass(WorkerUnhealthy.class).workerId());
+        assertEquals(List.of(2), router.current());
+        events.fishForMessage(Duration.ofSeconds(3), e -> e instanceof WorkerExited x && x.workerId() == 1
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
+        assertEquals(2, launcher.launched.size(), "no replacement before the backoff");
+        time.timePasses(BACKOFF_MIN);
+        assertEquals(3, expectStarted(), "the replacement, after the backoff");
     }
 
     @Test

@@ -44,6 +44,14 @@ public final class Restarts {
         return !everReady && ++bootFailures >= bootFailureLimit && bootFailureLimit > 0;
     }
 
+    /**
+     * A worker that had not yet served for backoff-reset is replaced for failing its checks: the fork
+     * that replaces it inherits restarts + 1, as a crashed worker's would (it is not counted as a crash).
+     */
+    public void replacing(int restarts) {
+        lines.add(restarts + 1);
+    }
+
     /** Records one more failure in a row and returns how long to wait before replacing it. */
     public Duration nextDelay() {
         return backoff.next();
