@@ -122,7 +122,10 @@ final class Master {
         this.router = router;
         this.subscribers = new Subscribers(context, SubscriberGone::new);
         this.restarts = new Restarts(settings.backoffMin(), settings.backoffMax(), settings.bootFailureLimit());
-        this.rollout = new Rollout(settings.reloadStrategy(), settings.reloadSettle(), System::nanoTime);
+        // A new worker of a reload settles through its slow-start ramp too: the old one it replaces
+        // keeps its share until the new one takes a full share, so capacity never dips.
+        this.rollout = new Rollout(settings.reloadStrategy(), max(settings.reloadSettle(), settings.slowStart()),
+                System::nanoTime);
         this.announce = new Announcer(new EventLog(context, Master.class), subscribers);
         this.roster = new Roster(context, settings, launcher, probe, watch,
                 context.messageAdapter(Worker.Event.class, WorkerEvent::new), router, announce);
@@ -132,6 +135,7 @@ final class Master {
         ActorRef<Command> self = context.getSelf();
         router.onConnectFailed(id -> self.tell(new ConnectFailed(id)));
         router.onUnresponsive((id, why) -> self.tell(new Unresponsive(id, why)));
+        router.slowStart(settings.slowStart());
         announce.starting(desired, settings.appName(), settings.reloadStrategy().setting());
         forkMissing();
     }
@@ -434,7 +438,7 @@ final class Master {
     private void step(ReloadStep.Kind kind, Entry w, List<Entry> retired) {
         ReloadStep step = new ReloadStep(rollout.generation(), kind, w == null ? 0 : w.id,
                 w == null ? Duration.ZERO : w.age(),
-                kind == ReloadStep.Kind.SETTLING ? settings.reloadSettle() : Duration.ZERO,
+                kind == ReloadStep.Kind.SETTLING ? rollout.settle() : Duration.ZERO,
                 retired.stream().map(r -> r.id).toList(), rollout.replaced(), rollout.toReplace());
         announce.reloadStep(step, w);
     }
@@ -486,5 +490,9 @@ final class Master {
 
     private String describe(Worker.Exited e) {
         return Wording.exit(e, settings.readyTimeout());
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 }

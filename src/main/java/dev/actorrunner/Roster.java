@@ -116,7 +116,8 @@ final class Roster {
 
     List<RunnerStatus.Worker> snapshot() {
         return table.all().stream().map(w -> new RunnerStatus.Worker(w.id, w.generation, w.pid(), w.port(),
-                state(w.state()), w.since(), w.startedAt(), w.restarts, router.openConnections(w.id))).toList();
+                state(w.state()), w.since(), w.startedAt(), w.restarts, router.openConnections(w.id),
+                w.state() == WorkerState.READY ? router.sharePercent(w.id) : 0)).toList();
     }
 
     /** The one place where a worker's state becomes the public one. */

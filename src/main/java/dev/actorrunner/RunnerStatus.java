@@ -59,13 +59,21 @@ public record RunnerStatus(
      *                    at boot, by a scale up or by a reload; its predecessor's + 1 for one that
      *                    replaces a crashed worker
      * @param connections connections the public port holds open to it now
+     * @param sharePercent the share of new traffic slow start gives it now, in percent: below 100
+     *                    while a worker that entered rotation beside warm ones ramps up
      */
     public record Worker(int id, int generation, long pid, int port, State state, Instant since,
-                         Instant startedAt, int restarts, int connections) {
+                         Instant startedAt, int restarts, int connections, int sharePercent) {
 
         /** The first shape of this record (kept for source compatibility). */
         public Worker(int id, int generation, long pid, int port, State state, Instant since) {
-            this(id, generation, pid, port, state, since, null, 0, 0);
+            this(id, generation, pid, port, state, since, null, 0, 0, 100);
+        }
+
+        /** The shape before slow start (kept for source compatibility): a full share. */
+        public Worker(int id, int generation, long pid, int port, State state, Instant since,
+                      Instant startedAt, int restarts, int connections) {
+            this(id, generation, pid, port, state, since, startedAt, restarts, connections, 100);
         }
 
         /** How long its process has run; zero before it started. */

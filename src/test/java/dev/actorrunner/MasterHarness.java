@@ -94,7 +94,8 @@ abstract class MasterHarness {
                 .drainTimeout(DRAIN_TIMEOUT)
                 .backoffMin(BACKOFF_MIN)
                 .backoffMax(BACKOFF_MAX)
-                .backoffReset(BACKOFF_RESET);
+                .backoffReset(BACKOFF_RESET)
+                .slowStart(Duration.ZERO); // the protocol tests of slow start set it
         tweak.accept(b);
         runner = kit.spawn(Master.create(b.build(), r -> launcher, FakeLauncher.probe(), health,
                 List.of(sorter()), s -> router));

@@ -76,6 +76,39 @@ class MasterTest extends MasterHarness {
         expectInAnyOrder(exited(2), e -> e instanceof ReloadCompleted c && c.generation() == 2);
     }
 
+    /**
+     * Slow start: the front ramps a new worker's share up over the window, so the old worker it
+     * replaces keeps serving until the ramp is over (capacity never dips), and status shows the
+     * share the front gives each worker now.
+     */
+    @Test
+    void withSlowStartAnOldWorkerStopsOnlyOnceItsReplacementsRampIsOver() {
+        startReady(2, b -> b.slowStart(Duration.ofSeconds(10)).reloadSettle(Duration.ofSeconds(2)));
+        assertEquals(Duration.ofSeconds(10), router.slowStart, "the front ramps over slow-start");
+        reloadUntilTheFirstReplacementListens();
+        RunnerEvent.ReloadStep settling = steps.expectMessageClass(RunnerEvent.ReloadStep.class);
+        assertEquals(RunnerEvent.ReloadStep.Kind.SETTLING, settling.kind());
+        assertEquals(Duration.ofSeconds(10), settling.settle(), "the longer of slow-start and reload-settle");
+        router.shares.put(3, 40);
+        assertEquals(List.of(100, 100, 40), status().workers().stream().map(RunnerStatus.Worker::sharePercent).toList());
+
+        afterMaster(Duration.ofSeconds(9));
+        events.expectNoMessage(Duration.ofMillis(100));
+        assertEquals(List.of(1, 2, 3), router.current(), "the old workers serve while the new one ramps");
+        time.timePasses(Duration.ofSeconds(1));
+        assertEquals(1, events.expectMessageClass(WorkerDraining.class).workerId());
+        router.shares.remove(3);
+        expectInAnyOrder(exited(1), started(4));
+        probeFires();
+        launcher.worker(4).becomeReady();
+        expectListening(4);
+        events.expectNoMessage(Duration.ofMillis(100));
+        assertEquals(List.of(2, 3, 4), router.current());
+        time.timePasses(Duration.ofSeconds(10));
+        assertEquals(2, events.expectMessageClass(WorkerDraining.class).workerId());
+        expectInAnyOrder(exited(2), e -> e instanceof ReloadCompleted c && c.generation() == 2);
+    }
+
     @Test
     void aReplacementThatDiesWhileItSettlesAbortsTheReloadBeforeAnyOldWorkerStops() {
         startReady(2, b -> b.reloadSettle(Duration.ofSeconds(5)));

@@ -114,6 +114,12 @@ public final class Main implements Callable<Integer> {
                     + " for it; one that exits meanwhile aborts the reload (default: 0s).")
     String reloadSettle;
 
+    @Option(names = "--slow-start", paramLabel = "DURATION",
+            description = "A worker that enters rotation beside warm ones gets a share of new traffic that ramps"
+                    + " from 10% to full over this long; in a reload the old worker it replaces serves until then"
+                    + " (default: 10s; 0s: off).")
+    String slowStart;
+
     @Option(names = "--health", paramLabel = "auto|tcp|http:PATH|off",
             description = "Liveness check of ready workers (default: auto, the readiness check where it checks a port).")
     String health;
@@ -277,6 +283,7 @@ public final class Main implements Callable<Integer> {
                 .flag("queue-timeout", "--queue-timeout", queueTimeout)
                 .flag("reload-strategy", "--reload-strategy", reloadStrategy)
                 .flag("reload-settle", "--reload-settle", reloadSettle)
+                .flag("slow-start", "--slow-start", slowStart)
                 .flag("health.check", "--health", health)
                 .flag("health.interval", "--health-interval", healthInterval)
                 .flag("health.timeout", "--health-timeout", healthTimeout)

@@ -31,6 +31,9 @@ import java.util.Optional;
  * @param reloadStrategy  surge (new first) or stop-first (the ancestor's order)
  * @param reloadSettle    during a reload, how long a new worker must stay ready before an old one
  *                        is stopped for it; zero stops one as soon as the new one is ready
+ * @param slowStart       how long the share of new traffic of a worker that enters rotation beside
+ *                        warm ones ramps up; during a reload an old worker stops for a new one only
+ *                        once its ramp is over (as with reload-settle); zero: full share at once
  * @param portEnv         environment variable that carries the private port
  * @param backoffMin      first delay before a crashed worker is replaced
  * @param backoffMax      cap of the exponential backoff
@@ -80,7 +83,8 @@ public record RunnerSettings(
         LogFormat logFormat,
         Health health,
         Dumps dumps,
-        Recycle recycle) {
+        Recycle recycle,
+        Duration slowStart) {
 
     public RunnerSettings {
         Objects.requireNonNull(appName, "appName");
@@ -321,6 +325,7 @@ public record RunnerSettings(
         private Http http = Http.DEFAULTS;
         private ReloadStrategy reloadStrategy = ReloadStrategy.SURGE;
         private Duration reloadSettle = Duration.ZERO;
+        private Duration slowStart = Duration.ofSeconds(10);
         private String portEnv = "PORT";
         private Duration backoffMin = Duration.ofSeconds(1);
         private Duration backoffMax = Duration.ofSeconds(30);
@@ -373,12 +378,13 @@ public record RunnerSettings(
         public Builder health(Health v) { health = v; return this; }
         public Builder dumps(Dumps v) { dumps = v; return this; }
         public Builder recycle(Recycle v) { recycle = v; return this; }
+        public Builder slowStart(Duration v) { slowStart = v; return this; }
 
         public RunnerSettings build() {
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
                     readyOwnerCheck, probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax,
                     backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv,
-                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat, health, dumps, recycle);
+                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat, health, dumps, recycle, slowStart);
         }
     }
 }

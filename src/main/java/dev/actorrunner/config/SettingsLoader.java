@@ -220,6 +220,7 @@ public final class SettingsLoader {
                         r.duration("http.response-timeout")))
                 .reloadStrategy(r.read("reload-strategy", RunnerSettings.ReloadStrategy.SURGE, ValueParsers::reloadStrategy))
                 .reloadSettle(r.durationOrZero("reload-settle"))
+                .slowStart(r.durationOrZero("slow-start"))
                 .portEnv(r.read("port-env", "PORT", ValueParsers::portEnv))
                 .backoffMin(r.duration("restart.backoff-min"))
                 .backoffMax(r.duration("restart.backoff-max"))

@@ -68,6 +68,7 @@ public final class StatusView {
             row.put("uptimeSeconds", seconds(w.uptime(now)));
             row.put("restarts", w.restarts());
             row.put("connections", w.connections());
+            row.put("sharePercent", w.sharePercent());
             row.put("rssBytes", u.rssBytes());
             row.put("cpuPercent", round(u.cpuPercent()));
             workers.add(row);
@@ -116,13 +117,14 @@ public final class StatusView {
         out.append('\n');
         out.append("reload: ").append(reloadLine(s)).append('\n');
         out.append('\n');
-        String format = "%4s %8s %4s  %-9s %8s %9s %6s %9s %6s%n";
-        out.append(String.format(Locale.ROOT, format, "ID", "PID", "GEN", "STATE", "UPTIME", "RESTARTS", "CONNS", "RSS", "CPU%"));
+        String format = "%4s %8s %4s  %-9s %5s %8s %9s %6s %9s %6s%n";
+        out.append(String.format(Locale.ROOT, format, "ID", "PID", "GEN", "STATE", "SHARE", "UPTIME", "RESTARTS", "CONNS",
+                "RSS", "CPU%"));
         for (Object o : (List<Object>) s.get("workers")) {
             Map<String, Object> w = (Map<String, Object>) o;
             long pid = number(w.get("pid"));
             out.append(String.format(Locale.ROOT, format, w.get("id"), pid < 0 ? "-" : pid, w.get("generation"),
-                    w.get("state"), pid < 0 ? "-" : duration(w.get("uptimeSeconds")), w.get("restarts"),
+                    w.get("state"), share(w), pid < 0 ? "-" : duration(w.get("uptimeSeconds")), w.get("restarts"),
                     w.get("connections"), bytes(w.get("rssBytes")), percent(w.get("cpuPercent"))));
         }
         return out.toString();
@@ -195,5 +197,11 @@ public final class StatusView {
     private static String percent(Object value) {
         return value instanceof Number n && n.doubleValue() >= 0
                 ? String.format(Locale.ROOT, "%.1f", n.doubleValue()) : "-";
+    }
+
+    /** A ready worker's slow-start share ("35%"); "-" for one out of rotation (or from a runner without slow start). */
+    private static String share(Map<String, Object> w) {
+        Object p = w.get("sharePercent");
+        return "ready".equals(w.get("state")) && p != null ? number(p) + "%" : "-";
     }
 }

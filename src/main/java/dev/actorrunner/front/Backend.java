@@ -24,10 +24,42 @@ final class Backend {
     private final AtomicInteger failedInRow = new AtomicInteger();
     /** http mode: the connections to it, in use or idle (per connection, not per request). */
     final Set<Channel> connections = ConcurrentHashMap.newKeySet();
+    /** When it entered rotation (System.nanoTime). */
+    private final long admittedAt;
+    /** When its slow-start ramp began; 0 for none, or once the ramp is over. */
+    private volatile long rampFrom;
 
     Backend(int workerId, int port) {
+        this(workerId, port, System.nanoTime(), false);
+    }
+
+    /** A worker entering rotation at {@code admittedAt}; {@code ramps}: its share ramps up from then (see {@link SlowStart}). */
+    Backend(int workerId, int port, long admittedAt, boolean ramps) {
         this.workerId = workerId;
         this.port = port;
+        this.admittedAt = admittedAt;
+        this.rampFrom = ramps ? admittedAt : 0;
+    }
+
+    long admittedAt() {
+        return admittedAt;
+    }
+
+    /** True while it may still be ramping up (cheap: one volatile read). */
+    boolean ramping() {
+        return rampFrom != 0;
+    }
+
+    /**
+     * Its slow-start weight at {@code now}: below 1 while it ramps up over {@code window}, then 1
+     * for good (the ramp is not taken up again if the window later grows).
+     */
+    double weight(long now, long window) {
+        long from = rampFrom;
+        if (from == 0) return 1.0;
+        double w = SlowStart.weight(now - from, window);
+        if (w >= 1.0) rampFrom = 0;
+        return w;
     }
 
     int open() {

@@ -22,6 +22,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.IntConsumer;
@@ -60,6 +62,8 @@ public final class Front implements Router {
     private volatile BiConsumer<Integer, String> unresponsive = (id, why) -> {};
     private final Traffic traffic = new Traffic();
     private volatile RoutingTable table = RoutingTable.EMPTY;
+    /** Slow start's window in nanoseconds (0: off); see {@link SlowStart}. */
+    private volatile long slowStart;
 
     private Front(FrontSettings settings) {
         this.settings = settings;
@@ -156,13 +160,34 @@ public final class Front implements Router {
         return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
     }
 
+    /**
+     * Publishes from the Master's thread only (one publisher, so the look at who is warm and the
+     * admission of a new worker cannot interleave with another publish).
+     */
     @Override
     public void publish(List<Route> routes) {
+        long now = System.nanoTime();
+        long window = slowStart;
+        RoutingTable before = table;
         List<Backend> list = new ArrayList<>(routes.size());
-        for (Route r : routes) list.add(backends.computeIfAbsent(r.workerId(), id -> new Backend(id, r.port())));
-        RoutingTable next = new RoutingTable(list);
+        for (Route r : routes) {
+            list.add(backends.computeIfAbsent(r.workerId(),
+                    id -> new Backend(id, r.port(), now, SlowStart.ramps(before.backends(), now, window))));
+        }
+        RoutingTable next = new RoutingTable(list, window, System::nanoTime, () -> ThreadLocalRandom.current().nextDouble());
         table = next;
         if (!next.isEmpty()) wakeWaiting();
+    }
+
+    @Override
+    public void slowStart(Duration window) {
+        slowStart = window.toNanos();
+    }
+
+    @Override
+    public int sharePercent(int workerId) {
+        Backend b = backends.get(workerId);
+        return b == null ? 100 : table.sharePercent(b);
     }
 
     @Override

@@ -46,6 +46,17 @@ public interface Router extends AutoCloseable {
      */
     default void abandon(int workerId) {}
 
+    /**
+     * Slow start from now on: a worker that enters rotation beside one that has served this long
+     * gets a share of new traffic that ramps up over it. Zero: every worker gets its full share at once.
+     */
+    default void slowStart(java.time.Duration window) {}
+
+    /** The share of new traffic, in percent, that slow start gives the worker now (100 when it does not ramp). */
+    default int sharePercent(int workerId) {
+        return 100;
+    }
+
     /** Stops accepting connections; those open stay until they close (StopAll drains them). */
     void stopAccepting();
 

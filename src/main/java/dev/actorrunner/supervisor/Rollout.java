@@ -72,6 +72,11 @@ public final class Rollout {
         return generation;
     }
 
+    /** How long a new worker of a reload serves before an old one stops for it (reload-settle, or slow start if longer). */
+    public Duration settle() {
+        return settle;
+    }
+
     /** From start to completion (or abort). */
     public boolean running() {
         return phase != Phase.IDLE;

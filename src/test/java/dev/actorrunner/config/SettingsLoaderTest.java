@@ -159,6 +159,7 @@ class SettingsLoaderTest {
                   probe-interval = 50ms
                   reload-strategy = stop-first
                   reload-settle = 10s
+                  slow-start = 30s
                   ready-owner-check = off
                   port-env = SERVER_PORT
                   boot-failure-limit = 0
@@ -176,6 +177,9 @@ class SettingsLoaderTest {
         assertTrue(withApp().load().readyOwnerCheck(), "on by default");
         assertEquals(Duration.ZERO, withApp().load().reloadSettle(), "off by default");
         assertEquals(Duration.ZERO, withApp().flag("reload-settle", "--reload-settle", "0s").load().reloadSettle());
+        assertEquals(Duration.ofSeconds(30), s.slowStart());
+        assertEquals(Duration.ofSeconds(10), withApp().load().slowStart(), "10s by default");
+        assertEquals(Duration.ZERO, withApp().flag("slow-start", "--slow-start", "0s").load().slowStart(), "0s: off");
         assertEquals("SERVER_PORT", s.portEnv());
         assertEquals(0, s.bootFailureLimit());
         assertEquals(new PortRange(21000, 21009), s.workerPorts());
@@ -276,6 +280,8 @@ class SettingsLoaderTest {
         "kill-timeout       | --kill-timeout       | 365d        | --kill-timeout: expected a duration above 0 and at most 24d, got \"365d\"",
         "reload-settle      | --reload-settle      | -1s         | --reload-settle: expected a duration of 0s or more and at most 24d, got \"-1s\"",
         "reload-settle      | --reload-settle      | 10          | --reload-settle: expected a duration with a unit, like 60s or 500ms, got \"10\"",
+        "slow-start         | --slow-start         | -1s         | --slow-start: expected a duration of 0s or more and at most 24d, got \"-1s\"",
+        "slow-start         | --slow-start         | fast        | --slow-start: expected a duration with a unit, like 60s or 500ms, got \"fast\"",
         "reload-strategy    | --reload-strategy    | rolling     | --reload-strategy: expected \"surge\" or \"stop-first\", got \"rolling\"",
         "port-env           | --port-env           | 1PORT       | --port-env: expected an environment variable name, or \"\" for none, got \"1PORT\"",
         "boot-failure-limit | --boot-failure-limit | -1          | --boot-failure-limit: expected a number of 0 or more, got \"-1\"",

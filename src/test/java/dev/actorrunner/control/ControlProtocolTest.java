@@ -72,7 +72,7 @@ class ControlProtocolTest {
         Instant now = Instant.parse("2030-01-01T10:00:00Z");
         RunnerStatus s = new RunnerStatus("app.jar", 2, 3, true, false, 1, List.of(
                 new RunnerStatus.Worker(4, 2, 1004, 20004, RunnerStatus.State.READY, now.minusSeconds(100),
-                        now.minusSeconds(125), 1, 7),
+                        now.minusSeconds(125), 1, 7, 35), // ramping up: slow start gives it 35% now
                 new RunnerStatus.Worker(6, 3, 1006, 20006, RunnerStatus.State.STARTING, now.minusSeconds(2),
                         now.minusSeconds(2), 0, 0),
                 new RunnerStatus.Worker(7, 3, -1, -1, RunnerStatus.State.STARTING, now, null, 0, 0)),
@@ -92,11 +92,12 @@ class ControlProtocolTest {
         assertTrue(table.contains("reload: 3 running for 3.0s, 1 of 2 replaced, another queued; last: 2 aborted at "), table);
         assertTrue(table.contains("after 12s, 0 replaced: worker 5 (pid 1005, gen 2) not ready within 10s: killed"), table);
         List<String> rows = table.lines().dropWhile(l -> !l.contains("ID")).toList();
-        assertEquals(List.of("ID", "PID", "GEN", "STATE", "UPTIME", "RESTARTS", "CONNS", "RSS", "CPU%"),
+        assertEquals(List.of("ID", "PID", "GEN", "STATE", "SHARE", "UPTIME", "RESTARTS", "CONNS", "RSS", "CPU%"),
                 List.of(rows.get(0).trim().split(" +")));
-        assertEquals(List.of("4", "1004", "2", "ready", "2m05s", "1", "7", "150.0M", "2.0"), List.of(rows.get(1).trim().split(" +")));
-        assertEquals(List.of("6", "1006", "3", "starting", "2.0s", "0", "0", "-", "-"), List.of(rows.get(2).trim().split(" +")));
-        assertEquals(List.of("7", "-", "3", "starting", "-", "0", "0", "-", "-"), List.of(rows.get(3).trim().split(" +")));
+        assertEquals(List.of("4", "1004", "2", "ready", "35%", "2m05s", "1", "7", "150.0M", "2.0"),
+                List.of(rows.get(1).trim().split(" +")));
+        assertEquals(List.of("6", "1006", "3", "starting", "-", "2.0s", "0", "0", "-", "-"), List.of(rows.get(2).trim().split(" +")));
+        assertEquals(List.of("7", "-", "3", "starting", "-", "-", "0", "0", "-", "-"), List.of(rows.get(3).trim().split(" +")));
         assertEquals(4, rows.size());
     }
 }

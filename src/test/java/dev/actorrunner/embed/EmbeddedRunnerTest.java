@@ -93,7 +93,8 @@ class EmbeddedRunnerTest {
                 // keeps a loaded machine far from a SIGKILL that would turn "exit code 0" into a signal.
                 .killTimeout(Duration.ofSeconds(15))
                 .backoffMin(Duration.ofMillis(200))
-                .backoffMax(Duration.ofSeconds(1));
+                .backoffMax(Duration.ofSeconds(1))
+                .slowStart(Duration.ZERO);
     }
 
     // ---- helpers ----

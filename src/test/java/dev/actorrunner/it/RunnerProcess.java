@@ -87,9 +87,15 @@ final class RunnerProcess implements AutoCloseable {
      * With the default range for all, a worker of one run found its port taken by the other's.
      */
     private static List<String> ownWorkerPorts(List<String> args) {
-        if (args.contains("--worker-ports")) return List.of();
-        int from = 20000 + 100 * java.util.concurrent.ThreadLocalRandom.current().nextInt(100);
-        return List.of("--worker-ports", from + "-" + (from + 99));
+        List<String> options = new ArrayList<>();
+        if (!args.contains("--worker-ports")) {
+            int from = 20000 + 100 * java.util.concurrent.ThreadLocalRandom.current().nextInt(100);
+            options.addAll(List.of("--worker-ports", from + "-" + (from + 99)));
+        }
+        // Slow start makes every reload wait out each new worker's ramp (10 s by default): tests that
+        // are not about it run without, and SlowStartIT runs with it.
+        if (args.stream().noneMatch(a -> a.startsWith("--slow-start"))) options.addAll(List.of("--slow-start", "0s"));
+        return options;
     }
 
     /**

@@ -22,6 +22,10 @@ public final class FakeRouter implements Router {
     public final List<Integer> abandoned = new CopyOnWriteArrayList<>();
     /** Where the front would report a worker whose requests keep failing (passive health). */
     public volatile BiConsumer<Integer, String> unresponsive;
+    /** Slow start's window, as the Master set it. */
+    public volatile java.time.Duration slowStart;
+    /** Slow-start shares per worker, as the test sets them (100 when absent). */
+    public final Map<Integer, Integer> shares = new ConcurrentHashMap<>();
     /** Open connections per worker, as the test sets them. */
     public final Map<Integer, Integer> connections = new ConcurrentHashMap<>();
 
@@ -51,6 +55,8 @@ public final class FakeRouter implements Router {
     @Override public void onConnectFailed(IntConsumer listener) { connectFailed = listener; }
     @Override public void abandon(int workerId) { abandoned.add(workerId); }
     @Override public void onUnresponsive(BiConsumer<Integer, String> listener) { unresponsive = listener; }
+    @Override public void slowStart(java.time.Duration window) { slowStart = window; }
+    @Override public int sharePercent(int workerId) { return shares.getOrDefault(workerId, 100); }
     @Override public void stopAccepting() { accepting = false; }
     @Override public void close() { closed = true; }
 }
