@@ -123,7 +123,7 @@ public final class ActorRunner {
         List<ActorRef<RunnerEvent>> initial = List.copyOf(subscribers);
         // A graceful stop lasts up to drain-timeout (connections finish) plus kill-timeout (SIGTERM).
         return HostShutdown.around(Master.create(settings, OsProcessLauncher::new,
-                Probes.forReadiness(settings.ready(), settings.readyOwnerCheck()),
+                Probes.warmed(Probes.forReadiness(settings.ready(), settings.readyOwnerCheck()), settings.warmup()),
                 Probes.forHealth(settings.liveness(), settings.health().timeout()), initial, front),
                 settings.drainTimeout().plus(settings.killTimeout()));
     }

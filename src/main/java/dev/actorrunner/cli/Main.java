@@ -120,6 +120,21 @@ public final class Main implements Callable<Integer> {
                     + " (default: 10s; 0s: off).")
     String slowStart;
 
+    @Option(names = "--warmup", paramLabel = "GET:PATH|HEAD:PATH|off",
+            description = "Once a new worker is ready, and before it enters rotation, call this endpoint of the app on"
+                    + " its private port; all calls must answer 2xx, else it is not ready yet (default: off).")
+    String warmup;
+
+    @Option(names = "--warmup-count", paramLabel = "N", description = "Warm-up requests per new worker (default: 100).")
+    String warmupCount;
+
+    @Option(names = "--warmup-concurrency", paramLabel = "N", description = "Warm-up requests at a time (default: 4).")
+    String warmupConcurrency;
+
+    @Option(names = "--warmup-deadline", paramLabel = "DURATION",
+            description = "How long the whole warm-up may take (default: 30s).")
+    String warmupDeadline;
+
     @Option(names = "--health", paramLabel = "auto|tcp|http:PATH|off",
             description = "Liveness check of ready workers (default: auto, the readiness check where it checks a port).")
     String health;
@@ -284,6 +299,10 @@ public final class Main implements Callable<Integer> {
                 .flag("reload-strategy", "--reload-strategy", reloadStrategy)
                 .flag("reload-settle", "--reload-settle", reloadSettle)
                 .flag("slow-start", "--slow-start", slowStart)
+                .flag("warmup.request", "--warmup", warmup)
+                .flag("warmup.count", "--warmup-count", warmupCount)
+                .flag("warmup.concurrency", "--warmup-concurrency", warmupConcurrency)
+                .flag("warmup.deadline", "--warmup-deadline", warmupDeadline)
                 .flag("health.check", "--health", health)
                 .flag("health.interval", "--health-interval", healthInterval)
                 .flag("health.timeout", "--health-timeout", healthTimeout)

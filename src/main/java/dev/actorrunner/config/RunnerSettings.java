@@ -34,6 +34,7 @@ import java.util.Optional;
  * @param slowStart       how long the share of new traffic of a worker that enters rotation beside
  *                        warm ones ramps up; during a reload an old worker stops for a new one only
  *                        once its ramp is over (as with reload-settle); zero: full share at once
+ * @param warmup          requests sent to a new worker's private port before it enters rotation
  * @param portEnv         environment variable that carries the private port
  * @param backoffMin      first delay before a crashed worker is replaced
  * @param backoffMax      cap of the exponential backoff
@@ -84,7 +85,8 @@ public record RunnerSettings(
         Health health,
         Dumps dumps,
         Recycle recycle,
-        Duration slowStart) {
+        Duration slowStart,
+        Warmup warmup) {
 
     public RunnerSettings {
         Objects.requireNonNull(appName, "appName");
@@ -234,6 +236,31 @@ public record RunnerSettings(
         }
     }
 
+    /**
+     * Warm-up: once a new worker passes its readiness check, and before it enters rotation,
+     * {@code count} requests ({@code concurrency} at a time) are sent straight to its private port;
+     * all must answer 2xx within {@code deadline}, else the worker is not ready yet (as a failed
+     * readiness check: checked again, and killed at ready-timeout). It calls the app's own endpoint,
+     * so that endpoint must be cheap and idempotent.
+     *
+     * @param request what to send, empty for no warm-up
+     */
+    public record Warmup(Optional<Request> request, int count, int concurrency, Duration deadline) {
+        public static final Warmup OFF = new Warmup(Optional.empty(), 100, 4, Duration.ofSeconds(30));
+
+        /** {@code GET /path} or {@code HEAD /path}. */
+        public record Request(String method, String path) {
+            @Override
+            public String toString() {
+                return method + " " + path;
+            }
+        }
+
+        public boolean on() {
+            return request.isPresent();
+        }
+    }
+
     /** How the front routes: by connection (any protocol) or by HTTP/1.1 request. */
     public enum Mode { TCP, HTTP }
 
@@ -326,6 +353,7 @@ public record RunnerSettings(
         private ReloadStrategy reloadStrategy = ReloadStrategy.SURGE;
         private Duration reloadSettle = Duration.ZERO;
         private Duration slowStart = Duration.ofSeconds(10);
+        private Warmup warmup = Warmup.OFF;
         private String portEnv = "PORT";
         private Duration backoffMin = Duration.ofSeconds(1);
         private Duration backoffMax = Duration.ofSeconds(30);
@@ -379,12 +407,13 @@ public record RunnerSettings(
         public Builder dumps(Dumps v) { dumps = v; return this; }
         public Builder recycle(Recycle v) { recycle = v; return this; }
         public Builder slowStart(Duration v) { slowStart = v; return this; }
+        public Builder warmup(Warmup v) { warmup = v; return this; }
 
         public RunnerSettings build() {
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
                     readyOwnerCheck, probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax,
                     backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv,
-                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat, health, dumps, recycle, slowStart);
+                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat, health, dumps, recycle, slowStart, warmup);
         }
     }
 }

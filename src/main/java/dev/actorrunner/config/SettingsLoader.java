@@ -245,6 +245,11 @@ public final class SettingsLoader {
                 .recycle(new RunnerSettings.Recycle(
                         r.read("recycle.max-memory", 0L, ValueParsers::memorySize),
                         r.read("recycle.max-lifetime", Duration.ZERO, SettingsLoader::maxLifetime)))
+                .warmup(new RunnerSettings.Warmup(
+                        r.read("warmup.request", Optional.empty(), ValueParsers::warmupRequest),
+                        r.intIn("warmup.count", 1, 100_000),
+                        r.intIn("warmup.concurrency", 1, 64),
+                        r.duration("warmup.deadline")))
                 .build();
         checkAcrossKeys(r, settings, run.isPresent());
         if (!problems.isEmpty()) throw new InvalidSettingsException(problems);

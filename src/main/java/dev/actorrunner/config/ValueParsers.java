@@ -1,5 +1,6 @@
 package dev.actorrunner.config;
 
+
 import static dev.actorrunner.config.SettingsReader.scalar;
 
 import com.typesafe.config.ConfigList;
@@ -12,6 +13,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -75,6 +77,21 @@ final class ValueParsers {
                 yield new RunnerSettings.Health.Check.Http(path);
             }
         };
+    }
+
+    /** {@code off}, or {@code GET:/path} / {@code HEAD:/path}: what a warm-up sends (a cheap idempotent request). */
+    static Optional<RunnerSettings.Warmup.Request> warmupRequest(ConfigValue v) {
+        String expected = "off, or GET: or HEAD: followed by a path starting with /";
+        String s = scalar(v, expected).strip();
+        if (s.equals("off")) return Optional.empty();
+        int colon = s.indexOf(':');
+        String method = colon < 0 ? "" : s.substring(0, colon);
+        String path = colon < 0 ? "" : s.substring(colon + 1);
+        if (!(method.equals("GET") || method.equals("HEAD")) || !path.startsWith("/")
+                || path.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+            throw new Bad(expected);
+        }
+        return Optional.of(new RunnerSettings.Warmup.Request(method, path));
     }
 
     /** The signals a worker may be sent for its dump; a SIG prefix is allowed and dropped. */

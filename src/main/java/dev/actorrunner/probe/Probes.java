@@ -75,6 +75,11 @@ public final class Probes {
         throw new IllegalArgumentException("unknown readiness " + readiness);
     }
 
+    /** {@code ready}, followed by {@code warmup} once it passes ({@link Warmer}); {@code ready} itself when warm-up is off. */
+    public static ReadinessProbe warmed(ReadinessProbe ready, dev.actorrunner.config.RunnerSettings.Warmup warmup) {
+        return Warmer.warmed(ready, warmup, IO);
+    }
+
     /**
      * The liveness check {@code check} names ({@code Auto} must be resolved first, see
      * {@link dev.actorrunner.config.RunnerSettings#liveness()}), each bounded by {@code timeout};

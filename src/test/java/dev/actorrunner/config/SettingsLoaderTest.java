@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -180,6 +181,11 @@ class SettingsLoaderTest {
         assertEquals(Duration.ofSeconds(30), s.slowStart());
         assertEquals(Duration.ofSeconds(10), withApp().load().slowStart(), "10s by default");
         assertEquals(Duration.ZERO, withApp().flag("slow-start", "--slow-start", "0s").load().slowStart(), "0s: off");
+        assertEquals(RunnerSettings.Warmup.OFF, withApp().load().warmup(), "no warm-up by default");
+        RunnerSettings.Warmup warmup = withApp().flag("warmup.request", "--warmup", "GET:/warm?x=1")
+                .flag("warmup.count", "--warmup-count", "20").flag("warmup.deadline", "--warmup-deadline", "5s").load().warmup();
+        assertEquals(new RunnerSettings.Warmup(Optional.of(new RunnerSettings.Warmup.Request("GET", "/warm?x=1")), 20, 4,
+                Duration.ofSeconds(5)), warmup);
         assertEquals("SERVER_PORT", s.portEnv());
         assertEquals(0, s.bootFailureLimit());
         assertEquals(new PortRange(21000, 21009), s.workerPorts());
@@ -282,6 +288,11 @@ class SettingsLoaderTest {
         "reload-settle      | --reload-settle      | 10          | --reload-settle: expected a duration with a unit, like 60s or 500ms, got \"10\"",
         "slow-start         | --slow-start         | -1s         | --slow-start: expected a duration of 0s or more and at most 24d, got \"-1s\"",
         "slow-start         | --slow-start         | fast        | --slow-start: expected a duration with a unit, like 60s or 500ms, got \"fast\"",
+        "warmup.request     | --warmup             | POST:/x     | --warmup: expected off, or GET: or HEAD: followed by a path starting with /, got \"POST:/x\"",
+        "warmup.request     | --warmup             | GET:x       | --warmup: expected off, or GET: or HEAD: followed by a path starting with /, got \"GET:x\"",
+        "warmup.count       | --warmup-count       | 0           | --warmup-count: expected a number from 1 to 100000, got \"0\"",
+        "warmup.concurrency | --warmup-concurrency | 65          | --warmup-concurrency: expected a number from 1 to 64, got \"65\"",
+        "warmup.deadline    | --warmup-deadline    | 0s          | --warmup-deadline: expected a duration above 0 and at most 24d, got \"0s\"",
         "reload-strategy    | --reload-strategy    | rolling     | --reload-strategy: expected \"surge\" or \"stop-first\", got \"rolling\"",
         "port-env           | --port-env           | 1PORT       | --port-env: expected an environment variable name, or \"\" for none, got \"1PORT\"",
         "boot-failure-limit | --boot-failure-limit | -1          | --boot-failure-limit: expected a number of 0 or more, got \"-1\"",
