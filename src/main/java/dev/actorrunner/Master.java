@@ -350,7 +350,11 @@ final class Master {
     }
 
     private Behavior<Command> onExited(Entry w, Worker.Exited e) {
-        if (!exited(w, e)) return crashed(w, e);
+        // One the runner had already let go of (draining, unhealthy, stopping) was replaced when it
+        // was let go: if it dies on its own before its SIGTERM, that is no second failure to back
+        // off for, nor a worker to replace again.
+        boolean letGo = w.state() != WorkerState.STARTING && w.state() != WorkerState.READY;
+        if (!exited(w, e) && !letGo) return crashed(w, e);
         checkReload();
         return Behaviors.same();
     }
