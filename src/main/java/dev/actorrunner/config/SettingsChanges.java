@@ -150,15 +150,21 @@ public final class SettingsChanges {
     }
 
     /**
-     * The parts of an argv that {@link WorkerCommand} built for an app jar: the runner's own java,
-     * JVM options, {@code -jar JAR}, the app's arguments.
+     * The parts of an argv that {@link WorkerCommand} built for an app jar (the runner's own java,
+     * JVM options, {@code -jar JAR}, the app's arguments) or for the demo (java, JVM options,
+     * {@code -cp CP MAIN}).
      */
     record AppArgv(String app, List<String> jvmOptions, List<String> args) {
         static Optional<AppArgv> of(List<String> argv) {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            if (!argv.get(0).equals(java)) return Optional.empty();
+            int n = argv.size();
+            if (n >= 4 && argv.get(n - 1).equals(WorkerCommand.DEMO_MAIN_CLASS) && argv.get(n - 3).equals("-cp")) {
+                return Optional.of(new AppArgv("demo", argv.subList(1, n - 3), List.of()));
+            }
             int jar = argv.indexOf("-jar");
-            if (!argv.get(0).equals(java) || jar < 1 || jar + 1 >= argv.size()) return Optional.empty();
-            return Optional.of(new AppArgv(argv.get(jar + 1), argv.subList(1, jar), argv.subList(jar + 2, argv.size())));
+            if (jar < 1 || jar + 1 >= n) return Optional.empty();
+            return Optional.of(new AppArgv(argv.get(jar + 1), argv.subList(1, jar), argv.subList(jar + 2, n)));
         }
     }
 

@@ -92,6 +92,14 @@ class SettingsChangesTest {
     }
 
     @Test
+    void theDemosJvmOptionsAreJvmOptions() throws Exception {
+        SettingsLoader loader = new SettingsLoader(Map.of()).demo(true);
+        RunnerSettings a = loader.flag("jvm-options", "--jvm-opt", List.of("-Xmx64m")).load();
+        RunnerSettings b = new SettingsLoader(Map.of()).demo(true).flag("jvm-options", "--jvm-opt", List.of("-Xmx80m")).load();
+        assertEquals(List.of("jvm-options: [-Xmx64m] -> [-Xmx80m]"), SettingsChanges.between(a, b));
+    }
+
+    @Test
     void aCommandIsComparedWhole() throws Exception {
         RunnerSettings a = read("command = [\"/bin/sh\", \"-c\", \"exec sleep 1\"]");
         RunnerSettings b = read("command = [\"/bin/sh\", \"-c\", \"exec sleep 2\"]");
