@@ -126,6 +126,11 @@ final class Announcer {
         subscribers.publish(new RunnerEvent.ReloadStarted(generation, changes, jar));
     }
 
+    /** The first generation's app jar, once hashed (a command that runs no jar has none). */
+    void firstApp(Optional<RunnerStatus.AppJar> jar) {
+        jar.ifPresent(j -> log.info("runner.app", "generation 1: app {}", describe(j)));
+    }
+
     /** "/srv/app-1.3.jar sha256 3f7a...", or why it could not be read. */
     static String describe(RunnerStatus.AppJar jar) {
         return jar.path() + (jar.sha256().isEmpty() ? ": " + jar.problem() : " sha256 " + jar.sha256());

@@ -18,10 +18,11 @@ final class Generations {
         known.put(generation, new RunnerStatus.Generation(generation, app, jar.map(Generations::publicJar)));
     }
 
-    /** Generation 1's jar, hashed once the runner had started its workers. */
-    void hashed(int generation, Optional<AppJar> jar) {
+    /** Generation 1's jar, hashed once the runner had started its workers; returned as status shows it. */
+    Optional<RunnerStatus.AppJar> hashed(int generation, Optional<AppJar> jar) {
         RunnerStatus.Generation g = known.get(generation);
         if (g != null) known.put(generation, new RunnerStatus.Generation(generation, g.app(), jar.map(Generations::publicJar)));
+        return jar.map(Generations::publicJar);
     }
 
     Optional<RunnerStatus.AppJar> jar(int generation) {

@@ -220,7 +220,7 @@ final class Master {
                 .onMessage(ActorRunner.Subscribe.class, m -> keep(() -> subscribers.add(m.subscriber())))
                 .onMessage(ActorRunner.Unsubscribe.class, m -> keep(() -> subscribers.remove(m.subscriber())))
                 .onMessage(SubscriberGone.class, m -> keep(() -> subscribers.remove(m.subscriber())))
-                .onMessage(Hashed.class, m -> keep(() -> generations.hashed(1, m.jar())))
+                .onMessage(Hashed.class, m -> keep(() -> announce.firstApp(generations.hashed(1, m.jar()))))
                 .onSignal(PostStop.class, s -> onPostStop());
     }
 
