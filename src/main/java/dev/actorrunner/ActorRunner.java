@@ -11,6 +11,8 @@ import dev.actorrunner.probe.Probes;
 import dev.actorrunner.process.OsProcessLauncher;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 /**
@@ -122,9 +124,10 @@ public final class ActorRunner {
         Objects.requireNonNull(settings, "settings");
         List<ActorRef<RunnerEvent>> initial = List.copyOf(subscribers);
         // A graceful stop lasts up to drain-timeout (connections finish) plus kill-timeout (SIGTERM).
-        return HostShutdown.around(Master.create(settings, OsProcessLauncher::new,
-                Probes.warmed(Probes.forReadiness(settings.ready(), settings.readyOwnerCheck()), settings.warmup()),
-                Probes.forHealth(settings.liveness(), settings.health().timeout()), initial, front),
+        // Probes per generation: a reload may bring another readiness or liveness check.
+        return HostShutdown.around(Master.perGeneration(settings, OsProcessLauncher::new,
+                s -> Probes.warmed(Probes.forReadiness(s.ready(), s.readyOwnerCheck()), s.warmup()),
+                s -> Probes.forHealth(s.liveness(), s.health().timeout()), initial, front),
                 settings.drainTimeout().plus(settings.killTimeout()));
     }
 
@@ -142,13 +145,48 @@ public final class ActorRunner {
      * per step, {@link RunnerEvent.ReloadServing} once every worker in rotation is new, then
      * {@link RunnerEvent.ReloadCompleted} once every old worker has exited, or
      * {@link RunnerEvent.ReloadAborted}. A reload asked for during a reload is queued: any number
-     * of them coalesce into one more, which starts when the running one ends. {@code replyTo}, if
-     * not null, gets a {@link ReloadAccepted} (started, or queued) or a {@link Refused} (the
-     * runner is stopping).
+     * of them coalesce into one more, which starts when the running one ends (with the newest
+     * settings any of them brought). {@code replyTo}, if not null, gets a {@link ReloadAccepted}
+     * (started, or queued), a {@link ReloadRefused} (the settings could not be read) or a
+     * {@link Refused} (the runner is stopping).
+     *
+     * <p>{@code settings}, if not null, is what the new generation runs with once it completes
+     * (null, {@link #INSTANCE}: the settings of the last generation). The runner waits for it
+     * without blocking (a host reads and checks a config file on a thread of its own), and only
+     * then starts or queues the reload. Of those settings, the ones bound once at start (public
+     * address and port, mode, io-threads, queue-timeout, http block, worker ports, control
+     * socket, metrics, pid file, log format) keep their running value, each differing one logged
+     * as a warning; the others apply to the workers the reload forks, and the changes are logged
+     * and listed in {@link RunnerEvent.ReloadStarted#changes()}. The worker count applies only when
+     * it differs from that of the settings applied last, so that a reload with an unchanged file
+     * does not undo a {@link Scale}. A stage that fails (with an
+     * {@link dev.actorrunner.config.InvalidSettingsException}: its problem lines) refuses the
+     * reload: nothing is forked, the old workers keep serving, the problems are logged one a line
+     * and published as {@link RunnerEvent.ReloadRefused}.
      */
-    public record Reload(ActorRef<ReloadReply> replyTo) implements Command {
-        /** A reload without a reply. */
-        public static final Reload INSTANCE = new Reload(null);
+    public record Reload(ActorRef<ReloadReply> replyTo, CompletionStage<RunnerSettings> settings) implements Command {
+        /** A reload with the same settings, without a reply. */
+        public static final Reload INSTANCE = new Reload(null, null);
+
+        /** A reload with the same settings (the first shape of this message, kept for source compatibility). */
+        public Reload(ActorRef<ReloadReply> replyTo) {
+            this(replyTo, null);
+        }
+
+        /** A reload to {@code settings}, without a reply. */
+        public static Reload with(RunnerSettings settings) {
+            return new Reload(null, CompletableFuture.completedFuture(Objects.requireNonNull(settings, "settings")));
+        }
+
+        /** A reload to the settings {@code settings} completes with, without a reply. */
+        public static Reload reading(CompletionStage<RunnerSettings> settings) {
+            return new Reload(null, Objects.requireNonNull(settings, "settings"));
+        }
+
+        /** The same reload, answered to {@code replyTo}. */
+        public Reload replyTo(ActorRef<ReloadReply> replyTo) {
+            return new Reload(replyTo, settings);
+        }
     }
 
     /**
@@ -223,7 +261,7 @@ public final class ActorRunner {
     }
 
     /** The answer to a {@link Reload} with a {@code replyTo}. */
-    public sealed interface ReloadReply permits ReloadAccepted, Refused {}
+    public sealed interface ReloadReply permits ReloadAccepted, ReloadRefused, Refused {}
 
     /** The answer to a {@link Scale} with a {@code replyTo}. */
     public sealed interface ScaleReply permits ScaleAccepted, Refused {}
@@ -234,6 +272,16 @@ public final class ActorRunner {
      * ends; then {@code toReplace} is 0, as nobody knows yet.
      */
     public record ReloadAccepted(int generation, boolean queued, int toReplace) implements ReloadReply {}
+
+    /**
+     * The settings the reload was to run with could not be had: {@code problems}, one line each,
+     * as at start ({@code "config: actor-runner.port: expected ..."}). Nothing was forked.
+     */
+    public record ReloadRefused(List<String> problems) implements ReloadReply {
+        public ReloadRefused {
+            problems = List.copyOf(problems);
+        }
+    }
 
     /** The desired number of workers went from {@code from} to {@code to} (the same when unchanged). */
     public record ScaleAccepted(int from, int to) implements ScaleReply {}

@@ -7,9 +7,12 @@ import dev.actorrunner.supervisor.Human;
 import dev.actorrunner.supervisor.Worker;
 import dev.actorrunner.supervisor.Wording;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /**
- * The runner's words. Each method writes one log line, tagged with its event name (see
+ * The runner's words. Each method writes one log line (one per item where it reports a list, such
+ * as a reload's changes), tagged with its event name (see
  * {@link EventLog}); where subscribers hear of the same thing, it also publishes the matching
  * {@link RunnerEvent}, so that the log and the events always agree. Used on the runner's thread only.
  */
@@ -114,12 +117,38 @@ final class Announcer {
         log.info("reload.queued", "reload requested during reload {}: one more will follow", running);
     }
 
-    void reloadStarted(int generation, int toReplace, String strategy) {
-        log.info("reload.started", "reload {} started: replacing {} worker(s), {}", generation, toReplace, strategy);
-        subscribers.publish(new RunnerEvent.ReloadStarted(generation));
+    void reloadStarted(int generation, int toReplace, String strategy, List<String> changes,
+                       Optional<RunnerStatus.AppJar> jar) {
+        log.info("reload.started", "reload {} started: replacing {} worker(s), {}{}", generation, toReplace, strategy,
+                changes.isEmpty() ? ", same settings" : "");
+        for (String change : changes) log.info("reload.change", "reload {}: {}", generation, change);
+        jar.ifPresent(j -> log.info("reload.app", "reload {}: app {}", generation, describe(j)));
+        subscribers.publish(new RunnerEvent.ReloadStarted(generation, changes, jar));
     }
 
-    /** "reload 3: worker 5 ready in 2.1s, draining worker 2 (1 of 2 replaced)"; {@code w} null for none. */
+    /** The first generation's app jar, once hashed (a command that runs no jar has none). */
+    void firstApp(Optional<RunnerStatus.AppJar> jar) {
+        jar.ifPresent(j -> log.info("runner.app", "generation 1: app {}", describe(j)));
+    }
+
+    /** "/srv/app-1.3.jar sha256 3f7a...", or why it could not be read. */
+    static String describe(RunnerStatus.AppJar jar) {
+        return jar.path() + (jar.sha256().isEmpty() ? ": " + jar.problem() : " sha256 " + jar.sha256());
+    }
+
+    /** Settings a reload read that only a restart applies: one warning each. */
+    void restartOnly(List<String> ignored) {
+        for (String line : ignored) {
+            log.warn("reload.restart-only", "{} (kept: only a restart changes it)", line);
+        }
+    }
+
+    void reloadRefused(List<String> problems) {
+        log.error("reload.refused", "reload refused: the settings have {} problem(s); the workers serve on", problems.size());
+        for (String problem : problems) log.error("reload.problem", "{}", problem);
+        subscribers.publish(new RunnerEvent.ReloadRefused(problems));
+    }
+
     void reloadStep(ReloadStep step, Entry w) {
         String event = step.kind() == ReloadStep.Kind.SETTLING ? "reload.settling" : "reload.progress";
         log.info(event, w, "reload {}: {}", step.generation(), step.message());

@@ -14,10 +14,12 @@ import dev.actorrunner.ActorRunner.Scale;
 import dev.actorrunner.ActorRunner.StopAll;
 import dev.actorrunner.RunnerEvent.ReloadStep;
 import dev.actorrunner.RunnerEvent.Stopped;
+import dev.actorrunner.config.InvalidSettingsException;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.front.Router;
 import dev.actorrunner.probe.HealthProbe;
 import dev.actorrunner.probe.ReadinessProbe;
+import dev.actorrunner.process.AppJar;
 import dev.actorrunner.process.ProcessLauncher;
 import dev.actorrunner.supervisor.Entry;
 import dev.actorrunner.supervisor.EventLog;
@@ -35,6 +37,9 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 /**
@@ -77,6 +82,20 @@ final class Master {
     private record Unresponsive(int workerId, String reason) implements Private {}
 
     /**
+     * What a Reload asked for, read off the runner's thread: the settings (null: those read last)
+     * and the app jar they run, or the failure that refuses the reload. {@code request} numbers
+     * the Reloads in their order of arrival.
+     */
+    private record Prepared(ActorRef<ActorRunner.ReloadReply> replyTo, long request, Read read, Throwable failure)
+            implements Private {}
+
+    /** A reload's settings as read (null: those read last) and the app jar they run, hashed. */
+    private record Read(RunnerSettings settings, Optional<AppJar> jar) {}
+
+    /** The first generation's app jar, hashed after its workers were forked. */
+    private record Hashed(Optional<AppJar> jar) implements Private {}
+
+    /**
      * A runner whose launcher and router are built once the actor starts (and closed when it
      * stops); {@code subscribers} receive events from the very first one on.
      */
@@ -93,13 +112,34 @@ final class Master {
                                     ReadinessProbe probe, HealthProbe health,
                                     Collection<ActorRef<RunnerEvent>> subscribers,
                                     Function<RunnerSettings, Router> router) {
-        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-                new Master(context, timers, settings, launcher.apply(settings.workerPorts()), probe,
-                        WorkerSpecs.watch(settings, health), subscribers, router.apply(settings)).running()));
+        return perGeneration(settings, launcher, s -> probe, s -> health, subscribers, router);
     }
 
+    /**
+     * @param probe  the readiness probe for a generation's settings
+     * @param health the liveness check for a generation's settings; null for none
+     */
+    static Behavior<Command> perGeneration(RunnerSettings settings,
+                                    Function<RunnerSettings.PortRange, ProcessLauncher> launcher,
+                                    Function<RunnerSettings, ReadinessProbe> probe,
+                                    Function<RunnerSettings, HealthProbe> health,
+                                    Collection<ActorRef<RunnerEvent>> subscribers,
+                                    Function<RunnerSettings, Router> router) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+                new Master(context, timers, settings, launcher.apply(settings.workerPorts()), probe, health,
+                        subscribers, router.apply(settings)).running()));
+    }
+
+    private final ActorContext<Command> context;
     private final TimerScheduler<Command> timers;
-    private final RunnerSettings settings;
+    private final Function<RunnerSettings, ReadinessProbe> probes;
+    private final Function<RunnerSettings, HealthProbe> healthProbes;
+    private final Generations generations = new Generations();
+    /** The newest generation's settings: what every fork from now on runs with. */
+    private RunnerSettings settings;
+    private Roster.Spec spec;
+    /** What the next reload runs with: the reads the Reloads brought, and the restart-only settings of the start. */
+    private final ReloadSettings reloads;
     private final ProcessLauncher launcher;
     private final Router router;
     private final Roster roster;
@@ -114,10 +154,16 @@ final class Master {
     private int desired;
 
     private Master(ActorContext<Command> context, TimerScheduler<Command> timers, RunnerSettings settings,
-                   ProcessLauncher launcher, ReadinessProbe probe, Worker.Watch watch,
+                   ProcessLauncher launcher, Function<RunnerSettings, ReadinessProbe> probes,
+                   Function<RunnerSettings, HealthProbe> healthProbes,
                    Collection<ActorRef<RunnerEvent>> initialSubscribers, Router router) {
+        this.context = context;
         this.timers = timers;
         this.settings = settings;
+        this.reloads = new ReloadSettings(settings);
+        this.probes = probes;
+        this.healthProbes = healthProbes;
+        this.spec = spec(settings);
         this.launcher = launcher;
         this.router = router;
         this.subscribers = new Subscribers(context, SubscriberGone::new);
@@ -127,8 +173,8 @@ final class Master {
         this.rollout = new Rollout(settings.reloadStrategy(), max(settings.reloadSettle(), settings.slowStart()),
                 System::nanoTime);
         this.announce = new Announcer(new EventLog(context, Master.class), subscribers);
-        this.roster = new Roster(context, settings, launcher, probe, watch,
-                context.messageAdapter(Worker.Event.class, WorkerEvent::new), router, announce);
+        this.roster = new Roster(context, launcher, context.messageAdapter(Worker.Event.class, WorkerEvent::new),
+                router, announce);
         this.workers = roster.table();
         this.desired = settings.workers();
         initialSubscribers.forEach(subscribers::add);
@@ -137,7 +183,10 @@ final class Master {
         router.onUnresponsive((id, why) -> self.tell(new Unresponsive(id, why)));
         router.slowStart(settings.slowStart());
         announce.starting(desired, settings.appName(), settings.reloadStrategy().setting());
+        generations.began(1, settings.appName(), Optional.empty());
         forkMissing();
+        // Hashed after the forks, off this thread: the start does not wait for a big jar's bytes.
+        context.pipeToSelf(AppJar.of(settings.command()), (jar, failure) -> new Hashed(jar == null ? Optional.empty() : jar));
     }
 
     // Running: keeps the desired number of workers ready; reloads and scales.
@@ -152,6 +201,7 @@ final class Master {
                 .onMessage(Settled.class, this::onSettled)
                 .onMessage(ConnectFailed.class, this::onConnectFailed)
                 .onMessage(Unresponsive.class, this::onUnresponsive)
+                .onMessage(Prepared.class, this::onPrepared)
                 .build();
     }
 
@@ -159,6 +209,7 @@ final class Master {
     private Behavior<Command> stopping(Stopped.Reason reason) {
         return always(true)
                 .onMessage(Reload.class, m -> refused(m.replyTo()))
+                .onMessage(Prepared.class, m -> refused(m.replyTo()))
                 .onMessage(StopAll.class, this::killAll)
                 .onMessage(Scale.class, m -> refused(m.replyTo()))
                 .onMessage(WorkerEvent.class, m -> onWorkerEventWhileStopping(m, reason))
@@ -173,12 +224,35 @@ final class Master {
                 .onMessage(ActorRunner.Subscribe.class, m -> keep(() -> subscribers.add(m.subscriber())))
                 .onMessage(ActorRunner.Unsubscribe.class, m -> keep(() -> subscribers.remove(m.subscriber())))
                 .onMessage(SubscriberGone.class, m -> keep(() -> subscribers.remove(m.subscriber())))
+                .onMessage(Hashed.class, m -> keep(() -> announce.firstApp(generations.hashed(1, m.jar()))))
                 .onSignal(PostStop.class, s -> onPostStop());
     }
 
     // ---- requests ----
 
+    /**
+     * Reload: first its settings and the app jar they run are read, off this thread (at once when
+     * both are at hand); then {@link #onPrepared} starts the reload, queues it, or refuses it.
+     */
     private Behavior<Command> onReload(Reload m) {
+        long request = reloads.request();
+        CompletionStage<RunnerSettings> read = m.settings() == null
+                ? CompletableFuture.completedFuture(null) : m.settings();
+        RunnerSettings same = reloads.lastRead(); // read here: the stage below may complete on another thread
+        CompletableFuture<Read> next = read.thenCompose(s -> AppJar.of((s == null ? same : s).command())
+                .thenApply(jar -> new Read(s, jar))).toCompletableFuture();
+        if (next.isDone()) {
+            // Already complete: handle() runs here and now, so a reload with settings at hand
+            // starts in this very message, as one with the same settings always did.
+            return onPrepared(next.handle((n, failure) -> new Prepared(m.replyTo(), request, n, failure)).getNow(null));
+        }
+        context.pipeToSelf(next, (n, failure) -> new Prepared(m.replyTo(), request, n, failure));
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onPrepared(Prepared m) {
+        if (m.failure() != null) return refuseReload(m.replyTo(), m.failure());
+        reloads.read(m.request(), m.read().settings(), m.read().jar());
         if (!rollout.running()) return keep(() -> startReload(m.replyTo()));
         // Any number of requests during a reload is one more reload: log the first only, or a
         // burst of signals would be a burst of identical lines.
@@ -188,17 +262,54 @@ final class Master {
         return Behaviors.same();
     }
 
+    /** The settings could not be read: nothing starts, the workers serve on. */
+    private Behavior<Command> refuseReload(ActorRef<ActorRunner.ReloadReply> replyTo, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        List<String> problems = cause instanceof InvalidSettingsException invalid ? invalid.problems()
+                : List.of("cannot read the settings: " + cause);
+        // The event first: a reload --wait that asked stops once answered, and must not miss it.
+        announce.reloadRefused(problems);
+        reply(replyTo, new ActorRunner.ReloadRefused(problems));
+        return Behaviors.same();
+    }
+
+    /** Starts the reload to the newest settings read (or queued reload: those read by then). */
     private void startReload(ActorRef<ActorRunner.ReloadReply> replyTo) {
+        ReloadSettings.Next next = reloads.take(settings, desired);
+        int count = next.settings().workers();
+        announce.restartOnly(next.restartOnly());
+        use(next.settings());
+        if (count < desired) {
+            // Fewer workers: the surplus leaves first, as a scale down would; the rest are replaced.
+            desired = count;
+            while (Plan.surplus(desired, surge(), workers.active().size()) > 0) retire(rollout.scaleDownVictim(workers));
+        }
         int generation = rollout.start(workers.active());
+        desired = count;
+        generations.began(generation, settings.appName(), next.jar());
         recycling.reloadStarted();
         history.started();
         // The answer before the events: whoever asked learns which reload the events are about.
         reply(replyTo, new ActorRunner.ReloadAccepted(generation, false, rollout.toReplace()));
-        announce.reloadStarted(generation, rollout.toReplace(), settings.reloadStrategy().setting());
+        announce.reloadStarted(generation, rollout.toReplace(), settings.reloadStrategy().setting(), next.changes(),
+                generations.jar(generation));
         List<Entry> first = stopNext(); // stop-first: an old worker leaves before its replacement starts
         if (!first.isEmpty()) step(ReloadStep.Kind.DRAINING, null, first);
         forkMissing();
         checkReload();
+    }
+
+    /** From now on every fork, timer and reload runs with {@code next}. */
+    private void use(RunnerSettings next) {
+        settings = next;
+        spec = spec(next);
+        restarts.use(next.backoffMin(), next.backoffMax(), next.bootFailureLimit());
+        rollout.use(next.reloadStrategy(), max(next.reloadSettle(), next.slowStart()));
+        router.slowStart(next.slowStart());
+    }
+
+    private Roster.Spec spec(RunnerSettings s) {
+        return new Roster.Spec(s, probes.apply(s), WorkerSpecs.watch(s, healthProbes.apply(s)));
     }
 
     private Behavior<Command> stop(ActorRef<ActorRunner.StopAccepted> replyTo, Stopped.Reason reason) {
@@ -242,7 +353,7 @@ final class Master {
     private Behavior<Command> onGetStatus(GetStatus m, boolean stopping) {
         m.replyTo().tell(new RunnerStatus(settings.appName(), desired, rollout.generation(), rollout.running(),
                 stopping, restarts.crashes(), roster.snapshot(), startedAt, ReloadHistory.progress(rollout), rollout.queued(),
-                history.last(), history.totals()));
+                history.last(), history.totals(), generations.snapshot(workers, rollout.generation())));
         return Behaviors.same();
     }
 
@@ -420,7 +531,7 @@ final class Master {
     private void forkMissing() {
         if (timers.isTimerActive(ForkMissing.INSTANCE)) return;
         int missing = Plan.missing(desired, surge(), workers.active().size());
-        for (int i = 0; i < missing; i++) roster.fork(rollout.generation(), restarts.nextFork());
+        for (int i = 0; i < missing; i++) roster.fork(rollout.generation(), restarts.nextFork(), spec);
         restarts.forkedAll();
     }
 

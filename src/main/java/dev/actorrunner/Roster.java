@@ -23,23 +23,23 @@ import java.util.List;
 final class Roster {
     private final Workers table = new Workers();
     private final ActorContext<?> context;
-    private final RunnerSettings settings;
     private final ProcessLauncher launcher;
-    private final ReadinessProbe probe;
-    private final Worker.Watch watch;
     private final ActorRef<Worker.Event> events;
     private final Router router;
     private final Announcer announce;
     private int lastId;
 
+    /**
+     * What the settings of one generation make of each worker it forks: the process, the
+     * readiness probe, and how a ready one is watched.
+     */
+    record Spec(RunnerSettings settings, ReadinessProbe probe, Worker.Watch watch) {}
+
     /** @param events where the workers report (the runner's adapter) */
-    Roster(ActorContext<?> context, RunnerSettings settings, ProcessLauncher launcher, ReadinessProbe probe,
-           Worker.Watch watch, ActorRef<Worker.Event> events, Router router, Announcer announce) {
+    Roster(ActorContext<?> context, ProcessLauncher launcher, ActorRef<Worker.Event> events, Router router,
+           Announcer announce) {
         this.context = context;
-        this.settings = settings;
         this.launcher = launcher;
-        this.probe = probe;
-        this.watch = watch;
         this.events = events;
         this.router = router;
         this.announce = announce;
@@ -50,11 +50,11 @@ final class Roster {
         return table;
     }
 
-    /** Forks a worker of {@code generation}, the next in a line of {@code restarts} crashed ones. */
-    void fork(int generation, int restarts) {
+    /** Forks a worker of {@code generation} as {@code spec} says, the next in a line of {@code restarts} crashed ones. */
+    void fork(int generation, int restarts, Spec spec) {
         int id = ++lastId;
-        ActorRef<Worker.Command> ref = context.spawn(Worker.create(WorkerSpecs.launch(settings, id, generation),
-                launcher, probe, WorkerSpecs.timing(settings), watch, events), "worker-" + id);
+        ActorRef<Worker.Command> ref = context.spawn(Worker.create(WorkerSpecs.launch(spec.settings(), id, generation),
+                launcher, spec.probe(), WorkerSpecs.timing(spec.settings()), spec.watch(), events), "worker-" + id);
         table.add(new Entry(id, generation, ref, restarts));
     }
 

@@ -3,6 +3,7 @@ package dev.actorrunner;
 import dev.actorrunner.supervisor.Human;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -46,8 +47,33 @@ public sealed interface RunnerEvent {
     record WorkerExited(int workerId, int generation, long pid, int exitCode, String description,
                         boolean expected) implements RunnerEvent {}
 
-    /** A rolling reload to {@code generation} began. */
-    record ReloadStarted(int generation) implements RunnerEvent {}
+    /**
+     * A rolling reload to {@code generation} began; {@code changes} are the settings it changes,
+     * one line each ({@code "jvm-options: [-Xmx256m] -> [-Xmx512m]"}), empty when it runs the same
+     * settings; {@code app} is the app jar it runs, as hashed when it began (empty for a command).
+     */
+    record ReloadStarted(int generation, List<String> changes, Optional<RunnerStatus.AppJar> app) implements RunnerEvent {
+        public ReloadStarted {
+            changes = List.copyOf(changes);
+            app = app == null ? Optional.empty() : app;
+        }
+
+        /** The first shape of this event (kept for source compatibility): nothing changed, no jar known. */
+        public ReloadStarted(int generation) {
+            this(generation, List.of(), Optional.empty());
+        }
+    }
+
+    /**
+     * A reload was asked for but its settings could not be had ({@code problems}, one line each,
+     * as at start); nothing was forked and the workers serve on. Not a generation: the next reload
+     * gets the number this one would have had.
+     */
+    record ReloadRefused(List<String> problems) implements RunnerEvent {
+        public ReloadRefused {
+            problems = List.copyOf(problems);
+        }
+    }
 
     /**
      * A step of reload {@code generation}, in the words of the runner's log line ({@link #message()}):

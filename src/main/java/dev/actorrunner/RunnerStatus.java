@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param reloadQueued a reload was asked for during the current one and will follow it
  * @param lastReload   how the last reload that ended, ended
  * @param reloads      reloads started, completed and aborted since the runner started
+ * @param generations  the generations that still have workers, and the newest, oldest first
  */
 public record RunnerStatus(
         String app,
@@ -28,7 +29,8 @@ public record RunnerStatus(
         Optional<ReloadProgress> reload,
         boolean reloadQueued,
         Optional<ReloadResult> lastReload,
-        ReloadTotals reloads) {
+        ReloadTotals reloads,
+        List<Generation> generations) {
 
     public RunnerStatus {
         workers = List.copyOf(workers);
@@ -36,13 +38,22 @@ public record RunnerStatus(
         reload = reload == null ? Optional.empty() : reload;
         lastReload = lastReload == null ? Optional.empty() : lastReload;
         reloads = reloads == null ? ReloadTotals.NONE : reloads;
+        generations = generations == null ? List.of() : List.copyOf(generations);
+    }
+
+    /** The second shape of this record, without the generations (kept for source compatibility). */
+    public RunnerStatus(String app, int desiredWorkers, int generation, boolean reloading, boolean stopping,
+                        int crashes, List<Worker> workers, Instant startedAt, Optional<ReloadProgress> reload,
+                        boolean reloadQueued, Optional<ReloadResult> lastReload, ReloadTotals reloads) {
+        this(app, desiredWorkers, generation, reloading, stopping, crashes, workers, startedAt, reload, reloadQueued,
+                lastReload, reloads, List.of());
     }
 
     /** The first shape of this record, without the reload details (kept for source compatibility). */
     public RunnerStatus(String app, int desiredWorkers, int generation, boolean reloading, boolean stopping,
                         int crashes, List<Worker> workers) {
         this(app, desiredWorkers, generation, reloading, stopping, crashes, workers, Instant.now(),
-                Optional.empty(), false, Optional.empty(), ReloadTotals.NONE);
+                Optional.empty(), false, Optional.empty(), ReloadTotals.NONE, List.of());
     }
 
     /** Workers in rotation. */
@@ -126,5 +137,27 @@ public record RunnerStatus(
     /** Reloads since the runner started; one still running counts as started only. */
     public record ReloadTotals(int started, int completed, int aborted) {
         public static final ReloadTotals NONE = new ReloadTotals(0, 0, 0);
+    }
+
+    /**
+     * What a generation runs: {@code app} as in the log, and its app jar as it was when the
+     * generation began (empty for a command that runs no jar, and until it has been read).
+     */
+    public record Generation(int generation, String app, Optional<AppJar> jar) {
+        public Generation {
+            jar = jar == null ? Optional.empty() : jar;
+        }
+    }
+
+    /**
+     * An app jar: its real path (symlinks resolved) and the SHA-256 of its bytes in lower-case hex,
+     * or empty with {@code problem} saying why it could not be read.
+     */
+    public record AppJar(java.nio.file.Path path, String sha256, String problem) {
+        public AppJar {
+            Objects.requireNonNull(path, "path");
+            sha256 = sha256 == null ? "" : sha256;
+            problem = problem == null ? "" : problem;
+        }
     }
 }

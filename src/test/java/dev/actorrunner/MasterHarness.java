@@ -86,7 +86,15 @@ abstract class MasterHarness {
     }
 
     void start(int workers, Consumer<RunnerSettings.Builder> tweak) {
-        RunnerSettings.Builder b = RunnerSettings.builder(List.of("app"))
+        RunnerSettings.Builder b = settings(workers, List.of("app"));
+        tweak.accept(b);
+        runner = kit.spawn(Master.create(b.build(), r -> launcher, FakeLauncher.probe(), health,
+                List.of(sorter()), s -> router));
+    }
+
+    /** The settings every test starts from, running {@code command}. */
+    static RunnerSettings.Builder settings(int workers, List<String> command) {
+        return RunnerSettings.builder(command)
                 .workers(workers)
                 .probeInterval(PROBE)
                 .readyTimeout(READY_TIMEOUT)
@@ -96,9 +104,6 @@ abstract class MasterHarness {
                 .backoffMax(BACKOFF_MAX)
                 .backoffReset(BACKOFF_RESET)
                 .slowStart(Duration.ZERO); // the protocol tests of slow start set it
-        tweak.accept(b);
-        runner = kit.spawn(Master.create(b.build(), r -> launcher, FakeLauncher.probe(), health,
-                List.of(sorter()), s -> router));
     }
 
     void startReady(int workers, Consumer<RunnerSettings.Builder> tweak) {

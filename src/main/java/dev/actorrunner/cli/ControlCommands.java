@@ -113,9 +113,10 @@ final class ControlCommands {
             return spec.commandLine().getOut();
         }
 
+        /** Each line of {@code message} as an error line (a refused reload's problems, as at start); exit code 1. */
         int fail(String message) {
             PrintWriter err = spec.commandLine().getErr();
-            err.println(CliErrors.PREFIX + message);
+            message.lines().forEach(line -> err.println(CliErrors.PREFIX + line));
             err.flush();
             return FAILED;
         }
@@ -157,14 +158,19 @@ final class ControlCommands {
     }
 
     @Command(name = "reload", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
-            description = {"Starts a rolling reload, as SIGHUP does.", ""},
+            description = {"Starts a rolling reload, as SIGHUP does. The runner reads its --config file again"
+                    + " (its flags still win): the new workers run what changed (app, args, jvm-options, command, env,"
+                    + " readiness, timeouts, worker count, ...); a file with problems refuses the reload.", ""},
             exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {"0:reload started (--wait: completed)", "1:--wait: the reload was aborted",
+            exitCodeList = {"0:reload started (--wait: completed)",
+                "1:refused (the config file has problems: each is printed, nothing started)"
+                        + " or, with --wait, aborted",
                 "2:no runner answers"})
     static final class Reload extends Client {
-        @Option(names = "--wait", description = "Print each step of the reload, a line once every worker in rotation"
-                + " is new, and wait until it completed: every old worker has exited, so the old release may be"
-                + " removed (exit 0); or until it was aborted (exit 1, with the reason).")
+        @Option(names = "--wait", description = "Print what the reload changes (a line per setting) and the app jar's"
+                + " SHA-256, each step, a line once every worker in rotation is new, and wait until it completed:"
+                + " every old worker has exited, so the old release may be removed (exit 0); or until it was aborted"
+                + " (exit 1, with the reason).")
         boolean await;
 
         Reload(Map<String, String> env) {

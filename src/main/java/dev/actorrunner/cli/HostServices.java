@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,9 +83,9 @@ final class HostServices {
         return Optional.of(control);
     }
 
-    /** Starts answering: requests go straight to the runner actor. */
-    void attach(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner) {
-        RunnerHandle handle = new RunnerHandle(system, runner);
+    /** Starts answering: requests go straight to the runner actor, a reload as {@code reload} makes it. */
+    void attach(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner, Supplier<ActorRunner.Reload> reload) {
+        RunnerHandle handle = new RunnerHandle(system, runner, reload);
         metrics.ifPresent(m -> m.attach(handle));
         control.ifPresent(c -> c.serve(handle));
     }

@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
                     + " so that no client notices a deploy, crash or restart.",
             "Each worker gets a private port in $PORT and in {port} of any argument, the runner's environment"
                     + " (see --env-inherit), and its arguments verbatim: never a shell.",
-            "Signals: HUP reloads, TERM and INT stop gracefully, TTIN adds a worker, TTOU removes one.",
+            "Signals: HUP reloads (reading --config again), TERM and INT stop gracefully, TTIN adds a worker,"
+                    + " TTOU removes one.",
             "Arguments after APP.jar or COMMAND go to the app unchanged, even if they look like options.",
             "status, reload, scale and stop talk to a running runner through its control socket"
                     + " (an app jar named like one of them: ./status).",
@@ -67,7 +68,8 @@ public final class Main implements Callable<Integer> {
     String workerPorts;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "HOCON file with settings under actor-runner { } (see conf/actor-runner.conf).")
+            description = "HOCON file with settings under actor-runner { } (see conf/actor-runner.conf); read again"
+                    + " on each reload, the flags still winning.")
     Path config;
 
     @Option(names = "--ready", paramLabel = "tcp|http:PATH|log:REGEX|none",
@@ -230,20 +232,35 @@ public final class Main implements Callable<Integer> {
     CommandSpec spec;
 
     private final Map<String, String> env;
-    private final ToIntFunction<RunnerSettings> host;
+    private final Host host;
+
+    /** Runs a runner until it stops. */
+    interface Host {
+        /**
+         * @param settings the settings read at start
+         * @param reread   reads them again as at start (the --config file, the environment as it
+         *                 was at start, the flags given at start), for each reload; blocking I/O
+         * @return the exit code
+         */
+        int run(RunnerSettings settings, Callable<RunnerSettings> reread);
+    }
 
     /**
      * @param env  the environment (WORKER_COUNT, PATH)
      * @param host runs the runner until it stops and returns the exit code; tests give a fake
      */
     Main(Map<String, String> env, ToIntFunction<RunnerSettings> host) {
+        this(env, (settings, reread) -> host.applyAsInt(settings));
+    }
+
+    Main(Map<String, String> env, Host host) {
         this.env = env;
         this.host = host;
     }
 
     public static void main(String[] args) {
         Boot.early(args);
-        System.exit(commandLine(new Main(System.getenv(), RunnerHost::run)).execute(args));
+        System.exit(commandLine(new Main(System.getenv(), (Host) RunnerHost::run)).execute(args));
     }
 
     /** The configured picocli command line around {@code main}; {@code execute} never exits. */
@@ -274,13 +291,17 @@ public final class Main implements Callable<Integer> {
         LogFormats.apply(settings.logFormat());
         Optional<PidFile> pidFile = writePidFile(settings);
         try {
-            return host.applyAsInt(settings);
+            return host.run(settings, this::settings);
         } finally {
             pidFile.ifPresent(PidFile::close);
         }
     }
 
-    /** The settings from the parsed command line, the environment and the --config file. */
+    /**
+     * The settings from the parsed command line, the environment and the --config file. Called
+     * again on each reload (off the actor threads): the file is read anew, the flags and the
+     * environment are those of the start, so the flags still win over the file.
+     */
     RunnerSettings settings() throws InvalidSettingsException {
         SettingsLoader loader = new SettingsLoader(env)
                 .configFile(config)

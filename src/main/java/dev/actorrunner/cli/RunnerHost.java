@@ -11,7 +11,11 @@ import dev.actorrunner.front.FrontBindException;
 import dev.actorrunner.process.OsProcessLauncher;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,14 +78,20 @@ final class RunnerHost {
 
     /** Runs until the runner has stopped; one of {@link ExitCodes}. */
     static int run(RunnerSettings settings) {
-        return run(settings, Boot.system());
+        return run(settings, () -> settings);
+    }
+
+    /** @param reread the settings as a reload reads them (the --config file again) */
+    static int run(RunnerSettings settings, Callable<RunnerSettings> reread) {
+        return run(settings, new Rereads(reread), Boot.system());
     }
 
     /**
      * @param booting the actor system, on its way up beside the command line's parsing and the
      *                binds below (the slowest part of a start: Akka's configuration and classes)
      */
-    static int run(RunnerSettings settings, CompletableFuture<ActorSystem<RunnerGuardian.Command>> booting) {
+    static int run(RunnerSettings settings, Rereads rereads,
+                   CompletableFuture<ActorSystem<RunnerGuardian.Command>> booting) {
         // Bound before any worker: a busy port is a usage error, and no worker is forked for it.
         Front front;
         try {
@@ -105,7 +115,8 @@ final class RunnerHost {
         // Handlers first, so that no signal meets the JVM's default (exit without draining) while
         // the system starts; one that arrives before the runner exists is passed on once it does.
         CompletableFuture<ActorSystem<RunnerGuardian.Command>> started = new CompletableFuture<>();
-        SignalBridge.install(command -> started.thenAccept(s -> s.tell(new RunnerGuardian.ToRunner(command))));
+        SignalBridge.install(command -> started.thenAccept(s -> s.tell(new RunnerGuardian.ToRunner(command))),
+                rereads::reload);
         OsProcessLauncher.prepare(); // the launch wrapper's checks, while the system finishes starting
         ActorSystem<RunnerGuardian.Command> system = booting.join();
         CompletableFuture<Integer> exitCode = new CompletableFuture<>();
@@ -116,11 +127,40 @@ final class RunnerHost {
         // the system, and then there is nothing to attach to.
         ActorRef<ActorRunner.Command> spawned = runner.applyToEither(
                 system.getWhenTerminated().toCompletableFuture().thenApply(ended -> null), r -> r).join();
-        if (spawned != null) services.attach(system, spawned);
+        if (spawned != null) services.attach(system, spawned, rereads::reload);
         system.getWhenTerminated().toCompletableFuture().join();
         int code = exitCode.getNow(ExitCodes.SOFTWARE);
         services.close(code);
         return code;
+    }
+
+    /**
+     * Each reload reads the settings again, on a thread of its own (never an actor's, never the
+     * signal handler's); the runner waits for the outcome without blocking and refuses the reload
+     * with the problem lines if there are any.
+     */
+    static final class Rereads {
+        private static final ExecutorService THREAD = Executors.newSingleThreadExecutor(runnable -> {
+            Thread t = new Thread(runnable, "actor-runner-reread");
+            t.setDaemon(true);
+            return t;
+        });
+        private final Callable<RunnerSettings> reread;
+
+        Rereads(Callable<RunnerSettings> reread) {
+            this.reread = reread;
+        }
+
+        /** A Reload to the settings read now. */
+        ActorRunner.Reload reload() {
+            return ActorRunner.Reload.reading(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return reread.call();
+                } catch (Exception e) {
+                    throw new CompletionException(e); // an InvalidSettingsException: the problem lines
+                }
+            }, THREAD));
+        }
     }
 
     /** A port or socket that cannot be had: one line, exit code 2, and the system started for nothing ends. */

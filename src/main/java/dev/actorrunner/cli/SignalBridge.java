@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,14 @@ final class SignalBridge {
 
     /** Installs a handler per binding that passes its command to {@code target}; never throws. */
     static void install(Consumer<ActorRunner.Command> target) {
+        install(target, () -> ActorRunner.Reload.INSTANCE);
+    }
+
+    /**
+     * As {@link #install(Consumer)}, with HUP sending what {@code reload} makes (the CLI's reads
+     * the config file again; making it only starts the read on a thread of its own).
+     */
+    static void install(Consumer<ActorRunner.Command> target, Supplier<ActorRunner.Reload> reload) {
         warnIfIgnored(ignored(procSelfStatus()));
         SunMiscSignal signals;
         try {
@@ -50,7 +59,7 @@ final class SignalBridge {
         }
         for (Binding b : BINDINGS) {
             try {
-                signals.handle(b.name(), () -> target.accept(b.command()));
+                signals.handle(b.name(), () -> target.accept(b.command() instanceof ActorRunner.Reload ? reload.get() : b.command()));
             } catch (ReflectiveOperationException | RuntimeException e) {
                 Throwable cause = e instanceof InvocationTargetException ite ? ite.getCause() : e;
                 log.warn("cannot handle SIG{} ({}): it will not {}", b.name(), cause.getMessage(), b.effect());

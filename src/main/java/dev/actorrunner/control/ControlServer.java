@@ -317,7 +317,7 @@ public final class ControlServer implements AutoCloseable {
                     return;
                 }
                 RunnerHandle r = runner;
-                session = r.system().systemActorOf(ControlSession.create(request, r.runner(), host, connection,
+                session = r.system().systemActorOf(ControlSession.create(request, r.runner(), r.reload(), host, connection,
                         ctx.channel().eventLoop(), () -> closing), "control-session-" + names.incrementAndGet(),
                         Props.empty());
             } finally {

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One request on the control socket, carried out by an actor of its own: it asks the runner with
@@ -56,15 +57,17 @@ final class ControlSession {
      * @param stats   where the /proc reads of {@code status} run (the control socket's event loop)
      * @param exiting whether the runner's host is closing the socket (for the "no answer" line)
      */
-    static Behavior<Command> create(Request request, ActorRef<ActorRunner.Command> runner, StatusView.HostInfo host,
+    static Behavior<Command> create(Request request, ActorRef<ActorRunner.Command> runner,
+                                    Supplier<ActorRunner.Reload> reload, StatusView.HostInfo host,
                                     ControlConnection out, ScheduledExecutorService stats, BooleanSupplier exiting) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-                new ControlSession(context, timers, runner, host, out, stats, exiting).start(request)));
+                new ControlSession(context, timers, runner, reload, host, out, stats, exiting).start(request)));
     }
 
     private final ActorContext<Command> context;
     private final TimerScheduler<Command> timers;
     private final ActorRef<ActorRunner.Command> runner;
+    private final Supplier<ActorRunner.Reload> reload;
     private final StatusView.HostInfo host;
     private final ControlConnection out;
     private final ScheduledExecutorService stats;
@@ -72,11 +75,13 @@ final class ControlSession {
     private ActorRef<RunnerEvent> events;
 
     private ControlSession(ActorContext<Command> context, TimerScheduler<Command> timers,
-                           ActorRef<ActorRunner.Command> runner, StatusView.HostInfo host, ControlConnection out,
-                           ScheduledExecutorService stats, BooleanSupplier exiting) {
+                           ActorRef<ActorRunner.Command> runner, Supplier<ActorRunner.Reload> reload,
+                           StatusView.HostInfo host, ControlConnection out, ScheduledExecutorService stats,
+                           BooleanSupplier exiting) {
         this.context = context;
         this.timers = timers;
         this.runner = runner;
+        this.reload = reload;
         this.host = host;
         this.out = out;
         this.stats = stats;
@@ -129,7 +134,8 @@ final class ControlSession {
         }
         // Both answers come through this actor's own adapters, so the reply arrives before the
         // events of the reload it started: the runner sends it first.
-        runner.tell(new ActorRunner.Reload(context.messageAdapter(ActorRunner.ReloadReply.class, Reloaded::new)));
+        // The reload the host makes (the CLI's reads its config file again, off this thread).
+        runner.tell(reload.get().replyTo(context.messageAdapter(ActorRunner.ReloadReply.class, Reloaded::new)));
         return awaiting().onMessage(Reloaded.class, m -> onReloaded(m, wait))
                 .onMessage(Event.class, m -> Behaviors.same()) // before the answer: another reload's
                 .build();
@@ -137,6 +143,11 @@ final class ControlSession {
 
     private Behavior<Command> onReloaded(Reloaded m, boolean wait) {
         timers.cancel(NoAnswer.INSTANCE);
+        if (m.reply() instanceof ActorRunner.ReloadRefused r) {
+            // Each problem as at start, a line each, then what it means; the client exits 1.
+            return finish(ControlProtocol.result(false, String.join("\n", r.problems())
+                    + "\nreload refused: nothing was started, the workers serve on"));
+        }
         if (!(m.reply() instanceof ActorRunner.ReloadAccepted a)) {
             return finish(ControlProtocol.error("the runner is stopping: no reload"));
         }
@@ -157,7 +168,7 @@ final class ControlSession {
     }
 
     private Behavior<Command> following(ReloadFollow.Said said) {
-        said.progress().ifPresent(out::progress);
+        said.progress().ifPresent(p -> p.lines().forEach(out::progress));
         return said.outcome().map(o -> finish(ControlProtocol.result(o.ok(), o.message())))
                 .orElse(Behaviors.same());
     }

@@ -2,6 +2,8 @@ package dev.actorrunner.control;
 
 import dev.actorrunner.RunnerEvent;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -15,7 +17,7 @@ import java.util.Optional;
  */
 final class ReloadFollow {
 
-    /** The answer to one event: a progress line, and whether it ended the reload (ok or not). */
+    /** The answer to one event: progress (one or more lines), and whether it ended the reload (ok or not). */
     record Said(Optional<String> progress, Optional<Outcome> outcome) {
         static final Said NOTHING = new Said(Optional.empty(), Optional.empty());
 
@@ -42,9 +44,13 @@ final class ReloadFollow {
 
     Said on(RunnerEvent event) {
         if (event instanceof RunnerEvent.ReloadStarted e && e.generation() == target) {
-            boolean said = started;
+            List<String> lines = new ArrayList<>();
+            if (!started) lines.add("reload " + target + " started");
             started = true;
-            return said ? Said.NOTHING : Said.progress("reload " + target + " started");
+            lines.addAll(e.changes()); // one line per setting it changes
+            e.app().ifPresent(jar -> lines.add("app jar " + jar.path()
+                    + (jar.sha256().isEmpty() ? ": " + jar.problem() : " sha256 " + jar.sha256())));
+            return lines.isEmpty() ? Said.NOTHING : Said.progress(String.join("\n", lines));
         }
         if (event instanceof RunnerEvent.ReloadCompleted e) {
             if (e.generation() == target) {

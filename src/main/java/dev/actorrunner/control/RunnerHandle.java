@@ -11,12 +11,27 @@ import dev.actorrunner.RunnerStatus;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A running runner as the control socket and the metrics reach it: its ActorSystem (where their
  * actors live) and the runner actor itself, spoken to by its public messages only.
+ *
+ * @param reload makes the {@link ActorRunner.Reload} a {@code reload} request sends: the CLI's
+ *               reads the config file again each time; {@link ActorRunner.Reload#INSTANCE} keeps
+ *               the settings
  */
-public record RunnerHandle(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner) {
+public record RunnerHandle(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner,
+                           Supplier<ActorRunner.Reload> reload) {
+
+    public RunnerHandle {
+        reload = reload == null ? () -> ActorRunner.Reload.INSTANCE : reload;
+    }
+
+    /** A runner whose reloads keep its settings. */
+    public RunnerHandle(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner) {
+        this(system, runner, null);
+    }
 
     /** The runner's status; fails with a TimeoutException if it does not answer in {@code timeout}. */
     public CompletionStage<RunnerStatus> status(Duration timeout) {

@@ -55,6 +55,18 @@ public final class StatusView {
         m.put("lastReload", s.lastReload().map(StatusView::result).orElse(null));
         m.put("reloads", Map.of("started", s.reloads().started(), "completed", s.reloads().completed(),
                 "aborted", s.reloads().aborted()));
+        List<Object> generations = new ArrayList<>();
+        for (RunnerStatus.Generation g : s.generations()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("generation", g.generation());
+            row.put("app", g.app());
+            // null for a command that runs no jar; sha256 null with a problem when it could not be read.
+            row.put("jar", g.jar().map(j -> j.path().toString()).orElse(null));
+            row.put("sha256", g.jar().map(j -> j.sha256().isEmpty() ? null : j.sha256()).orElse(null));
+            g.jar().filter(j -> !j.problem().isEmpty()).ifPresent(j -> row.put("jarProblem", j.problem()));
+            generations.add(row);
+        }
+        m.put("generations", generations);
         List<Object> workers = new ArrayList<>();
         for (RunnerStatus.Worker w : s.workers()) {
             ProcessStats.Usage u = usage.getOrDefault(w.pid(), ProcessStats.Usage.UNKNOWN);
@@ -116,6 +128,10 @@ public final class StatusView {
                 .append(", ").append(bytes(runner.get("rssBytes"))).append(" RSS");
         out.append('\n');
         out.append("reload: ").append(reloadLine(s)).append('\n');
+        Object generations = s.get("generations");
+        if (generations instanceof List<?> list) {
+            for (Object o : list) out.append(generationLine((Map<String, Object>) o)).append('\n');
+        }
         out.append('\n');
         String format = "%4s %8s %4s  %-9s %5s %8s %9s %6s %9s %6s%n";
         out.append(String.format(Locale.ROOT, format, "ID", "PID", "GEN", "STATE", "SHARE", "UPTIME", "RESTARTS", "CONNS",
@@ -128,6 +144,18 @@ public final class StatusView {
                     w.get("connections"), bytes(w.get("rssBytes")), percent(w.get("cpuPercent"))));
         }
         return out.toString();
+    }
+
+    /** "generation 3: /srv/app-1.3.jar sha256 3f7a...", or the app's name for a command. */
+    private static String generationLine(Map<String, Object> g) {
+        StringBuilder line = new StringBuilder("generation ").append(g.get("generation")).append(": ");
+        Object jar = g.get("jar");
+        if (jar == null) return line.append(g.get("app")).append(" (no app jar)").toString();
+        line.append(jar);
+        Object sha = g.get("sha256");
+        if (sha != null) return line.append(" sha256 ").append(sha).toString();
+        Object problem = g.get("jarProblem");
+        return line.append(problem != null ? ": " + problem : " (not hashed yet)").toString();
     }
 
     @SuppressWarnings("unchecked")

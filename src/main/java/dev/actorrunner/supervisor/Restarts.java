@@ -11,8 +11,8 @@ import java.util.Deque;
  * was ever ready). The Master owns the timers and the log lines; this class only decides.
  */
 public final class Restarts {
-    private final Backoff backoff;
-    private final int bootFailureLimit;
+    private Backoff backoff;
+    private int bootFailureLimit;
     /** Restart counts for the next forks: one entry per crashed worker not yet replaced. */
     private final Deque<Integer> lines = new ArrayDeque<>();
     private int crashes;
@@ -22,6 +22,17 @@ public final class Restarts {
     /** @param bootFailureLimit failures in a row before any worker was ever ready that end the runner; 0 = never */
     public Restarts(Duration backoffMin, Duration backoffMax, int bootFailureLimit) {
         this.backoff = new Backoff(backoffMin, backoffMax);
+        this.bootFailureLimit = bootFailureLimit;
+    }
+
+    /**
+     * New bounds for the backoff and the boot-failure limit (a reload brought new settings); the
+     * failures in a row counted so far still count.
+     */
+    public void use(Duration backoffMin, Duration backoffMax, int bootFailureLimit) {
+        Backoff next = new Backoff(backoffMin, backoffMax);
+        for (int i = 0; i < backoff.failures(); i++) next.next();
+        this.backoff = next;
         this.bootFailureLimit = bootFailureLimit;
     }
 

@@ -34,8 +34,8 @@ import java.util.function.LongSupplier;
 public final class Rollout {
     private enum Phase { IDLE, REPLACING, SERVING }
 
-    private final ReloadStrategy strategy;
-    private final Duration settle;
+    private ReloadStrategy strategy;
+    private Duration settle;
     private final LongSupplier nanoTime;
     private final Deque<Integer> queue = new ArrayDeque<>();
     /** New workers of the reload that are ready but have not yet stayed ready for reload-settle. */
@@ -55,6 +55,16 @@ public final class Rollout {
         this.strategy = strategy;
         this.settle = settle;
         this.nanoTime = nanoTime;
+    }
+
+    /**
+     * The strategy and reload-settle of the reloads from the next {@link #start} on (a reload that
+     * brings new settings brings these too); the running reload keeps its own.
+     */
+    public void use(ReloadStrategy strategy, Duration settle) {
+        if (running()) throw new IllegalStateException("a reload runs");
+        this.strategy = strategy;
+        this.settle = settle;
     }
 
     /** Begins the next generation: every active worker of an older one is queued for replacement. */

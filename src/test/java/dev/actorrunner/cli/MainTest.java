@@ -74,6 +74,32 @@ class MainTest {
         return new Run(code, out.toString(), err.toString().replace("\r", ""), given.get());
     }
 
+    @Test
+    void aReloadReadsTheConfigFileAgainWithTheFlagsOfTheStartStillWinning() throws Exception {
+        Path conf = Files.writeString(dir.resolve("runner.conf"),
+                "actor-runner { kill-timeout = 10s, drain-timeout = 5s, jvm-options = [\"-Xmx64m\"] }");
+        AtomicReference<RunnerSettings> reread = new AtomicReference<>();
+        AtomicReference<Exception> refused = new AtomicReference<>();
+        CommandLine cli = Main.commandLine(new Main(env, (Main.Host) (settings, again) -> {
+            try {
+                Files.writeString(conf, "actor-runner { kill-timeout = 20s, drain-timeout = 7s, jvm-options = [\"-Xmx96m\"] }");
+                reread.set(again.call());
+                Files.writeString(conf, "actor-runner { kill-timeout = soon }");
+                again.call();
+            } catch (Exception e) {
+                refused.set(e);
+            }
+            return ExitCodes.OK;
+        }));
+        cli.setErr(new PrintWriter(new StringWriter(), true));
+        assertEquals(0, cli.execute("--config", conf.toString(), "--drain-timeout", "3s", jar.toString()));
+        assertEquals(java.time.Duration.ofSeconds(20), reread.get().killTimeout(), "the file's new value");
+        assertEquals(java.time.Duration.ofSeconds(3), reread.get().drainTimeout(), "the flag still wins");
+        assertEquals(List.of(JAVA, "-Xmx96m", "-jar", jar.toString()), reread.get().command());
+        assertEquals(List.of("config: actor-runner.kill-timeout: expected a duration with a unit, like 60s or 500ms, got \"soon\""),
+                ((dev.actorrunner.config.InvalidSettingsException) refused.get()).problems(), "the lines of a start");
+    }
+
     /**
      * A test's arguments, split at spaces except inside double quotes; {app} stands for an app jar
      * that exists, {dir} for a directory, {text} for a text file named text.jar, {lib} for a jar

@@ -79,7 +79,11 @@ class ControlProtocolTest {
                 now.minusSeconds(7300), Optional.of(new RunnerStatus.ReloadProgress(3, now.minusSeconds(3), 2, 1)), true,
                 Optional.of(new RunnerStatus.ReloadResult(2, false, now.minusSeconds(60), Duration.ofSeconds(12), 0,
                         "worker 5 (pid 1005, gen 2) not ready within 10s: killed")),
-                new RunnerStatus.ReloadTotals(2, 0, 1));
+                new RunnerStatus.ReloadTotals(2, 0, 1), List.of(
+                        new RunnerStatus.Generation(2, "app.jar", Optional.of(new RunnerStatus.AppJar(
+                                java.nio.file.Path.of("/srv/releases/1.2/app.jar"), "ab12cd", ""))),
+                        new RunnerStatus.Generation(3, "app.jar", Optional.of(new RunnerStatus.AppJar(
+                                java.nio.file.Path.of("/srv/app.jar"), "", "cannot be read (gone)")))));
         StatusView.HostInfo host = new StatusView.HostInfo(999, "1.0", List.of("127.0.0.1:8080"), "/run/x.sock", null);
         Map<String, Object> json = StatusView.toJson(s, host,
                 Map.of(1004L, new ProcessStats.Usage(150L * 1024 * 1024, 2.04)), ProcessStats.Usage.UNKNOWN, now);
@@ -91,6 +95,10 @@ class ControlProtocolTest {
         assertTrue(table.contains("runner: pid 999, up 2h01m"), table);
         assertTrue(table.contains("reload: 3 running for 3.0s, 1 of 2 replaced, another queued; last: 2 aborted at "), table);
         assertTrue(table.contains("after 12s, 0 replaced: worker 5 (pid 1005, gen 2) not ready within 10s: killed"), table);
+        assertTrue(table.contains("\ngeneration 2: /srv/releases/1.2/app.jar sha256 ab12cd\n"
+                + "generation 3: /srv/app.jar: cannot be read (gone)\n"), table);
+        Map<?, ?> g2 = (Map<?, ?>) ((List<?>) wire.get("generations")).get(0);
+        assertEquals(Map.of("generation", 2L, "app", "app.jar", "jar", "/srv/releases/1.2/app.jar", "sha256", "ab12cd"), g2);
         List<String> rows = table.lines().dropWhile(l -> !l.contains("ID")).toList();
         assertEquals(List.of("ID", "PID", "GEN", "STATE", "SHARE", "UPTIME", "RESTARTS", "CONNS", "RSS", "CPU%"),
                 List.of(rows.get(0).trim().split(" +")));

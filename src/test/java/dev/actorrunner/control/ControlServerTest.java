@@ -11,6 +11,7 @@ import akka.actor.typed.ActorRef;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.RunnerEvent;
 import dev.actorrunner.RunnerStatus;
+import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.control.ControlProtocol.Reply;
 import dev.actorrunner.control.ControlProtocol.Request;
 import java.io.IOException;
@@ -195,6 +196,44 @@ class ControlServerTest {
         assertEquals(List.of("reload 3 queued: it follows reload 2, now running",
                 "reload 2 completed; reload 3 follows", "reload 3 started"), s.progress());
         assertEquals("reload 3 aborted: boom", s.last().message());
+    }
+
+    @Test
+    void reloadWaitSaysEachChangeAndTheAppJarOnALineOfItsOwn() throws Exception {
+        CompletableFuture<Seen> seen = client(Request.reload(true));
+        ActorRef<RunnerEvent> events = runner.expectMessageClass(ActorRunner.Subscribe.class).subscriber();
+        answerReload(new ActorRunner.ReloadAccepted(2, false, 2));
+        events.tell(new RunnerEvent.ReloadStarted(2, List.of("jvm-options: [-Xmx256m] -> [-Xmx512m]", "env: A changed"),
+                java.util.Optional.of(new RunnerStatus.AppJar(Path.of("/srv/app.jar"), "ab12", ""))));
+        events.tell(new RunnerEvent.ReloadAborted(2, "boom"));
+        Seen s = done(seen);
+        assertEquals(List.of("reload 2 started: replacing 2 worker(s)", "jvm-options: [-Xmx256m] -> [-Xmx512m]",
+                "env: A changed", "app jar /srv/app.jar sha256 ab12"), s.progress());
+    }
+
+    @Test
+    void aRefusedReloadEndsNotOkWithEachProblemOnALineAsAtStart() throws Exception {
+        CompletableFuture<Seen> seen = client(Request.reload(true));
+        runner.expectMessageClass(ActorRunner.Subscribe.class);
+        answerReload(new ActorRunner.ReloadRefused(List.of("config: a: bad", "config: b: bad")));
+        Seen s = done(seen);
+        assertEquals(List.of(), s.progress());
+        assertFalse(s.last().ok());
+        assertEquals("config: a: bad\nconfig: b: bad\nreload refused: nothing was started, the workers serve on",
+                s.last().message());
+    }
+
+    @Test
+    void aReloadIsWhatTheHostMakesOfIt() throws Exception {
+        ActorRunner.Reload made = ActorRunner.Reload.with(RunnerSettings.builder(List.of("app")).build());
+        server.close(0);
+        server = ControlServer.bind(socket, false, Map.of(), host());
+        server.serve(new RunnerHandle(kit.system(), runner.ref(), () -> made));
+        CompletableFuture<Seen> seen = client(Request.reload(false));
+        ActorRunner.Reload sent = runner.expectMessageClass(ActorRunner.Reload.class);
+        assertEquals(made.settings(), sent.settings(), "the host's settings, answered to the session");
+        sent.replyTo().tell(new ActorRunner.ReloadAccepted(2, false, 2));
+        assertTrue(done(seen).last().ok());
     }
 
     @Test

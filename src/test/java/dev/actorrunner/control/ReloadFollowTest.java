@@ -3,6 +3,7 @@ package dev.actorrunner.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.actorrunner.RunnerEvent;
+import dev.actorrunner.RunnerStatus;
 import dev.actorrunner.RunnerEvent.ReloadStep;
 import dev.actorrunner.control.ReloadFollow.Outcome;
 import dev.actorrunner.control.ReloadFollow.Said;
@@ -18,6 +19,17 @@ class ReloadFollowTest {
         Said said = f.on(e);
         assertEquals(Optional.empty(), said.outcome(), e.toString());
         return said.progress();
+    }
+
+    @Test
+    void theStartSaysEachChangeAndTheAppJarOneLineEach() {
+        ReloadFollow f = new ReloadFollow(3, true);
+        assertEquals(Optional.of("workers: 2 -> 3\napp jar /srv/app.jar: cannot be read (gone)"),
+                line(f, new RunnerEvent.ReloadStarted(3, List.of("workers: 2 -> 3"),
+                        Optional.of(new RunnerStatus.AppJar(java.nio.file.Path.of("/srv/app.jar"), "", "cannot be read (gone)")))));
+        ReloadFollow queued = new ReloadFollow(4, false);
+        assertEquals(Optional.of("reload 4 started\nenv: A added"),
+                line(queued, new RunnerEvent.ReloadStarted(4, List.of("env: A added"), Optional.empty())));
     }
 
     @Test
