@@ -88,7 +88,8 @@ class FaultsIT {
     })
     void aBrokenDeployAbortsTheReloadWhileTheOldWorkersServe(String badMode, String settle, String reason) throws Exception {
         Path mode = Files.writeString(dir.resolve("mode"), "serve");
-        RunnerProcess r = runner(List.of("-w", "2", "--ready-timeout", "3s", "--reload-settle", settle,
+        // tcp mode: what LOST_PER_DEATH allows a settling worker's death is tcp mode's cost.
+        RunnerProcess r = runner(List.of("-w", "2", "--mode", "tcp", "--ready-timeout", "3s", "--reload-settle", settle,
                 "--backoff-min", "200ms"), fixture("as-file", mode.toString()));
         List<Long> before = r.awaitInRotation(2, BOOT).stream().map(Worker::pid).toList();
         Client client = client(r);
@@ -154,7 +155,8 @@ class FaultsIT {
      */
     @Test
     void aCrashLoopAtSteadyStateBacksOffToItsCapWhileTheHealthyWorkerServes() throws Exception {
-        RunnerProcess r = runner(List.of("-w", "2", "--backoff-min", "100ms", "--backoff-max", "800ms"),
+        // tcp mode: the bound on what the crashes cost the client, below, is tcp mode's.
+        RunnerProcess r = runner(List.of("-w", "2", "--mode", "tcp", "--backoff-min", "100ms", "--backoff-max", "800ms"),
                 fixture("stable-or-crash", dir.toString(), "1000"));
         r.awaitInRotation(2, BOOT);
         Client client = client(r);
