@@ -3,11 +3,11 @@
 # (Spring Boot 3.5 and WireMock 3.13) in http mode beside tcp mode, then the runner's HTTP relay
 # beside HAProxy in `mode http` and beside a worker reached directly.
 #
-#   bench/http.sh                  all: throughput, then reloads (both apps, both modes)
+#   bench/http.sh                  all: throughput, then reloads (both apps, all three modes)
 #   bench/http.sh --reload         only the reloads under load
 #   bench/http.sh --throughput     only the throughput comparison (demo workers)
 #   bench/http.sh --quick ...      short runs to check the script (3 reloads, 1 round, 3 s)
-#   more: --apps spring,wiremock, --modes http,tcp, --reloads N, --rounds N, --duration S,
+#   more: --apps spring,wiremock, --modes auto,http,tcp, --reloads N, --rounds N, --duration S,
 #         --warmup S, --steady S, --build (mvn package the runner first)
 #
 # Builds what it needs once: the runner jar (JAR, else target/actor-runner.jar, built with mvn when
@@ -19,14 +19,15 @@
 # (30180), METRICS_PORT (30182, the runner's Prometheus endpoint in the reload runs),
 # RUNNER_WORKER_PORTS ("24000-24999": apart from bench/front.sh's, below the ephemeral range),
 # RUNNER_ARGS (more runner flags), WRK_TIMEOUT (2s, wrk's default: a request slower counts as a
-# timeout error).
+# timeout error), THROUGHPUT_MODE (http, or auto: the runner's mode in the throughput comparison;
+# auto vs http on the same load is what sniffing each connection costs).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---- options ------------------------------------------------------------------------------------
 DO_THROUGHPUT=0 DO_RELOAD=0 BUILD=0
 DURATION=10 ROUNDS=3 WARMUP=10 CONNS=64 RELOADS=10 STEADY=30 APP_WARMUP=20
-APPS="spring,wiremock" MODES="http,tcp"
+APPS="spring,wiremock" MODES="auto,http,tcp"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --throughput) DO_THROUGHPUT=1 ;;
@@ -48,7 +49,9 @@ done
 if [[ $DO_THROUGHPUT$DO_RELOAD == 00 ]]; then DO_THROUGHPUT=1 DO_RELOAD=1; fi
 APPS=${APPS//,/ } MODES=${MODES//,/ }
 for a in $APPS; do [[ $a == spring || $a == wiremock ]] || { echo "http.sh: unknown app $a" >&2; exit 2; }; done
-for m in $MODES; do [[ $m == http || $m == tcp ]] || { echo "http.sh: unknown mode $m" >&2; exit 2; }; done
+for m in $MODES; do [[ $m == auto || $m == http || $m == tcp ]] || { echo "http.sh: unknown mode $m" >&2; exit 2; }; done
+THROUGHPUT_MODE=${THROUGHPUT_MODE:-http}
+[[ $THROUGHPUT_MODE == http || $THROUGHPUT_MODE == auto ]] || { echo "http.sh: THROUGHPUT_MODE must be http or auto" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -263,8 +266,8 @@ if [[ $DO_THROUGHPUT == 1 ]]; then
   echo "   workers:  PORT=$W1_PORT java $JVM_OPT -cp $JAR dev.actorrunner.demo.HelloServer   (and PORT=$W2_PORT)"
   echo "   haproxy:  haproxy -db -f $HAPROXY_CFG   (mode http, http-keep-alive, http-reuse always, forwardfor, roundrobin"
   echo "             over 127.0.0.1:$W1_PORT and :$W2_PORT, nbthread 1, bind 127.0.0.1:$HAPROXY_PORT)"
-  echo "   runner:   java $JVM_OPT -jar $JAR -c $OUT/runner-demo-http.conf -w 2 -p $RUNNER_PORT ${RUNNER_ARGS:+$RUNNER_ARGS }--demo"
-  echo "             conf: actor-runner { worker-ports = \"$RUNNER_WORKER_PORTS\", jvm-options = [\"$JVM_OPT\"], io-threads = 1, mode = http }"
+  echo "   runner:   java $JVM_OPT -jar $JAR -c $OUT/runner-demo-$THROUGHPUT_MODE.conf -w 2 -p $RUNNER_PORT ${RUNNER_ARGS:+$RUNNER_ARGS }--demo"
+  echo "             conf: actor-runner { worker-ports = \"$RUNNER_WORKER_PORTS\", jvm-options = [\"$JVM_OPT\"], io-threads = 1, mode = $THROUGHPUT_MODE }"
   echo "   load:     $(wrk_cmd "$DURATION" PORT)   ($ROUNDS rounds interleaved; warm-up ${WARMUP}s each, $((2 * WARMUP))s for the runner; direct = $W1_PORT only)"
   echo "   CPU:      utime+stime of the proxy process from /proc/PID/stat around each run, / requests (CLK_TCK $CLK_TCK)"
 fi
@@ -449,15 +452,15 @@ thread_report() { # wrk file of a runner run: its busiest threads, seconds of CP
 
 throughput() {
   local r t
-  log "throughput: starting the two standalone demo workers on $W1_PORT and $W2_PORT, haproxy (mode http) and actor-runner (http mode)"
+  log "throughput: starting the two standalone demo workers on $W1_PORT and $W2_PORT, haproxy (mode http) and actor-runner ($THROUGHPUT_MODE mode)"
   start_direct_workers
   start_haproxy
-  start_runner demo http runner-throughput-http
+  start_runner demo "$THROUGHPUT_MODE" "runner-throughput-$THROUGHPUT_MODE"
   log "warm-up ${WARMUP}s each, the runner $((2 * WARMUP))s"
   run_wrk "$WARMUP" "$W1_PORT" "$OUT/warmup-direct.txt"
   run_wrk "$WARMUP" "$HAPROXY_PORT" "$OUT/warmup-haproxy.txt"
   run_wrk $((2 * WARMUP)) "$RUNNER_PORT" "$OUT/warmup-runner.txt"
-  echo "== throughput: actor-runner http mode (io-threads 1) vs HAProxy mode http (nbthread 1); direct = one worker"
+  echo "== throughput: actor-runner $THROUGHPUT_MODE mode (io-threads 1) vs HAProxy mode http (nbthread 1); direct = one worker"
   for ((r = 1; r <= ROUNDS; r++)); do
     log "round $r/$ROUNDS"
     measure "$r" direct "$W1_PORT"

@@ -89,13 +89,19 @@ public final class Main implements Callable<Integer> {
             description = "Grace between SIGTERM and SIGKILL of a stopping worker (default: 60s).")
     String killTimeout;
 
-    @Option(names = "--mode", paramLabel = "tcp|http",
-            description = "tcp pins each connection to a worker (any protocol); http routes each HTTP/1.1"
-                    + " request, so a reload never meets a request (default: tcp).")
+    @Option(names = "--mode", paramLabel = "auto|tcp|http",
+            description = "auto looks at each connection's first bytes: HTTP/1.x is routed as in http, anything else"
+                    + " pinned as in tcp; tcp pins each connection to a worker (any protocol); http routes each"
+                    + " HTTP/1.1 request, so a reload never meets a request (default: auto).")
     String mode;
 
+    @Option(names = "--sniff-timeout", paramLabel = "DURATION",
+            description = "auto mode: a connection that sends nothing this long (its server speaks first), or not"
+                    + " yet a whole HTTP/1.x request line, is pinned as in tcp mode (default: 500ms).")
+    String sniffTimeout;
+
     @Option(names = "--health-path", paramLabel = "PATH",
-            description = "http mode: answer GET PATH in the runner itself, 200 while a worker is ready,"
+            description = "http and auto modes: answer GET PATH in the runner itself, 200 while a worker is ready,"
                     + " else 503 (default: off).")
     String healthPath;
 
@@ -145,7 +151,7 @@ public final class Main implements Callable<Integer> {
     String healthInterval;
 
     @Option(names = "--health-timeout", paramLabel = "DURATION",
-            description = "A liveness check's bound; http mode: also how long a request may wait for its first response"
+            description = "A liveness check's bound; http and auto modes: also how long a request may wait for its first response"
                     + " byte before it counts against its worker (default: 2s).")
     String healthTimeout;
 
@@ -155,7 +161,7 @@ public final class Main implements Callable<Integer> {
     String healthFailures;
 
     @Option(names = "--response-timeout", paramLabel = "DURATION",
-            description = "http mode: a worker silent this long gets its request answered 504, or its response cut"
+            description = "http and auto modes: a worker silent this long gets its request answered 504, or its response cut"
                     + " (default: 60s).")
     String responseTimeout;
 
@@ -315,6 +321,7 @@ public final class Main implements Callable<Integer> {
                 .flag("kill-timeout", "--kill-timeout", killTimeout)
                 .flag("drain-timeout", "--drain-timeout", drainTimeout)
                 .flag("mode", "--mode", mode)
+                .flag("http.sniff-timeout", "--sniff-timeout", sniffTimeout)
                 .flag("http.health-path", "--health-path", healthPath)
                 .flag("queue-timeout", "--queue-timeout", queueTimeout)
                 .flag("reload-strategy", "--reload-strategy", reloadStrategy)

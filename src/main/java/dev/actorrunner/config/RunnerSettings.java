@@ -26,8 +26,9 @@ import java.util.Optional;
  * @param drainTimeout    how long a worker out of rotation may keep its connections before SIGTERM
  * @param queueTimeout    how long a connection accepted while no worker is ready waits for one
  * @param ioThreads       event loop threads of the front
- * @param mode            tcp: a connection is pinned to a worker; http: each request is routed
- * @param http            settings of the http mode
+ * @param mode            auto (the default): each connection's first bytes decide between http and
+ *                        tcp; tcp: a connection is pinned to a worker; http: each request is routed
+ * @param http            settings of the http mode (and of auto mode's HTTP/1.x connections)
  * @param reloadStrategy  surge (new first) or stop-first (the ancestor's order)
  * @param reloadSettle    during a reload, how long a new worker must stay ready before an old one
  *                        is stopped for it; zero stops one as soon as the new one is ready
@@ -261,8 +262,20 @@ public record RunnerSettings(
         }
     }
 
-    /** How the front routes: by connection (any protocol) or by HTTP/1.1 request. */
-    public enum Mode { TCP, HTTP }
+    /** How the front routes: by connection (any protocol), by HTTP/1.1 request, or by what each connection sends. */
+    public enum Mode {
+        /** Each connection's first bytes decide: an HTTP/1.x request line is routed as in HTTP, the rest pinned as in TCP. */
+        AUTO,
+        /** Each connection pinned to one worker, whatever its protocol. */
+        TCP,
+        /** Each HTTP/1.1 request routed on its own. */
+        HTTP;
+
+        /** Whether the front may route requests over pooled connections to workers (http, and auto's HTTP/1.x connections). */
+        public boolean routesRequests() {
+            return this != TCP;
+        }
+    }
 
     /**
      * The http mode's settings.
@@ -275,15 +288,32 @@ public record RunnerSettings(
      * @param maxHeaderSize    largest header block accepted (larger: 431)
      * @param responseTimeout  how long a worker may keep silent while the runner awaits its response
      *                         (before it starts: the client gets 504; midway: it is cut)
+     * @param sniffTimeout     auto mode: how long a new connection may stay silent, or send what may
+     *                         still become an HTTP/1.x request line, before it is pinned as in tcp mode
      */
     public record Http(Optional<String> healthPath, boolean forwardedHeaders, boolean trustForwarded,
-                       int maxInitialLine, int maxHeaderSize, Duration responseTimeout) {
-        public static final Http DEFAULTS = new Http(Optional.empty(), true, false, 8192, 16384, Duration.ofSeconds(60));
+                       int maxInitialLine, int maxHeaderSize, Duration responseTimeout, Duration sniffTimeout) {
+        /** See reference.conf for why 500ms. */
+        public static final Duration SNIFF_TIMEOUT = Duration.ofMillis(500);
+        public static final Http DEFAULTS = new Http(Optional.empty(), true, false, 8192, 16384, Duration.ofSeconds(60),
+                SNIFF_TIMEOUT);
+
+        public Http {
+            Objects.requireNonNull(responseTimeout, "responseTimeout");
+            Objects.requireNonNull(sniffTimeout, "sniffTimeout");
+        }
+
+        /** The shape before auto mode (kept for source compatibility): the default sniff timeout. */
+        public Http(Optional<String> healthPath, boolean forwardedHeaders, boolean trustForwarded, int maxInitialLine,
+                    int maxHeaderSize, Duration responseTimeout) {
+            this(healthPath, forwardedHeaders, trustForwarded, maxInitialLine, maxHeaderSize, responseTimeout, SNIFF_TIMEOUT);
+        }
 
         /** The first shape of this record (kept for source compatibility): the default response timeout. */
         public Http(Optional<String> healthPath, boolean forwardedHeaders, boolean trustForwarded, int maxInitialLine,
                     int maxHeaderSize) {
-            this(healthPath, forwardedHeaders, trustForwarded, maxInitialLine, maxHeaderSize, Duration.ofSeconds(60));
+            this(healthPath, forwardedHeaders, trustForwarded, maxInitialLine, maxHeaderSize, Duration.ofSeconds(60),
+                    SNIFF_TIMEOUT);
         }
     }
 
@@ -348,7 +378,7 @@ public record RunnerSettings(
         private Duration drainTimeout = Duration.ofSeconds(30);
         private Duration queueTimeout = Duration.ofSeconds(30);
         private int ioThreads = 1;
-        private Mode mode = Mode.TCP;
+        private Mode mode = Mode.AUTO;
         private Http http = Http.DEFAULTS;
         private ReloadStrategy reloadStrategy = ReloadStrategy.SURGE;
         private Duration reloadSettle = Duration.ZERO;

@@ -208,7 +208,7 @@ public final class SettingsLoader {
                 .drainTimeout(r.duration("drain-timeout"))
                 .queueTimeout(r.duration("queue-timeout"))
                 .ioThreads(r.intIn("io-threads", 1, 64))
-                .mode(r.read("mode", RunnerSettings.Mode.TCP, ValueParsers::mode))
+                .mode(r.read("mode", RunnerSettings.Mode.AUTO, ValueParsers::mode))
                 .http(new RunnerSettings.Http(
                         r.has("http.health-path")
                                 ? Optional.of(r.read("http.health-path", "/", ValueParsers::healthPath))
@@ -217,7 +217,8 @@ public final class SettingsLoader {
                         r.bool("http.trust-forwarded"),
                         r.intIn("http.max-initial-line", 256, 1 << 20),
                         r.intIn("http.max-header-size", 1024, 1 << 20),
-                        r.duration("http.response-timeout")))
+                        r.duration("http.response-timeout"),
+                        r.duration("http.sniff-timeout")))
                 .reloadStrategy(r.read("reload-strategy", RunnerSettings.ReloadStrategy.SURGE, ValueParsers::reloadStrategy))
                 .reloadSettle(r.durationOrZero("reload-settle"))
                 .slowStart(r.durationOrZero("slow-start"))

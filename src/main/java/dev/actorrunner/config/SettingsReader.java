@@ -38,7 +38,7 @@ final class SettingsReader {
     static final Map<String, List<String>> BLOCKS = Map.of(
             "restart", List.of("backoff-min", "backoff-max", "backoff-reset"),
             "http", List.of("health-path", "forwarded-headers", "trust-forwarded", "max-initial-line",
-                    "max-header-size", "response-timeout"),
+                    "max-header-size", "response-timeout", "sniff-timeout"),
             "health", List.of("check", "interval", "timeout", "failures"),
             "dump", List.of("signal", "grace", "dir"),
             "recycle", List.of("max-memory", "max-lifetime"),

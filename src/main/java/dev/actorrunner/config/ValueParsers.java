@@ -150,8 +150,9 @@ final class ValueParsers {
     }
 
     static RunnerSettings.Mode mode(ConfigValue v) {
-        String expected = "\"tcp\" or \"http\"";
+        String expected = "\"auto\", \"tcp\" or \"http\"";
         return switch (scalar(v, expected).strip()) {
+            case "auto" -> RunnerSettings.Mode.AUTO;
             case "tcp" -> RunnerSettings.Mode.TCP;
             case "http" -> RunnerSettings.Mode.HTTP;
             default -> throw new Bad(expected);

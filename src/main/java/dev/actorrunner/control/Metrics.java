@@ -148,7 +148,7 @@ public final class Metrics implements AutoCloseable {
             out.add(open.build());
             if (front != null) {
                 CounterSnapshot.Builder routed = CounterSnapshot.builder().name("actor_runner_worker_connections_routed")
-                        .help("Connections (http mode: requests) routed to each worker");
+                        .help("Connections (http mode: requests; auto mode: pinned connections and HTTP/1.x requests) routed to each worker");
                 s.workers().forEach(w -> routed.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
                         .value(front.routedTo(w.id())).labels(Labels.of("worker", String.valueOf(w.id()))).build()));
                 out.add(routed.build());
@@ -200,10 +200,10 @@ public final class Metrics implements AutoCloseable {
                 .help("Connects to a worker in rotation that failed and were retried on another worker")
                 .callback(cb -> cb.call(t.connectFailures())).register(registry);
         CounterWithCallback.builder().name("actor_runner_queue_waits")
-                .help("Times a connection (http mode: a request) had to wait for a ready worker")
+                .help("Times a connection (http mode, and auto mode's HTTP/1.x connections: a request) had to wait for a ready worker")
                 .callback(cb -> cb.call(t.queueWaits())).register(registry);
         CounterWithCallback.builder().name("actor_runner_response_timeouts")
-                .help("Requests (http mode) whose worker showed no progress for response-timeout: answered 504, or cut")
+                .help("Requests (http mode, auto mode's HTTP/1.x) whose worker showed no progress for response-timeout: answered 504, or cut")
                 .callback(cb -> cb.call(t.responseTimeouts())).register(registry);
     }
 

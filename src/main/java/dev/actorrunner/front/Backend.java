@@ -22,7 +22,7 @@ final class Backend {
     private volatile int openAtDrain;
     /** Requests (or connects) that failed in a row: passive health. */
     private final AtomicInteger failedInRow = new AtomicInteger();
-    /** http mode: the connections to it, in use or idle (per connection, not per request). */
+    /** http mode, auto mode's HTTP/1.x: the connections to it, in use or idle (per connection, not per request). */
     final Set<Channel> connections = ConcurrentHashMap.newKeySet();
     /** When it entered rotation (System.nanoTime). */
     private final long admittedAt;

@@ -3,13 +3,13 @@ package dev.actorrunner.front;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import dev.actorrunner.config.RunnerSettings;
 import io.netty.channel.epoll.Epoll;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * The public port. Bound once, before the first worker starts, and open for the runner's whole
  * life, so no client is refused during a reload or a crash. Each accepted connection is relayed to
  * the ready worker with the fewest open connections ({@link RoutingTable}); a connection accepted
- * while no worker is ready waits for one, up to queue-timeout.
+ * while no worker is ready waits for one, up to queue-timeout. Per mode: tcp pins each connection
+ * ({@link Relay}), http routes each request ({@link HttpRelay}), auto ({@link Sniffer}) chooses one
+ * of the two by the connection's first bytes.
  *
  * <p>Threads: Netty's event loops only. The routing table is an immutable snapshot swapped by
  * {@link #publish}; per-worker counts are atomics; the Master hears only of events (a refused
@@ -64,9 +66,24 @@ public final class Front implements Router {
     private volatile RoutingTable table = RoutingTable.EMPTY;
     /** Slow start's window in nanoseconds (0: off); see {@link SlowStart}. */
     private volatile long slowStart;
+    /** Auto mode: what a {@link Sniffer} installs once it has decided; one for all connections. */
+    private final Sniffer.Pipelines pipelines = new Sniffer.Pipelines() {
+        @Override
+        public void perRequest(ChannelHandlerContext sniffer) {
+            sniffer.pipeline().addAfter(sniffer.name(), "http-relay", new HttpRelay(Front.this, pool))
+                    .addAfter(sniffer.name(), "http-codec", new HttpServerCodec(decoderConfig()));
+        }
+
+        @Override
+        public void pinned(ChannelHandlerContext sniffer) {
+            sniffer.pipeline().addAfter(sniffer.name(), "relay", new Relay(Front.this));
+        }
+    };
+    private final long sniffNanos;
 
     private Front(FrontSettings settings) {
         this.settings = settings;
+        this.sniffNanos = settings.http().sniffTimeout().toNanos();
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.clientChannel = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
@@ -105,10 +122,10 @@ public final class Front implements Router {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast(traffic); // first: it counts the raw bytes
-                        if (settings.mode() == RunnerSettings.Mode.HTTP) {
-                            ch.pipeline().addLast(new HttpServerCodec(decoderConfig()), new HttpRelay(Front.this, pool));
-                        } else {
-                            ch.pipeline().addLast(new Relay(Front.this));
+                        switch (settings.mode()) {
+                            case HTTP -> ch.pipeline().addLast(new HttpServerCodec(decoderConfig()), new HttpRelay(Front.this, pool));
+                            case TCP -> ch.pipeline().addLast(new Relay(Front.this));
+                            case AUTO -> ch.pipeline().addLast(new Sniffer(pipelines, settings.http().maxInitialLine(), sniffNanos));
                         }
                     }
                 });
@@ -149,7 +166,10 @@ public final class Front implements Router {
         return traffic;
     }
 
-    /** Connections (http mode: requests) routed to the worker so far; 0 for one the front does not know. */
+    /**
+     * Connections (tcp mode), requests (http mode), or both (auto mode: pinned connections and
+     * HTTP/1.x requests) routed to the worker so far; 0 for one the front does not know.
+     */
     public long routedTo(int workerId) {
         Backend b = backends.get(workerId);
         return b == null ? 0 : b.routed();
@@ -195,8 +215,8 @@ public final class Front implements Router {
         Backend b = backends.get(workerId);
         if (b == null) return CompletableFuture.completedFuture(0);
         CompletableFuture<Integer> drained = b.drain();
-        // http mode: kept-alive connections to it that carry no request are closed at once.
-        if (settings.mode() == RunnerSettings.Mode.HTTP) group.forEach(loop -> loop.execute(() -> pool.closeAll(b)));
+        // http and auto modes: kept-alive connections to it that carry no request are closed at once.
+        if (settings.mode().routesRequests()) group.forEach(loop -> loop.execute(() -> pool.closeAll(b)));
         return drained;
     }
 
@@ -275,7 +295,7 @@ public final class Front implements Router {
     }
 
     /**
-     * http mode: the requests waiting on an unhealthy worker are not left to response-timeout:
+     * http and auto modes: the requests waiting on an unhealthy worker are not left to response-timeout:
      * those with no byte of answer yet get 504 now, and go to no other worker (see
      * {@link HttpRelay#abandon}); its idle connections close. Each on its own event loop.
      */

@@ -9,8 +9,9 @@ import java.time.Duration;
  * @param ioThreads      Netty event loop threads shared by accepted and worker connections
  * @param queueTimeout   how long an accepted connection waits for a ready worker before it is closed
  * @param connectTimeout how long a connect to a worker's private port may take before another is tried
- * @param mode           tcp (a connection per worker) or http (a request per worker)
- * @param http           the http mode's settings
+ * @param mode           tcp (a connection per worker), http (a request per worker) or auto (either,
+ *                       by the connection's first bytes)
+ * @param http           the http mode's settings, and auto mode's max-initial-line and sniff-timeout
  * @param passive        when the front reports a worker whose requests keep failing
  */
 public record FrontSettings(String host, int port, int ioThreads, Duration queueTimeout,

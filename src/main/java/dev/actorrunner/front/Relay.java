@@ -32,7 +32,8 @@ final class Relay extends ChannelInboundHandlerAdapter {
     /**
      * Bytes read before the worker's connection is up. Auto-read is off, so this only happens when
      * the client sent its data and its FIN at once: epoll reports the hang-up and Netty reads the
-     * rest right away. Bounded by that one read.
+     * rest right away; or in auto mode, where the {@link Sniffer} hands over what it read. Bounded
+     * by that one read, or by what the sniff may read (about http.max-initial-line).
      */
     private List<Object> early;
     private boolean workerDone;

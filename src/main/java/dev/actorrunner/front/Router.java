@@ -41,8 +41,9 @@ public interface Router extends AutoCloseable {
 
     /**
      * {@code workerId} left rotation unhealthy: what waits on it in vain is given up on now (http
-     * mode: requests without a byte of answer go to another worker, or get 502). Connections whose
-     * answer has begun, and tcp mode's, are left to end with the worker.
+     * mode, and auto mode's HTTP/1.x connections: requests without a byte of answer get 504).
+     * Connections whose answer has begun, and pinned ones (tcp mode's, auto mode's other
+     * protocols), are left to end with the worker.
      */
     default void abandon(int workerId) {}
 

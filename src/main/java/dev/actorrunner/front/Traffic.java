@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
  * The front's counters for metrics, since the runner started: connections accepted on the public
  * port, bytes read from and written to clients, connects to a worker that failed (and were tried
  * on another), connections or requests that had to wait for a ready worker, and responses that
- * did not come in time (http mode). One shared
+ * did not come in time (http mode, auto mode's HTTP/1.x). One shared
  * handler at the head of every client pipeline counts the raw bytes, whatever the mode; adders, so
  * the event loops never contend on a counter.
  */
@@ -52,7 +52,7 @@ public final class Traffic extends ChannelDuplexHandler {
         return queueWaits.sum();
     }
 
-    /** Exchanges in http mode a worker let stall past response-timeout: answered 504, or cut. */
+    /** Exchanges (http mode, auto mode's HTTP/1.x) a worker let stall past response-timeout: answered 504, or cut. */
     public long responseTimeouts() {
         return responseTimeouts.sum();
     }

@@ -5,7 +5,8 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A client connection (tcp mode) or request (http mode) that no worker could take: it waits for
+ * A client connection (pinned: tcp mode, auto mode's other protocols) or request (http mode, auto
+ * mode's HTTP/1.x) that no worker could take: it waits for
  * the next routing table, up to queue-timeout. Waiting for a new table, not just any table: the
  * same table again would retry the workers that just refused, in a loop on the event loop. All
  * but {@link #wake()} run on the client channel's event loop.

@@ -8,9 +8,10 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * Kept-alive connections to the workers, idle between two requests (http mode). One pool per
- * event loop, so that a connection is only ever used on the loop it belongs to and no lock is
- * needed: every method must be called on the loop whose connections it touches.
+ * Kept-alive connections to the workers, idle between two requests (http mode, and auto mode's
+ * HTTP/1.x connections). One pool per event loop, so that a connection is only ever used on the
+ * loop it belongs to and no lock is needed: every method must be called on the loop whose
+ * connections it touches.
  */
 final class WorkerConnections {
     /**

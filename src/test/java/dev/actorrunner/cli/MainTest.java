@@ -168,8 +168,10 @@ class MainTest {
         "--kill-timeout 0s {app}             => --kill-timeout: expected a duration above 0 and at most 24d, got \"0s\"",
         "--drain-timeout -1s {app}           => --drain-timeout: expected a duration above 0 and at most 24d, got \"-1s\"",
         "--queue-timeout abc {app}           => --queue-timeout: expected a duration with a unit, like 60s or 500ms, got \"abc\"",
+        "--sniff-timeout 300 {app}           => --sniff-timeout: expected a duration with a unit, like 60s or 500ms, got \"300\"",
+        "--sniff-timeout 0ms {app}           => --sniff-timeout: expected a duration above 0 and at most 24d, got \"0ms\"",
         // words and forms
-        "--mode udp {app}                    => --mode: expected \"tcp\" or \"http\", got \"udp\"",
+        "--mode udp {app}                    => --mode: expected \"auto\", \"tcp\" or \"http\", got \"udp\"",
         "--log-format xml {app}              => --log-format: expected \"text\" or \"json\", got \"xml\"",
         "--reload-strategy fast {app}        => --reload-strategy: expected \"surge\" or \"stop-first\", got \"fast\"",
         "--ready http:x {app}                => --ready: expected http: followed by a path starting with /, got \"http:x\"",
@@ -233,9 +235,10 @@ class MainTest {
         // values of the wrong type
         "actor-runner = 5                                  => {app} => config: actor-runner: expected an object, got 5",
         "actor-runner.port = [1]                           => {app} => config: actor-runner.port: expected a number from 0 to 65535, got a list",
-        "actor-runner.mode = 3                             => {app} => config: actor-runner.mode: expected \"tcp\" or \"http\", got 3",
+        "actor-runner.mode = 3                             => {app} => config: actor-runner.mode: expected \"auto\", \"tcp\" or \"http\", got 3",
         "actor-runner.workers = true                       => {app} => config: actor-runner.workers: expected a number or \"auto\", got true",
         "actor-runner.kill-timeout = 60                    => {app} => config: actor-runner.kill-timeout: expected a duration with a unit, like 60s or 500ms, got 60",
+        "actor-runner.http.sniff-timeout = soon            => {app} => config: actor-runner.http.sniff-timeout: expected a duration with a unit, like 60s or 500ms, got \"soon\"",
         "actor-runner.jvm-options = \"-Xmx1g\"             => {app} => config: actor-runner.jvm-options: expected a list of strings, got \"-Xmx1g\"",
         "actor-runner.restart = 5                          => {app} => config: actor-runner.restart: expected an object with backoff-min, backoff-max and backoff-reset, got 5",
         "actor-runner.env = [A]                            => {app} => config: actor-runner.env: expected an object of NAME = \"value\" pairs, got a list",

@@ -351,8 +351,23 @@ class SettingsLoaderTest {
     void aBlockThatIsNotAnObjectIsOneProblemNotOnePerKeyUnderIt() throws IOException {
         assertOneProblem("config: actor-runner.restart: expected an object with backoff-min, backoff-max and backoff-reset, got 5",
                 withApp().configFile(file("actor-runner.restart = 5")));
-        assertOneProblem("config: actor-runner.http: expected an object with health-path, forwarded-headers, trust-forwarded, max-initial-line, max-header-size and response-timeout, got \"on\"",
+        assertOneProblem("config: actor-runner.http: expected an object with health-path, forwarded-headers, trust-forwarded, max-initial-line, max-header-size, response-timeout and sniff-timeout, got \"on\"",
                 withApp().configFile(file("actor-runner.http = on")));
+    }
+
+    @Test
+    void autoModeIsTheDefaultAndSniffTimeoutComesFromTheFileOrTheFlag() throws Exception {
+        RunnerSettings defaults = withApp().load();
+        assertEquals(RunnerSettings.Mode.AUTO, defaults.mode());
+        assertEquals(java.time.Duration.ofMillis(500), defaults.http().sniffTimeout());
+        assertEquals(RunnerSettings.Mode.TCP, withApp().flag("mode", "--mode", "tcp").load().mode());
+        assertEquals(RunnerSettings.Mode.HTTP, withApp().configFile(file("actor-runner.mode = http")).load().mode());
+        assertEquals(java.time.Duration.ofSeconds(1),
+                withApp().configFile(file("actor-runner.http.sniff-timeout = 1s")).load().http().sniffTimeout());
+        assertEquals(java.time.Duration.ofMillis(250), withApp().configFile(file("actor-runner.http.sniff-timeout = 1s"))
+                .flag("http.sniff-timeout", "--sniff-timeout", "250ms").load().http().sniffTimeout());
+        assertOneProblem("--sniff-timeout: expected a duration above 0 and at most 24d, got \"0s\"",
+                withApp().flag("http.sniff-timeout", "--sniff-timeout", "0s"));
     }
 
     @Test

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * What a client of the public port sees, with the demo app as the workers: reloads and crashes
- * under load, and a boot with no worker ready yet.
+ * What a client of the public port sees in tcp mode (each connection pinned to its worker), with
+ * the demo app as the workers: reloads and crashes under load, and a boot with no worker ready
+ * yet. The default mode, auto, is AutoModeIT's.
  */
 class FrontIT {
     private static final Duration BOOT = Duration.ofSeconds(60);
@@ -22,7 +23,7 @@ class FrontIT {
     final Reaper reaper = new Reaper();
 
     private RunnerProcess runner(int workers, List<String> app) throws Exception {
-        List<String> args = new ArrayList<>(List.of("-p", "0", "-w", String.valueOf(workers),
+        List<String> args = new ArrayList<>(List.of("-p", "0", "-w", String.valueOf(workers), "--mode", "tcp",
                 "--kill-timeout", "10s", "--backoff-min", "200ms"));
         args.addAll(app);
         return reaper.closeLater(RunnerProcess.start(args));

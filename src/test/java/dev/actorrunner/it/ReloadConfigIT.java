@@ -104,7 +104,7 @@ class ReloadConfigIT {
         String log = r.output();
         assertTrue(log.contains("reload 2: jvm-options: [-Xmx64m, -Dcolor=blue] -> [-Xmx96m, -Dcolor=green]"), log);
         assertTrue(log.contains("reload 2: env: GREETING changed"), log);
-        assertTrue(log.contains("mode: tcp -> http (kept: only a restart changes it)"), log);
+        assertTrue(log.contains("mode: auto -> http (kept: only a restart changes it)"), log);
         assertFalse(log.contains("GREETING changed (hi"), "env values are not logged");
         Set<Long> after = r.inRotation().stream().map(Worker::pid).collect(Collectors.toSet());
         assertTrue(after.stream().noneMatch(before::contains), after + " vs " + before);

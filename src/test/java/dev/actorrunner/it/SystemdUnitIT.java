@@ -117,8 +117,10 @@ class SystemdUnitIT {
     void sigtermToTheRunnerAloneDrainsTheWorkersAndExitsZeroWithinTimeoutStopSec() throws Exception {
         Path app = TestJars.withMainClass(dir.resolve("app.jar"), "dev.actorrunner.demo.HelloServer", JAR);
         Path socket = dir.resolve("control.sock");
+        // tcp mode: a kept-alive HTTP client holds its worker's drain only when its connection is
+        // pinned (in the shipped default, auto, its worker drains at once: AutoModeIT).
         RunnerProcess r = launch(List.of("--config", SHIPPED_CONF.toString(), "--control-socket", socket.toString(),
-                "-p", "0", app.toString()), Map.of());
+                "-p", "0", "--mode", "tcp", app.toString()), Map.of());
         List<RunnerProcess.Worker> first = r.awaitInRotation(2, START);
         int port = r.publicPort(START);
         String command = ProcessHandle.of(r.pid()).flatMap(h -> h.info().command()).orElse("");
