@@ -9,7 +9,7 @@
 #   bench/deploy.sh --app spring         the Spring Boot app of bench/http.sh instead of the demo
 #   options:
 #     --variants LIST    comma-separated, in this order (default: default,default-ss0,http,http-ss0,tcp,haproxy)
-#                          default      the runner with no mode flag (its defaults: today tcp, slow start 10s)
+#                          default      the runner with no mode flag (its defaults: auto mode, slow start 10s)
 #                          default-ss0  ... --slow-start 0s
 #                          http, http-ss0, tcp, tcp-ss0, auto, auto-ss0   --mode M [--slow-start 0s]
 #                          haproxy      HAProxy (mode http, keep-alive, roundrobin) over 2 standalone
