@@ -24,7 +24,11 @@ final class HttpCheck {
 
     /** Empty when {@code GET path} answers 2xx within {@code timeout}, else what it answered, or why not. */
     static java.util.Optional<String> problem(int port, String path, java.time.Duration timeout) throws IOException {
-        String status = statusLine(port, path, timeout);
+        return problem(statusLine(port, path, timeout));
+    }
+
+    /** Empty for a 2xx status line, else what it says ("HTTP 503", "no status line", "not HTTP: ..."). */
+    static java.util.Optional<String> problem(String status) {
         if (is2xx(status)) return java.util.Optional.empty();
         if (status.isEmpty()) return java.util.Optional.of("no status line");
         String[] parts = status.split(" ", 3);
@@ -56,7 +60,7 @@ final class HttpCheck {
                 && Character.isDigit(parts[1].charAt(2));
     }
 
-    private static String statusLine(InputStream in) throws IOException {
+    static String statusLine(InputStream in) throws IOException {
         StringBuilder line = new StringBuilder();
         for (int b; (b = in.read()) != -1 && b != '\n' && line.length() < MAX_STATUS_LINE; ) {
             if (b != '\r') line.append((char) b);

@@ -35,7 +35,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Warmer {
     private static final Logger log = LoggerFactory.getLogger(Warmer.class);
-    private static final int MAX_STATUS_LINE = 1024;
 
     /** What a warm-up came to; {@code failed} counts the requests not sent in time too. */
     record Outcome(int count, int failed, Duration took, Optional<String> firstFailure) {
@@ -124,28 +123,17 @@ final class Warmer {
                     + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = new BufferedInputStream(socket.getInputStream(), 8192);
-            String status = statusLine(in);
+            String status = HttpCheck.statusLine(in);
             byte[] rest = new byte[8192];
             while (in.read(rest) >= 0) {
                 if (System.nanoTime() > deadline) return Optional.of("response not over within " + seconds(timeout));
             }
-            if (HttpCheck.is2xx(status)) return Optional.empty();
-            String[] parts = status.split(" ", 3);
-            return Optional.of(status.isEmpty() ? "no status line" : parts.length >= 2 ? "HTTP " + parts[1] : "not HTTP");
+            return HttpCheck.problem(status);
         } catch (java.net.SocketTimeoutException e) {
             return Optional.of("no response within " + seconds(timeout));
         } catch (IOException e) {
             return Optional.of(e.getMessage() == null ? e.toString() : e.getMessage());
         }
-    }
-
-    private static String statusLine(InputStream in) throws IOException {
-        StringBuilder line = new StringBuilder();
-        int c;
-        while ((c = in.read()) >= 0 && c != '\n' && line.length() < MAX_STATUS_LINE) {
-            if (c != '\r') line.append((char) c);
-        }
-        return line.toString();
     }
 
     private static Duration min(Duration a, Duration b) {
