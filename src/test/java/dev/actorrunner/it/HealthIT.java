@@ -153,8 +153,10 @@ class HealthIT {
         int port = r.publicPort(BOOT);
         long start = System.nanoTime();
         List<CompletableFuture<Answer>> held = new ArrayList<>();
-        // The POST stops the worker answering; the GETs wait behind it.
-        for (String request : List.of("POST /stop", "GET /a", "GET /b")) {
+        // The POST stops the worker answering; the GETs, sent once it has, wait behind it.
+        held.add(CompletableFuture.supplyAsync(() -> timed(port, "POST /stop")));
+        r.awaitLine(l -> l.contains("pid " + hung.pid() + "] stopped answering"), BOOT, "the worker to stop answering");
+        for (String request : List.of("GET /a", "GET /b")) {
             held.add(CompletableFuture.supplyAsync(() -> timed(port, request)));
         }
         String line = unhealthyLine(r, hung, Duration.ofSeconds(15));
