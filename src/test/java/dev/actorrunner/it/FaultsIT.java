@@ -171,7 +171,8 @@ class FaultsIT {
         // A dying worker is seen either by its exit ("exited with exit code 1") or first by the front
         // refusing it, then retired as unhealthy ("exited after stop: ..." with exit code 1, or the
         // SIGTERM's if it came first): each backs off once. Only the crashing line's workers exit.
-        List<String> deathLines = r.lines().stream().filter(l -> l.matches(".*worker \\d+ \\(pid \\d+, gen 1\\) exited.*")).toList();
+        List<String> deathLines = r.lines().stream()
+                .filter(l -> l.matches(".*worker \\d+ \\(pid \\d+, gen 1\\) (exited|leaves rotation, unhealthy).*")).toList();
         // Each death is counted by worker: its backoff line may come with its unhealthy line, before its exit.
         long crashes = r.lines().stream()
                 .map(l -> Pattern.compile("worker (\\d+) \\(pid \\d+, gen 1\\) (exited|leaves rotation, unhealthy)").matcher(l))
