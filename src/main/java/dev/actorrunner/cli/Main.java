@@ -124,7 +124,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--slow-start", paramLabel = "DURATION",
             description = "A worker that enters rotation beside warm ones gets a share of new traffic that ramps"
-                    + " from 10% to full over this long; in a reload the old worker it replaces serves until then"
+                    + " from 10%% to full over this long; in a reload the old worker it replaces serves until then"
                     + " (default: 10s; 0s: off).")
     String slowStart;
 

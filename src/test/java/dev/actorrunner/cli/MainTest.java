@@ -429,6 +429,8 @@ class MainTest {
         assertTrue(run.out().contains("--reload-strategy"), run.out());
         assertTrue(run.out().contains("actor-runner status [--json] | reload [--wait] | scale N | stop [--wait]\n"), run.out());
         assertFalse(run.out().contains("WARN"), run.out());
+        assertFalse(run.err().contains("WARN"), run.err()); // picocli's "could not format" for a bare %
+        assertTrue(run.out().contains("ramps from 10%"), run.out());
         assertTrue(run.out().contains("--control-socket"), run.out());
         assertNull(run.settings());
     }
