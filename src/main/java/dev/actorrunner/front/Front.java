@@ -40,43 +40,40 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The public port. Bound once, before the first worker starts, and open for the runner's whole
- * life, so no client is refused during a reload or a crash. Each accepted connection is relayed to
- * the ready worker with the fewest open connections ({@link RoutingTable}); a connection accepted
- * while no worker is ready waits for one, up to queue-timeout. Per mode: tcp pins each connection
- * ({@link Relay}), http routes each request ({@link HttpRelay}), auto ({@link Sniffer}) chooses one
- * of the two by the connection's first bytes.
+ * life, so no client is refused during a reload or a crash. It binds, builds each accepted
+ * connection's pipeline and closes; the routing state lives in its {@link Rotation}. Per mode: tcp
+ * pins each connection ({@link TcpRelay}), http routes each request ({@link HttpRelay}), auto
+ * ({@link Sniffer}) chooses one of the two by the connection's first bytes. Each relay gets what
+ * it needs through its constructor: the rotation, the {@link WorkerDialer}, the idle worker
+ * connections of http mode.
  *
- * <p>Threads: Netty's event loops only. The routing table is an immutable snapshot swapped by
- * {@link #publish}; per-worker counts are atomics; the Master hears only of events (a refused
- * connect, a drain finished), never of single connections.
+ * <p>It is the Master's {@link Router}: the routing half is the rotation's, the port's lifecycle
+ * (stop accepting, close) its own. Threads: Netty's event loops only.
  */
 public final class Front implements Router {
     private static final Logger log = LoggerFactory.getLogger(Front.class);
 
-    final FrontSettings settings;
-    final Class<? extends Channel> clientChannel;
+    private final FrontSettings settings;
     private final EventLoopGroup group;
+    private final Class<? extends ServerChannel> serverChannel;
     private final List<Channel> listeners = new ArrayList<>();
-    private final Map<Integer, Backend> backends = new ConcurrentHashMap<>();
-    private final Queue<Parked> waiting = new ConcurrentLinkedQueue<>();
-    private final WorkerConnections pool = new WorkerConnections();
-    private volatile IntConsumer connectFailed = id -> {};
-    private volatile BiConsumer<Integer, String> unresponsive = (id, why) -> {};
     private final Traffic traffic = new Traffic();
-    private volatile RoutingTable table = RoutingTable.EMPTY;
-    /** Slow start's window in nanoseconds (0: off); see {@link SlowStart}. */
-    private volatile long slowStart;
+    private final WorkerConnections pool = new WorkerConnections();
+    private final Rotation rotation;
+    private final WorkerDialer dialer;
+    private final HttpRelay.Dialer httpDialer;
     /** Auto mode: what a {@link Sniffer} installs once it has decided; one for all connections. */
     private final Sniffer.Pipelines pipelines = new Sniffer.Pipelines() {
         @Override
         public void perRequest(ChannelHandlerContext sniffer) {
-            sniffer.pipeline().addAfter(sniffer.name(), "http-relay", new HttpRelay(Front.this, pool))
-                    .addAfter(sniffer.name(), "http-codec", new HttpServerCodec(decoderConfig()));
+            sniffer.pipeline().addAfter(sniffer.name(), "http-relay", new HttpRelay(rotation, pool, httpDialer))
+                    .addAfter(sniffer.name(), "http-codec", new HttpServerCodec(decoderConfig()))
+                    .addAfter(sniffer.name(), "traffic", traffic.counter());
         }
 
         @Override
         public void pinned(ChannelHandlerContext sniffer) {
-            sniffer.pipeline().addAfter(sniffer.name(), "relay", new Relay(Front.this));
+            sniffer.pipeline().addAfter(sniffer.name(), "relay", new TcpRelay(rotation, dialer));
         }
     };
     private final long sniffNanos;
@@ -86,9 +83,13 @@ public final class Front implements Router {
         this.sniffNanos = settings.http().sniffTimeout().toNanos();
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        this.clientChannel = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        this.serverChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads(),
                 new DefaultThreadFactory("actor-runner-front", true), io);
+        this.rotation = new Rotation(settings, traffic,
+                b -> group.forEach(loop -> loop.execute(() -> pool.closeAll(b))));
+        this.dialer = new WorkerDialer(epoll ? EpollSocketChannel.class : NioSocketChannel.class, settings.connectTimeout());
+        this.httpDialer = dialer::exchanges;
     }
 
     /**
@@ -107,8 +108,6 @@ public final class Front implements Router {
     }
 
     private void listen() throws FrontBindException {
-        Class<? extends ServerChannel> serverChannel = Epoll.isAvailable()
-                ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannel)
@@ -121,10 +120,11 @@ public final class Front implements Router {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(traffic); // first: it counts the raw bytes
+                        traffic.connectionAccepted();
                         switch (settings.mode()) {
-                            case HTTP -> ch.pipeline().addLast(new HttpServerCodec(decoderConfig()), new HttpRelay(Front.this, pool));
-                            case TCP -> ch.pipeline().addLast(new Relay(Front.this));
+                            case HTTP -> ch.pipeline().addLast(traffic.counter(), new HttpServerCodec(decoderConfig()),
+                                    new HttpRelay(rotation, pool, httpDialer));
+                            case TCP -> ch.pipeline().addLast(new TcpRelay(rotation, dialer));
                             case AUTO -> ch.pipeline().addLast(new Sniffer(pipelines, settings.http().maxInitialLine(), sniffNanos));
                         }
                     }
@@ -171,8 +171,7 @@ public final class Front implements Router {
      * HTTP/1.x requests) routed to the worker so far; 0 for one the front does not know.
      */
     public long routedTo(int workerId) {
-        Backend b = backends.get(workerId);
-        return b == null ? 0 : b.routed();
+        return rotation.routedTo(workerId);
     }
 
     /** The bound addresses (with the real port when 0 was asked for). */
@@ -180,49 +179,54 @@ public final class Front implements Router {
         return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
     }
 
-    /**
-     * Publishes from the Master's thread only (one publisher, so the look at who is warm and the
-     * admission of a new worker cannot interleave with another publish).
-     */
     @Override
     public void publish(List<Route> routes) {
-        long now = System.nanoTime();
-        long window = slowStart;
-        RoutingTable before = table;
-        List<Backend> list = new ArrayList<>(routes.size());
-        for (Route r : routes) {
-            list.add(backends.computeIfAbsent(r.workerId(),
-                    id -> new Backend(id, r.port(), now, SlowStart.ramps(before.backends(), now, window))));
-        }
-        RoutingTable next = new RoutingTable(list, window, System::nanoTime, () -> ThreadLocalRandom.current().nextDouble());
-        table = next;
-        if (!next.isEmpty()) wakeWaiting();
+        rotation.publish(routes);
     }
 
     @Override
     public void slowStart(Duration window) {
-        slowStart = window.toNanos();
+        rotation.slowStart(window);
     }
 
     @Override
     public int sharePercent(int workerId) {
-        Backend b = backends.get(workerId);
-        return b == null ? 100 : table.sharePercent(b);
+        return rotation.sharePercent(workerId);
     }
 
     @Override
     public CompletionStage<Integer> drain(int workerId) {
-        Backend b = backends.get(workerId);
-        if (b == null) return CompletableFuture.completedFuture(0);
-        CompletableFuture<Integer> drained = b.drain();
-        // http and auto modes: kept-alive connections to it that carry no request are closed at once.
-        if (settings.mode().routesRequests()) group.forEach(loop -> loop.execute(() -> pool.closeAll(b)));
-        return drained;
+        return rotation.drain(workerId);
     }
 
     @Override
     public void forget(int workerId) {
-        backends.remove(workerId);
+        rotation.forget(workerId);
+    }
+
+    @Override
+    public int openConnections(int workerId) {
+        return rotation.openConnections(workerId);
+    }
+
+    @Override
+    public void onConnectFailed(IntConsumer listener) {
+        rotation.onConnectFailed(listener);
+    }
+
+    @Override
+    public void onUnresponsive(BiConsumer<Integer, String> listener) {
+        rotation.onUnresponsive(listener);
+    }
+
+    @Override
+    public void abandon(int workerId) {
+        rotation.abandon(workerId);
+    }
+
+    /** Connections waiting for a ready worker (for tests). */
+    int waitingConnections() {
+        return rotation.waitingConnections();
     }
 
     @Override
@@ -234,91 +238,6 @@ public final class Front implements Router {
     public void close() {
         stopAccepting();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-    }
-
-    @Override
-    public void onConnectFailed(IntConsumer listener) {
-        connectFailed = listener;
-    }
-
-    @Override
-    public int openConnections(int workerId) {
-        Backend b = backends.get(workerId);
-        return b == null ? 0 : b.open();
-    }
-
-    /** Connections waiting for a ready worker (for tests). */
-    int waitingConnections() {
-        return waiting.size();
-    }
-
-    RoutingTable table() {
-        return table;
-    }
-
-    /** A connection (tcp) or request (http) waiting for a table with a worker in it. */
-    interface Parked {
-        RoutingTable parkedOn();
-
-        void wake();
-    }
-
-    void park(Parked relay) {
-        waiting.add(relay);
-        traffic.parked();
-        // A table may have been published between the relay's look and this add: look again.
-        RoutingTable now = table;
-        if (now != relay.parkedOn() && !now.isEmpty()) wakeWaiting();
-    }
-
-    private void wakeWaiting() {
-        Parked r;
-        while ((r = waiting.poll()) != null) r.wake();
-    }
-
-    void connectFailed(Backend b) {
-        traffic.connectFailed();
-        connectFailed.accept(b.workerId);
-        requestFailed(b, "connection refused");
-    }
-
-    /**
-     * Passive health: a request that got no response byte in time, or a connect that failed,
-     * counts against its worker; at {@link FrontSettings.Passive#failures} in a row (a response in
-     * between starts over) the runner hears of it, once per run, and checks the worker.
-     */
-    void requestFailed(Backend b, String what) {
-        int limit = settings.passive().failures();
-        if (limit > 0 && b.failed() == limit) {
-            unresponsive.accept(b.workerId, limit + " request(s) in a row failed, last: " + what);
-        }
-    }
-
-    /**
-     * http and auto modes: the requests waiting on an unhealthy worker are not left to response-timeout:
-     * those with no byte of answer yet get 504 now, and go to no other worker (see
-     * {@link HttpRelay#abandon}); its idle connections close. Each on its own event loop.
-     */
-    @Override
-    public void abandon(int workerId) {
-        Backend b = backends.get(workerId);
-        if (b == null) return;
-        for (Channel ch : b.connections) {
-            ch.eventLoop().execute(() -> {
-                HttpRelay.WorkerSide side = ch.pipeline().get(HttpRelay.WorkerSide.class);
-                if (side != null) side.abandon(ch);
-            });
-        }
-    }
-
-    /** An exchange stalled past response-timeout: answered 504, or cut. */
-    void responseTimedOut() {
-        traffic.responseTimedOut();
-    }
-
-    @Override
-    public void onUnresponsive(BiConsumer<Integer, String> listener) {
-        unresponsive = listener;
     }
 
     private static String describe(InetSocketAddress a) {

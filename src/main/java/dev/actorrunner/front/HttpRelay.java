@@ -1,15 +1,16 @@
 package dev.actorrunner.front;
 
-import io.netty.bootstrap.Bootstrap;
+import dev.actorrunner.config.RunnerSettings;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -18,8 +19,8 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -30,21 +31,33 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.AbstractScheduledEventExecutor;
+import io.netty.util.concurrent.Ticker;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One client connection in http mode. Requests are taken one at a time (pipelined ones wait in
- * {@link #inbox}); each goes to the ready worker with the fewest outstanding requests, over an
- * idle kept-alive connection to it or a new one, and its response comes back before the next
- * request is taken. Bodies stream both ways with the same read-after-write backpressure as the
- * TCP relay. A draining worker therefore only has to finish the requests it has: the client's
- * connection belongs to the runner, not to any worker.
+ * One client connection in http mode: a small state machine over one {@link Exchange} at a time.
+ * Requests are taken one at a time (pipelined ones wait in {@link #inbox}); each goes to the ready
+ * worker with the fewest outstanding requests, over an idle kept-alive connection to it or a new
+ * one, and its response comes back before the next request is taken. Bodies stream both ways,
+ * each chunk read only once the previous one is written. A draining worker therefore only has to
+ * finish the requests it has: the client's connection belongs to the runner, not to any worker.
+ *
+ * <p>States: IDLE between requests; ROUTING while the request looks for a worker (or waits for
+ * one); SENDING its body; AWAITING the response once the request is all sent; DISCARDING the rest
+ * of a request already answered; UPGRADED once a 101 made the connection a pinned byte stream;
+ * CLOSING once the connection is on its way out.
+ *
+ * <p>Strict: a request the codec could not decode, or that {@link HttpRules} refuses, is answered
+ * 400 (or 414, 431) and never reaches a worker; a body that turns out malformed midway is never
+ * completed upstream: the worker's connection is closed, so it sees an incomplete request, and
+ * the client gets 400, or a cut if the response had started.
  *
  * <p>Retries, never visible to the client: a request that could not reach the worker at all
  * (refused connect, a kept-alive connection found closed when written) goes to another worker,
@@ -56,62 +69,54 @@ import java.util.concurrent.TimeUnit;
  * connection closed; the client gets 504 if no byte of the response had started, or sees its
  * connection cut otherwise, as from any proxy. Time spent waiting on the client (a slow upload)
  * does not count. Sooner than that, a request whose response has not started within the passive
- * checks' time counts against its worker (see {@link Front#requestFailed}), and goes on waiting.
+ * checks' time counts against its worker (see {@link Rotation#requestFailed}), and goes on waiting.
  *
  * <p>Everything here runs on the client channel's event loop, which also owns the worker
  * connections it uses.
  */
 final class HttpRelay extends ChannelInboundHandlerAdapter {
-    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD,
-            HttpMethod.OPTIONS, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
-    /** Headers about one hop, never passed on (RFC 9110 7.6.1). */
-    private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION,
-            HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION, HttpHeaderNames.TE,
-            HttpHeaderNames.UPGRADE, "Proxy-Authenticate", "Proxy-Authorization");
+
+    /** Opens a connection to a worker (a {@link WorkerDialer} on real sockets; tests give their own). */
+    interface Dialer {
+        ChannelFuture dial(EventLoop loop, int port, ChannelHandler handler);
+    }
 
     private enum State { IDLE, ROUTING, SENDING, AWAITING, DISCARDING, UPGRADED, CLOSING }
 
-    private final Front front;
+    private final Rotation rotation;
     private final WorkerConnections pool;
+    private final Dialer dialer;
+    private final RunnerSettings.Http http;
+    private final FrontSettings.Passive passive;
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private Channel client;
+    private String clientIp;
+    /** The event loop's clock (a test's manual one on an EmbeddedChannel). */
+    private Ticker ticker = Ticker.systemTicker();
     private State state = State.IDLE;
-
-    // The exchange in progress.
-    private HttpRequest request;
-    private boolean replayable;
-    private boolean upgrade;
-    private boolean clientKeepAlive;
-    private boolean requestSent;
-    private boolean responseStarted;
-    private boolean finalResponse;
-    private boolean responseEnded;
-    private boolean workerKeepAlive;
-    private int replays;
-    private Backend backend;
-    private Channel worker;
-    private List<Backend> refused = List.of();
+    /** The exchange in progress; null between requests. */
+    private Exchange ex;
     private Waiting waiting;
-    /** When the exchange last moved: a write to the worker done, or a read from it. */
-    private long progressAt;
-    private boolean bodyWritePending;
-    /** When the request was all sent, and whether its wait already counted against the worker. */
-    private long awaitingSince;
-    private boolean counted;
     /** One per connection, not per request: re-armed while an exchange runs; due at watchdogAt. */
     private ScheduledFuture<?> watchdog;
     private long watchdogAt;
 
-    HttpRelay(Front front, WorkerConnections pool) {
-        this.front = front;
+    HttpRelay(Rotation rotation, WorkerConnections pool, Dialer dialer) {
+        this.rotation = rotation;
         this.pool = pool;
+        this.dialer = dialer;
+        this.http = rotation.settings().http();
+        this.passive = rotation.settings().passive();
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         client = ctx.channel();
-        waiting = new Waiting(front, client, () -> {
-            refused = List.of();
+        if (client.eventLoop() instanceof AbstractScheduledEventExecutor loop) ticker = loop.ticker();
+        clientIp = client.remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+        waiting = new Waiting(rotation, client, () -> {
+            if (ex == null) return;
+            ex.refused = List.of();
             route();
         }, () -> respondAndClose(HttpResponseStatus.SERVICE_UNAVAILABLE, "no worker is ready\n", "1"));
         client.read();
@@ -120,7 +125,11 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (state == State.UPGRADED) {
-            forward(msg, worker, client);
+            if (ex.worker != null) {
+                forward(msg, ex.worker, client);
+            } else {
+                ReferenceCountUtil.release(msg); // the worker's side is gone; the client's close is on its way
+            }
             return;
         }
         inbox.add(msg);
@@ -130,13 +139,20 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     /** Takes what the inbox holds as far as the state allows; reads the client when it is empty. */
     private void drive() {
         while (true) {
+            if (state != State.IDLE && state != State.DISCARDING && state != State.SENDING) {
+                return; // ROUTING, AWAITING, UPGRADED, CLOSING: an event will move on
+            }
+            Object m = inbox.poll();
+            if (m == null) {
+                client.read();
+                return;
+            }
+            if (m instanceof HttpObject o && o.decoderResult().isFailure()) {
+                malformed(o);
+                return;
+            }
             switch (state) {
                 case IDLE -> {
-                    Object m = inbox.poll();
-                    if (m == null) {
-                        client.read();
-                        return;
-                    }
                     if (m instanceof HttpRequest r) {
                         begin(r);
                     } else {
@@ -144,25 +160,12 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
                     }
                 }
                 case DISCARDING -> {
-                    Object m = inbox.poll();
-                    if (m == null) {
-                        client.read();
-                        return;
-                    }
                     if (m instanceof LastHttpContent) state = State.IDLE;
                     ReferenceCountUtil.release(m);
                 }
-                case SENDING -> {
-                    Object m = inbox.poll();
-                    if (m == null) {
-                        client.read();
-                        return;
-                    }
+                default -> { // SENDING
                     sendBody((HttpContent) m);
                     return; // goes on when the write completes
-                }
-                default -> {
-                    return; // ROUTING, AWAITING, UPGRADED, CLOSING: an event will move on
                 }
             }
         }
@@ -171,79 +174,67 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     // ---- a request arrives ----
 
     private void begin(HttpRequest r) {
-        if (r.decoderResult().isFailure()) {
-            rejectBadRequest(r.decoderResult().cause());
+        String refusal = HttpRules.refusal(r);
+        if (refusal != null) {
+            ReferenceCountUtil.release(r);
+            respondAndClose(HttpResponseStatus.BAD_REQUEST, "bad request: " + refusal + "\n", null);
             return;
         }
-        clientKeepAlive = HttpUtil.isKeepAlive(r);
         if (isHealthCheck(r)) {
             answerHealth(r);
             return;
         }
-        upgrade = r.headers().contains(HttpHeaderNames.UPGRADE)
-                && r.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
-        replayable = IDEMPOTENT.contains(r.method()) && !HttpUtil.isTransferEncodingChunked(r)
-                && HttpUtil.getContentLength(r, 0L) == 0L && !upgrade;
-        request = forWorker(r);
-        requestSent = false;
-        responseStarted = false;
-        finalResponse = false;
-        responseEnded = false;
-        replays = 0;
-        refused = List.of();
+        boolean upgrade = HttpHeaderRules.isUpgrade(r);
+        ex = new Exchange(r, upgrade);
+        HttpHeaderRules.toWorker(r, upgrade, clientIp, http);
         state = State.ROUTING;
         route();
     }
 
-    /** The request as the worker gets it: HTTP/1.1, kept alive, hop-by-hop headers gone, X-Forwarded-*. */
-    private HttpRequest forWorker(HttpRequest r) {
-        HttpHeaders h = r.headers();
-        String upgradeTo = h.get(HttpHeaderNames.UPGRADE);
-        for (String listed : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String name : listed.split(",")) {
-                if (!name.isBlank()) h.remove(name.strip());
+    /**
+     * What the codec could not decode: a bad head is answered 400 (414, 431 for the size limits)
+     * and never sent; a body found malformed midway is never completed upstream: its worker's
+     * connection closes, so the worker sees the request cut short, and the client gets 400 if
+     * no byte of the response had started, else a cut.
+     */
+    private void malformed(HttpObject o) {
+        Throwable cause = o.decoderResult().cause();
+        boolean head = o instanceof HttpRequest;
+        ReferenceCountUtil.release(o);
+        if (!head && ex == null) {
+            closeAll(); // the rest of a request already answered: its framing is lost, and the connection with it
+            return;
+        }
+        if (!head) {
+            if (ex.worker != null) {
+                Channel ch = ex.worker;
+                Backend b = ex.detach();
+                ch.close(); // before the request's end: the worker sees it cut short
+                b.release();
+            }
+            if (ex.responseStarted) {
+                closeAll();
+                return;
             }
         }
-        HOP_BY_HOP.forEach(h::remove);
-        if (upgrade) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-            h.set(HttpHeaderNames.UPGRADE, upgradeTo);
-        }
-        if (front.settings.http().forwardedHeaders()) addForwarded(h);
-        r.setProtocolVersion(HttpVersion.HTTP_1_1);
-        return r;
-    }
-
-    private void addForwarded(HttpHeaders h) {
-        String ip = ((InetSocketAddress) client.remoteAddress()).getAddress().getHostAddress();
-        String host = h.get(HttpHeaderNames.HOST);
-        if (front.settings.http().trustForwarded()) {
-            String chain = h.get("X-Forwarded-For");
-            h.set("X-Forwarded-For", chain == null || chain.isBlank() ? ip : chain + ", " + ip);
-            if (!h.contains("X-Forwarded-Proto")) h.set("X-Forwarded-Proto", "http");
-            if (!h.contains("X-Forwarded-Host") && host != null) h.set("X-Forwarded-Host", host);
-        } else {
-            h.set("X-Forwarded-For", ip);
-            h.set("X-Forwarded-Proto", "http");
-            if (host != null) {
-                h.set("X-Forwarded-Host", host);
-            } else {
-                h.remove("X-Forwarded-Host");
-            }
-        }
+        HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                : HttpResponseStatus.BAD_REQUEST;
+        respondAndClose(status, status.reasonPhrase() + "\n", null);
     }
 
     // ---- choosing a worker ----
 
     private void route() {
-        RoutingTable table = front.table();
-        Backend b = table.acquire(refused);
+        RoutingTable table = rotation.table();
+        Backend b = table.acquire(ex.refused);
         if (b == null) {
             waiting.park(table);
             return;
         }
-        backend = b;
-        Channel idle = upgrade ? null : pool.poll(b, !replayable);
+        ex.backend = b;
+        Channel idle = ex.upgrade ? null : pool.poll(b, !ex.replayable);
         if (idle != null) {
             attach(idle, true);
         } else {
@@ -252,63 +243,62 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     }
 
     private void connect(Backend b) {
-        new Bootstrap()
-                .group(client.eventLoop())
-                .channel(front.clientChannel)
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) front.settings.connectTimeout().toMillis())
-                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpClientCodec(), new WorkerSide(b, pool));
-                    }
-                })
-                .connect("127.0.0.1", b.port)
-                .addListener((ChannelFuture f) -> {
-                    if (f.isSuccess()) {
-                        Channel ch = f.channel();
-                        b.connections.add(ch);
-                        ch.closeFuture().addListener(x -> b.connections.remove(ch));
-                        attach(ch, false);
-                    } else {
-                        front.connectFailed(b);
-                        retryElsewhere(b);
-                    }
-                });
+        Exchange e = ex;
+        dialer.dial(client.eventLoop(), b.port, new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new HttpClientCodec(), new WorkerSide(b, pool));
+            }
+        }).addListener((ChannelFuture f) -> {
+            if (f.isSuccess()) {
+                Channel ch = f.channel();
+                b.connections.add(ch);
+                ch.closeFuture().addListener(x -> b.connections.remove(ch));
+                if (ex != e || !client.isActive()) { // the client left meanwhile
+                    b.release();
+                    ch.close();
+                    return;
+                }
+                attach(ch, false);
+            } else {
+                rotation.connectFailed(b);
+                if (ex == e) {
+                    retryElsewhere(b);
+                } else {
+                    b.release();
+                }
+            }
+        });
     }
 
     /** Nothing reached {@code b}: give its count back and try another worker, whatever the method. */
     private void retryElsewhere(Backend b) {
         b.release();
-        backend = null;
-        refused = RoutingTable.with(refused, b);
-        if (client.isActive()) {
-            route();
-        }
+        ex.backend = null;
+        ex.refused = RoutingTable.with(ex.refused, b);
+        if (client.isActive()) route();
     }
 
     private void attach(Channel ch, boolean pooled) {
-        worker = ch;
+        Exchange e = ex;
+        e.worker = ch;
         ch.pipeline().get(WorkerSide.class).owner = this;
-        Channel sentOn = ch;
-        ch.writeAndFlush(request).addListener((ChannelFuture f) -> {
-            if (worker != sentOn) return;
+        ch.writeAndFlush(e.request).addListener((ChannelFuture f) -> {
+            if (ex != e || e.worker != ch) return;
             if (!f.isSuccess()) {
                 // The request never reached the worker. A kept-alive connection it had closed says
                 // nothing about the worker: try again, on another connection. A new one does.
                 dropWorker(false);
                 if (pooled) {
-                    backend.release();
-                    backend = null;
+                    e.backend.release();
+                    e.backend = null;
                     if (client.isActive()) route();
                 } else {
-                    retryElsewhere(backend);
+                    retryElsewhere(e.backend);
                 }
                 return;
             }
-            sentOn.read();
+            ch.read();
             state = State.SENDING;
             watch();
             drive();
@@ -316,22 +306,23 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     }
 
     private void sendBody(HttpContent content) {
+        Exchange e = ex;
         boolean last = content instanceof LastHttpContent;
-        Channel sentOn = worker;
-        bodyWritePending = true;
+        Channel sentOn = e.worker;
+        e.bodyWritePending = true;
         sentOn.writeAndFlush(content).addListener((ChannelFuture f) -> {
-            bodyWritePending = false;
-            if (worker != sentOn || state != State.SENDING) return;
-            progressAt = System.nanoTime();
+            e.bodyWritePending = false;
+            if (ex != e || e.worker != sentOn || state != State.SENDING) return;
+            e.progressAt = ticker.nanoTime();
             if (!f.isSuccess()) {
                 failExchange();
                 return;
             }
             if (last) {
-                requestSent = true;
+                e.requestSent = true;
                 state = State.AWAITING;
-                awaitingSince = progressAt;
-                if (front.settings.passive().on()) wakeBy(awaitingSince + unansweredNanos());
+                e.awaitingSince = e.progressAt;
+                if (passive.on()) wakeBy(e.awaitingSince + passive.unanswered().toNanos());
             } else {
                 drive();
             }
@@ -341,20 +332,24 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     // ---- the worker answers ----
 
     void fromWorker(Channel from, Object msg) {
-        if (from != worker) {
+        if (ex == null || from != ex.worker) {
             ReferenceCountUtil.release(msg);
             return;
         }
-        progressAt = System.nanoTime();
+        ex.progressAt = ticker.nanoTime();
         if (state == State.UPGRADED) {
             if (msg instanceof LastHttpContent last && !last.content().isReadable()) {
                 last.release(); // the codec's end of the 101 response, not a byte of the stream
             } else {
-                forward(msg instanceof HttpContent c ? c.content() : msg, client, worker);
+                forward(msg instanceof HttpContent c ? c.content() : msg, client, ex.worker);
             }
             return;
         }
-        if (msg instanceof HttpResponse res) {
+        if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
+            // A response the client could not be given as sent: 502 before its first byte, a cut after.
+            ReferenceCountUtil.release(msg);
+            failExchange();
+        } else if (msg instanceof HttpResponse res) {
             responseHead(res);
         } else if (msg instanceof HttpContent c) {
             responseContent(c);
@@ -364,64 +359,52 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     }
 
     private void responseHead(HttpResponse res) {
-        responseStarted = true;
-        backend.answered();
+        Exchange e = ex;
+        e.responseStarted = true;
+        e.backend.answered();
         int code = res.status().code();
-        if (upgrade && code == 101) {
+        if (e.upgrade && code == 101) {
             switchProtocols(res);
             return;
         }
         boolean informational = code >= 100 && code < 200;
         if (!informational) {
-            finalResponse = true;
-            workerKeepAlive = HttpUtil.isKeepAlive(res) && !backend.draining();
+            e.finalResponse = true;
+            e.workerKeepAlive = HttpUtil.isKeepAlive(res) && !e.backend.draining();
         }
-        HttpHeaders h = res.headers();
-        for (String listed : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String name : listed.split(",")) {
-                if (!name.isBlank()) h.remove(name.strip());
-            }
-        }
-        HOP_BY_HOP.forEach(h::remove);
-        if (!informational) {
-            boolean framed = HttpUtil.isTransferEncodingChunked(res) || HttpUtil.isContentLengthSet(res)
-                    || code == 204 || code == 304 || HttpMethod.HEAD.equals(request.method());
-            if (!framed) {
-                // Ends when the worker closes: chunk it for the client, whose connection stays.
-                HttpUtil.setTransferEncodingChunked(res, true);
-            }
-            if (!clientKeepAlive) h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
-        res.setProtocolVersion(HttpVersion.HTTP_1_1);
-        forward(res, client, worker);
+        HttpHeaderRules.toClient(res, !informational, e.isHead(), e.clientKeepAlive);
+        forward(res, client, e.worker);
     }
 
     private void responseContent(HttpContent c) {
-        boolean end = c instanceof LastHttpContent && finalResponse;
-        if (end) responseEnded = true;
-        Channel from = worker;
+        Exchange e = ex;
+        boolean end = c instanceof LastHttpContent && e.finalResponse;
+        if (end) e.responseEnded = true;
+        Channel from = e.worker;
         client.writeAndFlush(c).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 closeAll();
                 return;
             }
             if (end) {
-                responseDone();
-            } else if (worker == from) {
+                responseDone(e);
+            } else if (e.worker == from) {
                 from.read();
             }
         });
     }
 
-    private void responseDone() {
-        boolean reuse = requestSent && workerKeepAlive && worker.isActive();
+    private void responseDone(Exchange e) {
+        if (ex != e) return;
+        boolean reuse = e.requestSent && e.workerKeepAlive && e.worker.isActive();
+        Backend b = e.backend;
         dropWorker(reuse);
-        backend.release();
-        backend = null;
-        if (!clientKeepAlive) {
+        b.release();
+        ex = null;
+        if (!e.clientKeepAlive) {
             state = State.CLOSING;
             client.close();
-        } else if (!requestSent) {
+        } else if (!e.requestSent) {
             // The worker answered before the body was all sent (a 413, say): drop the rest.
             state = State.DISCARDING;
             drive();
@@ -431,11 +414,11 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Gives the worker connection back to the pool, or closes it. The count is the caller's. */
+    /** Gives the exchange's worker connection back to the pool, or closes it. The count is the caller's. */
     private void dropWorker(boolean reuse) {
-        Channel ch = worker;
+        Channel ch = ex.worker;
         WorkerSide side = ch.pipeline().get(WorkerSide.class);
-        worker = null;
+        ex.worker = null;
         side.owner = null;
         if (reuse) {
             pool.offer(side.backend, ch);
@@ -452,31 +435,31 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
      * take the next worker with it.
      */
     void abandon(Channel ch) {
-        if (ch == worker && !responseStarted && !responseEnded && state != State.UPGRADED) giveUp(false);
+        if (ex != null && ch == ex.worker && !ex.responseStarted && !ex.responseEnded && state != State.UPGRADED) {
+            giveUp(false);
+        }
     }
 
     /** The worker connection closed during the exchange. */
     void workerClosed(Channel ch) {
-        if (ch != worker) return;
+        if (ex == null || ch != ex.worker) return;
         if (state == State.UPGRADED) {
-            worker = null;
+            ex.worker = null;
             client.close();
             return;
         }
-        if (responseEnded) {
+        if (ex.responseEnded) {
             return; // a response that ends with the connection: its last content is on its way
         }
-        Backend b = backend;
-        worker = null;
-        backend = null;
+        Backend b = ex.detach();
         if (b != null) b.release();
-        if (!responseStarted && replayable && replays == 0 && client.isActive()) {
+        if (ex.mayReplay() && client.isActive()) {
             // Reached the worker, no answer: an idempotent request without a body may go again once.
-            replays++;
-            refused = RoutingTable.with(refused, b);
+            ex.replays++;
+            ex.refused = RoutingTable.with(ex.refused, b);
             state = State.ROUTING;
             route();
-        } else if (!responseStarted) {
+        } else if (!ex.responseStarted) {
             respondAndClose(HttpResponseStatus.BAD_GATEWAY, "the worker closed the connection\n", null);
         } else {
             closeAll();
@@ -484,13 +467,11 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     }
 
     private void failExchange() {
-        Backend b = backend;
-        Channel ch = worker;
-        worker = null;
-        backend = null;
+        Channel ch = ex.worker;
+        Backend b = ex.detach();
         if (ch != null) ch.close();
         if (b != null) b.release();
-        if (!responseStarted) {
+        if (!ex.responseStarted) {
             respondAndClose(HttpResponseStatus.BAD_GATEWAY, "the worker closed the connection\n", null);
         } else {
             closeAll();
@@ -501,9 +482,9 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
 
     /** The request's head reached the worker: from now on it must show progress. */
     private void watch() {
-        progressAt = System.nanoTime();
-        counted = false;
-        wakeBy(progressAt + timeoutNanos());
+        ex.progressAt = ticker.nanoTime();
+        ex.counted = false;
+        wakeBy(ex.progressAt + http.responseTimeout().toNanos());
     }
 
     /** The watchdog runs by {@code deadline}: it stays if it is due sooner, else it is moved. */
@@ -513,28 +494,29 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             watchdog.cancel(false);
         }
         watchdogAt = deadline;
-        watchdog = client.eventLoop().schedule(this::checkProgress, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        watchdog = client.eventLoop().schedule(this::checkProgress, deadline - ticker.nanoTime(), TimeUnit.NANOSECONDS);
     }
 
     private void checkProgress() {
         watchdog = null;
-        if (worker == null || responseEnded || state == State.UPGRADED || !client.isActive()) {
+        Exchange e = ex;
+        if (e == null || e.worker == null || e.responseEnded || state == State.UPGRADED || !client.isActive()) {
             return; // no exchange with a worker now; the next one arms it again
         }
-        long now = System.nanoTime();
-        if (state == State.SENDING && !bodyWritePending) {
-            progressAt = now; // the body is the client's to send: its slowness is not the worker's
+        long now = ticker.nanoTime();
+        if (state == State.SENDING && !e.bodyWritePending) {
+            e.progressAt = now; // the body is the client's to send: its slowness is not the worker's
         }
-        long next = progressAt + timeoutNanos();
+        long next = e.progressAt + http.responseTimeout().toNanos();
         if (next - now <= 0) {
-            timedOut();
+            giveUp(true);
             return;
         }
-        if (front.settings.passive().on() && state == State.AWAITING && !responseStarted && !counted) {
-            long unanswered = awaitingSince + unansweredNanos();
+        if (passive.on() && state == State.AWAITING && !e.responseStarted && !e.counted) {
+            long unanswered = e.awaitingSince + passive.unanswered().toNanos();
             if (unanswered - now <= 0) {
-                counted = true; // once per request; it goes on waiting for its answer
-                front.requestFailed(backend, "no response within " + seconds(front.settings.passive().unanswered()));
+                e.counted = true; // once per request; it goes on waiting for its answer
+                rotation.requestFailed(e.backend, "no response within " + seconds(passive.unanswered()));
             } else if (unanswered - next < 0) {
                 next = unanswered;
             }
@@ -542,34 +524,30 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         wakeBy(next);
     }
 
-    private void timedOut() {
-        giveUp(true);
-    }
-
     /** The exchange waits no longer for its worker: 504 if nothing of the answer was sent, else a cut. */
     private void giveUp(boolean timedOut) {
-        Backend b = backend;
-        Channel ch = worker;
-        worker = null; // its close is not news to this exchange any more
-        backend = null;
+        Exchange e = ex;
+        Channel ch = e.worker;
+        Backend b = e.detach(); // its close is not news to this exchange any more
         ch.close();
         b.release();
         if (timedOut) {
-            front.responseTimedOut();
-            if (!responseStarted && !counted) {
-                front.requestFailed(b, "no response within " + seconds(front.settings.http().responseTimeout()));
+            rotation.responseTimedOut();
+            if (!e.responseStarted && !e.counted) {
+                rotation.requestFailed(b, "no response within " + seconds(http.responseTimeout()));
             }
         }
-        if (responseStarted) {
+        if (e.responseStarted) {
             closeAll(); // the client has part of a response: only a close tells it the rest is not coming
-        } else if (state == State.AWAITING && clientKeepAlive) {
+        } else if (state == State.AWAITING && e.clientKeepAlive) {
             // The whole request was read: the connection goes on once the 504 is out (a FIN from
             // the client meanwhile clears clientKeepAlive, as it does in AWAITING).
             FullHttpResponse res = response(HttpResponseStatus.GATEWAY_TIMEOUT, "the worker did not answer in time\n");
             client.writeAndFlush(res).addListener((ChannelFuture f) -> {
-                if (!f.isSuccess() || !clientKeepAlive) {
+                if (!f.isSuccess() || !e.clientKeepAlive) {
                     client.close();
                 } else {
+                    ex = null;
                     state = State.IDLE;
                     drive();
                 }
@@ -579,15 +557,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private long timeoutNanos() {
-        return front.settings.http().responseTimeout().toNanos();
-    }
-
-    private long unansweredNanos() {
-        return front.settings.passive().unanswered().toNanos();
-    }
-
-    private static String seconds(java.time.Duration d) {
+    private static String seconds(Duration d) {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
@@ -595,9 +565,9 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
 
     private void switchProtocols(HttpResponse res) {
         state = State.UPGRADED;
-        Channel ch = worker;
-        Backend b = backend;
-        backend = null;
+        Channel ch = ex.worker;
+        Backend b = ex.backend;
+        ex.backend = null;
         // The connection now counts toward its worker until it closes, as in TCP mode.
         ch.closeFuture().addListener(x -> b.release());
         client.writeAndFlush(res).addListener((ChannelFuture f) -> {
@@ -614,18 +584,16 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         });
     }
 
-    // ---- helpers ----
+    // ---- the client's side ----
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (waiting != null) waiting.cancel();
         if (watchdog != null) watchdog.cancel(false);
         for (Object m; (m = inbox.poll()) != null; ) ReferenceCountUtil.release(m);
-        if (worker != null) {
-            Channel ch = worker;
-            Backend b = backend;
-            worker = null;
-            backend = null;
+        if (ex != null && ex.worker != null) {
+            Channel ch = ex.worker;
+            Backend b = ex.detach();
             ch.close();
             if (b != null) b.release();
         }
@@ -644,9 +612,10 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            switch (state) {
-                case AWAITING, ROUTING -> clientKeepAlive = false;
-                default -> closeAll();
+            if ((state == State.AWAITING || state == State.ROUTING) && ex != null) {
+                ex.clientKeepAlive = false;
+            } else {
+                closeAll();
             }
         }
         ctx.fireUserEventTriggered(evt);
@@ -663,33 +632,27 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     }
 
     private boolean isHealthCheck(HttpRequest r) {
-        return front.settings.http().healthPath()
+        return http.healthPath()
                 .map(p -> p.equals(pathOf(r.uri())) && (r.method().equals(HttpMethod.GET)
                         || r.method().equals(HttpMethod.HEAD)))
                 .orElse(false);
     }
 
     private void answerHealth(HttpRequest r) {
-        boolean ready = !front.table().isEmpty();
+        boolean keepAlive = HttpUtil.isKeepAlive(r);
+        boolean ready = !rotation.table().isEmpty();
         FullHttpResponse res = response(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
                 ready ? "ok\n" : "no worker is ready\n");
-        if (!clientKeepAlive) res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (!keepAlive) res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ReferenceCountUtil.release(r);
         state = State.DISCARDING; // the request's own end is still in the inbox
         client.writeAndFlush(res).addListener((ChannelFuture f) -> {
-            if (!f.isSuccess() || !clientKeepAlive) {
+            if (!f.isSuccess() || !keepAlive) {
                 client.close();
             } else {
                 drive();
             }
         });
-    }
-
-    private void rejectBadRequest(Throwable cause) {
-        HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
-                : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                : HttpResponseStatus.BAD_REQUEST;
-        respondAndClose(status, status.reasonPhrase() + "\n", null);
     }
 
     /** Answers from the runner itself and closes: the rest of what the client sent is not read. */
@@ -711,7 +674,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
 
     private void closeAll() {
         state = State.CLOSING;
-        if (worker != null) worker.close();
+        if (ex != null && ex.worker != null) ex.worker.close();
         client.close();
     }
 

@@ -12,12 +12,11 @@ import java.util.concurrent.atomic.LongAdder;
  * The front's counters for metrics, since the runner started: connections accepted on the public
  * port, bytes read from and written to clients, connects to a worker that failed (and were tried
  * on another), connections or requests that had to wait for a ready worker, and responses that
- * did not come in time (http mode, auto mode's HTTP/1.x). One shared
- * handler at the head of every client pipeline counts the raw bytes, whatever the mode; adders, so
- * the event loops never contend on a counter.
+ * did not come in time (http mode, auto mode's HTTP/1.x). The tcp relay counts the bytes it relays
+ * itself; an HTTP pipeline has {@link #counter()} ahead of its codec, where the bytes are still
+ * raw. Adders, so the event loops never contend on a counter.
  */
-@ChannelHandler.Sharable
-public final class Traffic extends ChannelDuplexHandler {
+public final class Traffic {
     private final LongAdder accepted = new LongAdder();
     private final LongAdder bytesIn = new LongAdder();
     private final LongAdder bytesOut = new LongAdder();
@@ -69,22 +68,40 @@ public final class Traffic extends ChannelDuplexHandler {
         queueWaits.increment();
     }
 
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
+    void connectionAccepted() {
         accepted.increment();
-        ctx.fireChannelActive();
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    /** Bytes read from a client. */
+    void countRead(Object msg) {
         bytesIn.add(size(msg));
-        ctx.fireChannelRead(msg);
     }
 
-    @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    /** Bytes written to a client. */
+    void countWritten(Object msg) {
         bytesOut.add(size(msg));
-        ctx.write(msg, promise);
+    }
+
+    /** The handler that counts a client's raw bytes ahead of an HTTP codec: one for all pipelines. */
+    ChannelHandler counter() {
+        return counter;
+    }
+
+    private final ChannelHandler counter = new Counter();
+
+    @ChannelHandler.Sharable
+    private final class Counter extends ChannelDuplexHandler {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            countRead(msg);
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            countWritten(msg);
+            ctx.write(msg, promise);
+        }
     }
 
     private static long size(Object msg) {

@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
  * same table again would retry the workers that just refused, in a loop on the event loop. All
  * but {@link #wake()} run on the client channel's event loop.
  */
-final class Waiting implements Front.Parked {
-    private final Front front;
+final class Waiting implements Rotation.Parked {
+    private final Rotation rotation;
     private final Channel client;
     private final Runnable onNewTable;
     private final Runnable onTimeout;
@@ -24,8 +24,8 @@ final class Waiting implements Front.Parked {
      * @param onNewTable runs when a table with workers replaces the one waited on
      * @param onTimeout  runs when queue-timeout passes first
      */
-    Waiting(Front front, Channel client, Runnable onNewTable, Runnable onTimeout) {
-        this.front = front;
+    Waiting(Rotation rotation, Channel client, Runnable onNewTable, Runnable onTimeout) {
+        this.rotation = rotation;
         this.client = client;
         this.onNewTable = onNewTable;
         this.onTimeout = onTimeout;
@@ -35,11 +35,11 @@ final class Waiting implements Front.Parked {
     void park(RoutingTable table) {
         if (!waiting) {
             waiting = true;
-            long ms = front.settings.queueTimeout().toMillis();
+            long ms = rotation.settings().queueTimeout().toMillis();
             timer = client.eventLoop().schedule(this::timedOut, ms, TimeUnit.MILLISECONDS);
         }
         parkedOn = table;
-        front.park(this);
+        rotation.park(this);
     }
 
     /** The client went away: nothing to wake. */
@@ -57,9 +57,9 @@ final class Waiting implements Front.Parked {
     public void wake() {
         client.eventLoop().execute(() -> {
             if (!waiting || !client.isActive()) return;
-            RoutingTable table = front.table();
+            RoutingTable table = rotation.table();
             if (table == parkedOn || table.isEmpty()) {
-                front.park(this);
+                rotation.park(this);
                 return;
             }
             waiting = false;

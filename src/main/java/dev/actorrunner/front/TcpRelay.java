@@ -1,14 +1,12 @@
 package dev.actorrunner.front;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -16,19 +14,28 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One client connection: picks a worker, connects to its private port on the same event loop, and
- * pumps bytes both ways. Netty's proxy pattern: auto-read is off and the next chunk is read only
- * once the previous one is written, so a slow reader on either side stops the other (no unbounded
- * buffer). A FIN is passed on as a FIN (half-close); the pair closes when both directions ended.
- * Everything here runs on the client channel's event loop.
+ * One pinned client connection (tcp mode, auto mode's other protocols): picks a worker, connects
+ * to its private port on the same event loop, and pumps bytes both ways.
+ *
+ * <p>Backpressure by writability, as Netty's proxies do it: auto-read is off; what one side reads
+ * is written to the other with a void promise (no promise, no listener per chunk: a failed write
+ * reaches the other side's exceptionCaught, which closes both) and flushed once per read burst;
+ * the next read is asked for only while the other side is writable, and again when it becomes
+ * writable. So a slow reader on either side stops the other, with at most a read plus the write
+ * buffer's high-water mark held per direction. A FIN is passed on as a FIN (half-close); the pair
+ * closes when both directions ended. It counts the bytes it relays itself (no counting handler
+ * in the pipeline). Everything here runs on the client channel's event loop.
  */
-final class Relay extends ChannelInboundHandlerAdapter {
-    private final Front front;
+final class TcpRelay extends ChannelInboundHandlerAdapter {
+    private final Rotation rotation;
+    private final WorkerDialer dialer;
+    private final Traffic traffic;
     private Channel client;
     private Channel worker;
     private List<Backend> refused = List.of();
     private Waiting waiting;
     private boolean clientDone;
+    private boolean workerDone;
     /**
      * Bytes read before the worker's connection is up. Auto-read is off, so this only happens when
      * the client sent its data and its FIN at once: epoll reports the hang-up and Netty reads the
@@ -36,16 +43,17 @@ final class Relay extends ChannelInboundHandlerAdapter {
      * by that one read, or by what the sniff may read (about http.max-initial-line).
      */
     private List<Object> early;
-    private boolean workerDone;
 
-    Relay(Front front) {
-        this.front = front;
+    TcpRelay(Rotation rotation, WorkerDialer dialer) {
+        this.rotation = rotation;
+        this.dialer = dialer;
+        this.traffic = rotation.traffic();
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         client = ctx.channel();
-        waiting = new Waiting(front, client, () -> {
+        waiting = new Waiting(rotation, client, () -> {
             refused = List.of();
             route();
         }, () -> client.close());
@@ -53,26 +61,13 @@ final class Relay extends ChannelInboundHandlerAdapter {
     }
 
     private void route() {
-        RoutingTable table = front.table();
+        RoutingTable table = rotation.table();
         Backend b = table.acquire(refused);
         if (b == null) {
             waiting.park(table);
         } else {
-            connect(b);
+            dialer.pinned(client.eventLoop(), b.port, new WorkerSide()).addListener((ChannelFuture f) -> connected(f, b));
         }
-    }
-
-    private void connect(Backend b) {
-        Bootstrap bootstrap = new Bootstrap()
-                .group(client.eventLoop())
-                .channel(front.clientChannel)
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) front.settings.connectTimeout().toMillis())
-                .handler(new WorkerSide());
-        bootstrap.connect("127.0.0.1", b.port).addListener((ChannelFuture f) -> connected(f, b));
     }
 
     private void connected(ChannelFuture f, Backend b) {
@@ -90,14 +85,14 @@ final class Relay extends ChannelInboundHandlerAdapter {
         }
         // Nothing was relayed yet, so the client never needs to know: try another worker.
         b.release();
-        front.connectFailed(b);
+        rotation.connectFailed(b);
         refused = RoutingTable.with(refused, b);
         if (client.isActive()) route();
     }
 
     private void sendEarly() {
         if (early != null) {
-            early.forEach(worker::write);
+            for (Object m : early) worker.write(m, worker.voidPromise());
             early = null;
             worker.flush();
         }
@@ -108,25 +103,31 @@ final class Relay extends ChannelInboundHandlerAdapter {
         }
     }
 
+    // ---- client -> worker ----
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        traffic.countRead(msg);
         if (worker == null) {
             if (early == null) early = new ArrayList<>(2);
             early.add(msg);
             return;
         }
-        forward(msg, worker, client);
+        worker.write(msg, worker.voidPromise());
     }
 
-    /** Writes a chunk, and reads the next one from its source only once it is written. */
-    private void forward(Object msg, Channel to, Channel from) {
-        to.writeAndFlush(msg).addListener((ChannelFuture f) -> {
-            if (f.isSuccess()) {
-                from.read();
-            } else {
-                closeBoth();
-            }
-        });
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (worker == null) return; // the connect's outcome asks for the next read
+        worker.flush();
+        if (worker.isWritable()) client.read();
+    }
+
+    /** The client takes what the worker sends again: read the worker again. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (client.isWritable() && worker != null) worker.read();
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -181,7 +182,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The worker's side of the pair. */
+    /** The worker's side of the pair: worker -> client. */
     private final class WorkerSide extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -190,7 +191,21 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            forward(msg, client, ctx.channel());
+            traffic.countWritten(msg);
+            client.write(msg, client.voidPromise());
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            client.flush();
+            if (client.isWritable()) ctx.read();
+        }
+
+        /** The worker takes what the client sends again: read the client again. */
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) client.read();
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override

@@ -1,0 +1,197 @@
+package dev.actorrunner.front;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.front.Router.Route;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The http relay alone, on Netty's EmbeddedChannel: the client's connection and each worker
+ * connection are embedded channels, the relay dials through a fake {@link HttpRelay.Dialer}, and
+ * time is the embedded event loop's, moved by hand. What the worker and the client see is read
+ * back as the bytes the codecs wrote. The same relay over real sockets: HttpFrontTest.
+ */
+class HttpRelayTest {
+    private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(30);
+
+    /** A connection the relay opened to a worker: its port, and the embedded channel standing for it. */
+    private record Dialed(int port, EmbeddedChannel channel) {
+        String received() {
+            StringBuilder sb = new StringBuilder();
+            for (Object m; (m = channel.readOutbound()) != null; ) {
+                ByteBuf b = (ByteBuf) m;
+                sb.append(b.toString(US_ASCII));
+                b.release();
+            }
+            return sb.toString();
+        }
+
+        void answer(String raw) {
+            channel.writeInbound(Unpooled.copiedBuffer(raw, US_ASCII));
+        }
+    }
+
+    private final List<Dialed> dialed = new ArrayList<>();
+    private final WorkerConnections pool = new WorkerConnections();
+    private Rotation rotation;
+    private EmbeddedChannel client;
+
+    private void start(int... ports) {
+        RunnerSettings.Http h = RunnerSettings.Http.DEFAULTS;
+        RunnerSettings.Http http = new RunnerSettings.Http(h.healthPath(), h.forwardedHeaders(), h.trustForwarded(),
+                h.maxInitialLine(), h.maxHeaderSize(), RESPONSE_TIMEOUT);
+        FrontSettings settings = new FrontSettings("127.0.0.1", 0, 1, Duration.ofSeconds(5), Duration.ofSeconds(2),
+                RunnerSettings.Mode.HTTP, http);
+        rotation = new Rotation(settings, new Traffic(), pool::closeAll);
+        List<Route> routes = new ArrayList<>();
+        for (int i = 0; i < ports.length; i++) routes.add(new Route(i + 1, ports[i]));
+        rotation.publish(routes);
+        HttpRelay.Dialer dialer = (loop, port, handler) -> {
+            EmbeddedChannel ch = new EmbeddedChannel(handler);
+            dialed.add(new Dialed(port, ch));
+            return ch.newSucceededFuture();
+        };
+        client = new EmbeddedChannel(new HttpServerCodec(), new HttpRelay(rotation, pool, dialer));
+        client.freezeTime();
+    }
+
+    @AfterEach
+    void close() {
+        if (client != null) client.finishAndReleaseAll();
+        dialed.forEach(d -> d.channel().finishAndReleaseAll());
+    }
+
+    private void send(String raw) {
+        client.writeInbound(Unpooled.copiedBuffer(raw, US_ASCII));
+    }
+
+    private String clientGot() {
+        StringBuilder sb = new StringBuilder();
+        for (Object m; (m = client.readOutbound()) != null; ) {
+            ByteBuf b = (ByteBuf) m;
+            sb.append(b.toString(US_ASCII));
+            b.release();
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void aRequestReachesTheWorkerRewrittenAndItsConnectionServesTheNext() {
+        start(9001);
+        send("GET /a HTTP/1.1\r\nHost: app\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
+                + "Proxy-Authorization: secret\r\nKeep-Alive: timeout=5\r\nX-App: kept\r\n\r\n");
+        assertEquals(1, dialed.size());
+        Dialed w = dialed.get(0);
+        assertEquals(9001, w.port());
+        String got = w.received();
+        assertTrue(got.startsWith("GET /a HTTP/1.1\r\n"), got);
+        assertTrue(got.contains("X-App: kept\r\n") && got.contains("Host: app\r\n"), got);
+        assertTrue(got.contains("X-Forwarded-Proto: http\r\n") && got.contains("X-Forwarded-Host: app\r\n"), got);
+        for (String hop : List.of("X-Hop", "Proxy-Authorization", "Keep-Alive", "Connection")) {
+            assertFalse(got.toLowerCase().contains(hop.toLowerCase() + ":"), hop + " must not reach the worker: " + got);
+        }
+
+        w.answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=5\r\n\r\nok");
+        String res = clientGot();
+        assertTrue(res.startsWith("HTTP/1.1 200 OK\r\n") && res.endsWith("\r\n\r\nok"), res);
+        assertFalse(res.contains("Keep-Alive"), res);
+
+        send("GET /b HTTP/1.1\r\nHost: app\r\n\r\n");
+        assertEquals(1, dialed.size(), "the kept-alive worker connection serves the next request");
+        assertTrue(w.received().startsWith("GET /b HTTP/1.1\r\n"));
+        w.answer("HTTP/1.1 204 No Content\r\n\r\n");
+        assertTrue(clientGot().startsWith("HTTP/1.1 204 No Content\r\n"));
+        assertTrue(client.isActive());
+    }
+
+    @Test
+    void aChunkedBodyFoundMalformedMidwayIsNeverCompletedUpstream() {
+        start(9001);
+        send("POST /upload HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1_0\r\n0123456789abcdef\r\n0\r\n\r\n");
+        assertEquals(1, dialed.size());
+        Dialed w = dialed.get(0);
+        String got = w.received();
+        assertTrue(got.startsWith("POST /upload HTTP/1.1\r\n") && got.contains("5\r\nhello\r\n"), got);
+        assertFalse(got.contains("0\r\n\r\n"), "the worker must not see the body end: " + got);
+        assertFalse(w.channel().isActive(), "the worker's connection is closed mid-request");
+        String res = clientGot();
+        assertTrue(res.startsWith("HTTP/1.1 400 Bad Request\r\n"), res);
+        assertFalse(client.isActive(), "and the client's");
+        assertEquals(0, rotation.openConnections(1), "the worker's count is given back");
+    }
+
+    @Test
+    void aRequestTheRulesRefuseNeverReachesAWorker() {
+        start(9001);
+        send("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+        assertTrue(clientGot().startsWith("HTTP/1.1 400 Bad Request\r\n"));
+        assertTrue(dialed.isEmpty());
+        assertFalse(client.isActive());
+    }
+
+    @Test
+    void aGetWhoseWorkerClosesSilentlyGoesToAnotherOnceAndAPostGets502() {
+        start(9001, 9002);
+        send("GET / HTTP/1.1\r\nHost: app\r\n\r\n");
+        Dialed first = dialed.get(0);
+        first.received();
+        first.channel().close();
+        assertEquals(2, dialed.size(), "replayed on the other worker");
+        Dialed second = dialed.get(1);
+        assertTrue(first.port() != second.port());
+        assertTrue(second.received().startsWith("GET / HTTP/1.1\r\n"));
+        second.answer("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
+        assertTrue(clientGot().startsWith("HTTP/1.1 200 OK\r\n"));
+
+        send("POST / HTTP/1.1\r\nHost: app\r\nContent-Length: 1\r\n\r\ny");
+        Dialed last = dialed.get(dialed.size() - 1);
+        assertTrue(last.received().endsWith("\r\n\r\ny"));
+        int before = dialed.size();
+        last.channel().close();
+        assertEquals(before, dialed.size(), "a POST is never replayed");
+        assertTrue(clientGot().startsWith("HTTP/1.1 502 Bad Gateway\r\n"));
+    }
+
+    @Test
+    void aResponseFramedByTheWorkersCloseIsChunkedSoTheClientKeepsItsConnection() {
+        start(9001);
+        send("GET / HTTP/1.1\r\nHost: app\r\n\r\n");
+        Dialed w = dialed.get(0);
+        w.answer("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc");
+        w.channel().close();
+        String res = clientGot();
+        assertTrue(res.contains("transfer-encoding: chunked\r\n"), res);
+        assertTrue(res.contains("3\r\nabc\r\n") && res.endsWith("0\r\n\r\n"), res);
+        assertFalse(res.toLowerCase().contains("connection: close"), res);
+        assertTrue(client.isActive());
+    }
+
+    @Test
+    void aWorkerSilentPastResponseTimeoutGets504AndTheConnectionGoesOn() {
+        start(9001);
+        send("GET / HTTP/1.1\r\nHost: app\r\n\r\n");
+        Dialed w = dialed.get(0);
+        client.advanceTimeBy(RESPONSE_TIMEOUT.toMillis() - 1, TimeUnit.MILLISECONDS);
+        client.runScheduledPendingTasks();
+        assertEquals("", clientGot(), "not before response-timeout");
+        client.advanceTimeBy(2, TimeUnit.MILLISECONDS);
+        client.runScheduledPendingTasks();
+        assertTrue(clientGot().startsWith("HTTP/1.1 504 Gateway Timeout\r\n"));
+        assertFalse(w.channel().isActive(), "the stalled worker connection is closed");
+        assertTrue(client.isActive(), "the client's connection goes on");
+        assertEquals(0, rotation.openConnections(1));
+    }
+}
