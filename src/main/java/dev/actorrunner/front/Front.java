@@ -81,14 +81,14 @@ public final class Front implements Router {
     private Front(FrontSettings settings) {
         this.settings = settings;
         this.sniffNanos = settings.http().sniffTimeout().toNanos();
-        boolean epoll = Epoll.isAvailable();
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        this.serverChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Transport transport = Transport.choose(System.getProperty("actor-runner.transport", "epoll"));
+        log.info("front transport: {}", transport.name());
+        this.serverChannel = transport.serverChannel();
         this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads(),
-                new DefaultThreadFactory("actor-runner-front", true), io);
+                new DefaultThreadFactory("actor-runner-front", true), transport.io());
         this.rotation = new Rotation(settings, traffic,
                 b -> group.forEach(loop -> loop.execute(() -> pool.closeAll(b))));
-        this.dialer = new WorkerDialer(epoll ? EpollSocketChannel.class : NioSocketChannel.class, settings.connectTimeout());
+        this.dialer = new WorkerDialer(transport.socketChannel(), settings.connectTimeout());
         this.httpDialer = dialer::exchanges;
     }
 

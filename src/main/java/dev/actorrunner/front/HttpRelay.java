@@ -373,7 +373,14 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             e.workerKeepAlive = HttpUtil.isKeepAlive(res) && !e.backend.draining();
         }
         HttpHeaderRules.toClient(res, !informational, e.isHead(), e.clientKeepAlive);
-        forward(res, client, e.worker);
+        Channel from = e.worker;
+        client.write(res).addListener((ChannelFuture f) -> { // flushed at the end of the worker's read
+            if (!f.isSuccess()) {
+                closeAll();
+            } else if (from.isActive()) {
+                from.read();
+            }
+        });
     }
 
     private void responseContent(HttpContent c) {
@@ -381,7 +388,9 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         boolean end = c instanceof LastHttpContent && e.finalResponse;
         if (end) e.responseEnded = true;
         Channel from = e.worker;
-        client.writeAndFlush(c).addListener((ChannelFuture f) -> {
+        // The end flushes at once (it may come from the codec as the worker's connection closes,
+        // with no read to end); the rest at the end of the worker's read.
+        (end ? client.writeAndFlush(c) : client.write(c)).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 closeAll();
                 return;
@@ -392,6 +401,14 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
                 from.read();
             }
         });
+    }
+
+    /**
+     * The worker's read burst is over: what it brought goes to the client in one flush, so a
+     * response whose head and body came together leaves in one write, as from any proxy.
+     */
+    void workerReadComplete(Channel from) {
+        if (ex != null && from == ex.worker) client.flush();
     }
 
     private void responseDone(Exchange e) {
@@ -705,6 +722,11 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
                 return;
             }
             owner.fromWorker(ctx.channel(), msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (owner != null) owner.workerReadComplete(ctx.channel());
         }
 
         /** Its worker is unhealthy: an idle connection goes, one in use unless its answer has begun. */
