@@ -26,6 +26,7 @@ import java.util.Optional;
  * @param drainTimeout    how long a worker out of rotation may keep its connections before SIGTERM
  * @param queueTimeout    how long a connection accepted while no worker is ready waits for one
  * @param ioThreads       event loop threads of the front
+ * @param transport       the front's Netty transport (auto: io_uring where the kernel has it, else epoll)
  * @param mode            auto (the default): each connection's first bytes decide between http and
  *                        tcp; tcp: a connection is pinned to a worker; http: each request is routed
  * @param http            settings of the http mode (and of auto mode's HTTP/1.x connections)
@@ -67,6 +68,7 @@ public record RunnerSettings(
         Duration drainTimeout,
         Duration queueTimeout,
         int ioThreads,
+        Transport transport,
         Mode mode,
         Http http,
         ReloadStrategy reloadStrategy,
@@ -263,6 +265,9 @@ public record RunnerSettings(
     }
 
     /** How the front routes: by connection (any protocol), by HTTP/1.1 request, or by what each connection sends. */
+    /** The front's Netty transport; auto picks the best this kernel offers (see front.Transport). */
+    public enum Transport { AUTO, IO_URING, EPOLL, NIO }
+
     public enum Mode {
         /** Each connection's first bytes decide: an HTTP/1.x request line is routed as in HTTP, the rest pinned as in TCP. */
         AUTO,
@@ -378,6 +383,7 @@ public record RunnerSettings(
         private Duration drainTimeout = Duration.ofSeconds(30);
         private Duration queueTimeout = Duration.ofSeconds(30);
         private int ioThreads = 1;
+        private Transport transport = Transport.AUTO;
         private Mode mode = Mode.AUTO;
         private Http http = Http.DEFAULTS;
         private ReloadStrategy reloadStrategy = ReloadStrategy.SURGE;
@@ -417,6 +423,7 @@ public record RunnerSettings(
         public Builder drainTimeout(Duration v) { drainTimeout = v; return this; }
         public Builder queueTimeout(Duration v) { queueTimeout = v; return this; }
         public Builder ioThreads(int v) { ioThreads = v; return this; }
+        public Builder transport(Transport v) { transport = v; return this; }
         public Builder mode(Mode v) { mode = v; return this; }
         public Builder http(Http v) { http = v; return this; }
         public Builder reloadStrategy(ReloadStrategy v) { reloadStrategy = v; return this; }
@@ -441,7 +448,7 @@ public record RunnerSettings(
 
         public RunnerSettings build() {
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
-                    readyOwnerCheck, probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax,
+                    readyOwnerCheck, probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, transport, mode, http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax,
                     backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv,
                     envInherit, controlSocket, Optional.ofNullable(metrics), logFormat, health, dumps, recycle, slowStart, warmup);
         }

@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
 public final class SettingsChanges {
 
     /** Components of {@link RunnerSettings} that only a restart can change, by component name. */
-    static final Set<String> RESTART_ONLY = Set.of("bindHost", "port", "mode", "ioThreads", "queueTimeout", "http",
+    static final Set<String> RESTART_ONLY = Set.of("bindHost", "port", "mode", "ioThreads", "transport", "queueTimeout", "http",
             "workerPorts", "controlSocket", "metrics", "pidFile", "logFormat");
 
     /** Config keys of components whose kebab-case name is not their key. */

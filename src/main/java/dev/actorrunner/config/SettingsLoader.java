@@ -208,6 +208,7 @@ public final class SettingsLoader {
                 .drainTimeout(r.duration("drain-timeout"))
                 .queueTimeout(r.duration("queue-timeout"))
                 .ioThreads(r.intIn("io-threads", 1, 64))
+                .transport(r.read("transport", RunnerSettings.Transport.AUTO, ValueParsers::transport))
                 .mode(r.read("mode", RunnerSettings.Mode.AUTO, ValueParsers::mode))
                 .http(new RunnerSettings.Http(
                         r.has("http.health-path")

@@ -31,7 +31,7 @@ final class SettingsReader {
 
     /** Every key under actor-runner; anything else in a config file is a typo, and an error. */
     static final Set<String> KEYS = Set.of("workers", "bind", "port", "ready", "ready-timeout", "ready-owner-check",
-            "probe-interval", "kill-timeout", "drain-timeout", "queue-timeout", "io-threads", "mode", "http", "reload-strategy", "reload-settle", "slow-start", "port-env", "jvm-options", "pid-file",
+            "probe-interval", "kill-timeout", "drain-timeout", "queue-timeout", "io-threads", "transport", "mode", "http", "reload-strategy", "reload-settle", "slow-start", "port-env", "jvm-options", "pid-file",
             "boot-failure-limit", "restart", "worker-ports", "app", "args", "command", "env", "env-inherit",
             "control-socket", "metrics", "log-format", "health", "dump", "recycle", "warmup");
     /** The keys that are blocks of their own, with the keys each may hold, in the order a message lists them. */

@@ -149,6 +149,17 @@ final class ValueParsers {
         };
     }
 
+    static RunnerSettings.Transport transport(ConfigValue v) {
+        String expected = "\"auto\", \"io_uring\", \"epoll\" or \"nio\"";
+        return switch (scalar(v, expected).strip()) {
+            case "auto" -> RunnerSettings.Transport.AUTO;
+            case "io_uring" -> RunnerSettings.Transport.IO_URING;
+            case "epoll" -> RunnerSettings.Transport.EPOLL;
+            case "nio" -> RunnerSettings.Transport.NIO;
+            default -> throw new Bad(expected);
+        };
+    }
+
     static RunnerSettings.Mode mode(ConfigValue v) {
         String expected = "\"auto\", \"tcp\" or \"http\"";
         return switch (scalar(v, expected).strip()) {

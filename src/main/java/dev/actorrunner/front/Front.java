@@ -7,31 +7,17 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.IntConsumer;
@@ -56,6 +42,7 @@ public final class Front implements Router {
     private final FrontSettings settings;
     private final EventLoopGroup group;
     private final Class<? extends ServerChannel> serverChannel;
+    private final String transportName;
     private final List<Channel> listeners = new ArrayList<>();
     private final Traffic traffic = new Traffic();
     private final WorkerConnections pool = new WorkerConnections();
@@ -81,9 +68,10 @@ public final class Front implements Router {
     private Front(FrontSettings settings) {
         this.settings = settings;
         this.sniffNanos = settings.http().sniffTimeout().toNanos();
-        Transport transport = Transport.choose(System.getProperty("actor-runner.transport", "epoll"));
-        log.info("front transport: {}", transport.name());
+        Transport transport = Transport.choose(settings.transport());
+        if (transport.note() != null) log.warn("transport: {}", transport.note());
         this.serverChannel = transport.serverChannel();
+        this.transportName = transport.name();
         this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads(),
                 new DefaultThreadFactory("actor-runner-front", true), transport.io());
         this.rotation = new Rotation(settings, traffic,
@@ -139,7 +127,7 @@ public final class Front implements Router {
         try {
             Channel ch = b.bind(address).sync().channel();
             listeners.add(ch);
-            log.info("listening on {} for clients", describe((InetSocketAddress) ch.localAddress()));
+            log.info("listening on {} for clients ({})", describe((InetSocketAddress) ch.localAddress()), transportName);
         } catch (Exception e) {
             throw new FrontBindException("cannot listen on " + where + ": " + cause(e), e);
         }

@@ -13,10 +13,11 @@ import java.time.Duration;
  *                       by the connection's first bytes)
  * @param http           the http mode's settings, and auto mode's max-initial-line and sniff-timeout
  * @param passive        when the front reports a worker whose requests keep failing
+ * @param transport      the Netty transport (auto: the best this kernel offers)
  */
 public record FrontSettings(String host, int port, int ioThreads, Duration queueTimeout,
                             Duration connectTimeout, RunnerSettings.Mode mode, RunnerSettings.Http http,
-                            Passive passive) {
+                            Passive passive, RunnerSettings.Transport transport) {
 
     /**
      * Passive health checks: {@code failures} requests (http mode) or connects in a row that
@@ -30,6 +31,11 @@ public record FrontSettings(String host, int port, int ioThreads, Duration queue
         public boolean on() {
             return failures > 0;
         }
+    }
+
+    public FrontSettings(String host, int port, int ioThreads, Duration queueTimeout, Duration connectTimeout,
+                         RunnerSettings.Mode mode, RunnerSettings.Http http, Passive passive) {
+        this(host, port, ioThreads, queueTimeout, connectTimeout, mode, http, passive, RunnerSettings.Transport.AUTO);
     }
 
     /** TCP mode. */
@@ -52,6 +58,7 @@ public record FrontSettings(String host, int port, int ioThreads, Duration queue
     public static FrontSettings of(RunnerSettings s) {
         boolean checked = !(s.liveness() instanceof RunnerSettings.Health.Check.Off);
         return new FrontSettings(s.bindHost(), s.port(), s.ioThreads(), s.queueTimeout(), CONNECT_TIMEOUT,
-                s.mode(), s.http(), checked ? new Passive(s.health().failures(), s.health().timeout()) : Passive.OFF);
+                s.mode(), s.http(), checked ? new Passive(s.health().failures(), s.health().timeout()) : Passive.OFF,
+                s.transport());
     }
 }

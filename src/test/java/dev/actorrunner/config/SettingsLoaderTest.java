@@ -371,6 +371,16 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void theTransportIsAutoUnlessTheFileNamesOne() throws Exception {
+        assertEquals(RunnerSettings.Transport.AUTO, withApp().load().transport());
+        assertEquals(RunnerSettings.Transport.IO_URING,
+                withApp().configFile(file("actor-runner.transport = io_uring")).load().transport());
+        assertEquals(RunnerSettings.Transport.NIO, withApp().configFile(file("actor-runner.transport = nio")).load().transport());
+        assertOneProblem("config: actor-runner.transport: expected \"auto\", \"io_uring\", \"epoll\" or \"nio\", got \"uring\"",
+                withApp().configFile(file("actor-runner.transport = uring")));
+    }
+
+    @Test
     void operationsSettings() throws Exception {
         RunnerSettings defaults = withApp().load();
         assertEquals(new RunnerSettings.ControlSocket.Auto(), defaults.controlSocket());
