@@ -5,7 +5,10 @@
 #
 #   bench/profile.sh                 tcp and http mode: warm-up, then a CPU and an allocation profile each
 #   bench/profile.sh --modes http    one mode (tcp, http or auto; comma-separated)
-#   more: --warmup S (25), --seconds S (15, each profile), --io-threads N (1), --build, --force
+#   bench/profile.sh --cold          no profiler: CPU per request of a freshly started runner, per 5 s
+#                                    round of the same load (how long its JIT takes to pay off)
+#   more: --warmup S (25), --seconds S (15, each profile), --rounds N (--cold: 12), --io-threads N (1),
+#         --build, --force; environment TRANSPORT (auto: the runner's transport setting)
 #
 # Per mode it starts `java -jar JAR -w 2 --demo` (io-threads N), warms it with wrk for --warmup
 # seconds (a fresh runner's relay code is still interpreted: its first seconds cost several times
@@ -18,13 +21,15 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-MODES="tcp,http" WARMUP=25 SECONDS_EACH=15 IO=1 BUILD=0 FORCE=0 CONNS=64
+MODES="tcp,http" WARMUP=25 SECONDS_EACH=15 IO=1 BUILD=0 FORCE=0 CONNS=64 COLD=0 ROUNDS=12
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --modes) MODES="$2"; shift ;;
     --warmup) WARMUP="$2"; shift ;;
     --seconds) SECONDS_EACH="$2"; shift ;;
     --io-threads) IO="$2"; shift ;;
+    --cold) COLD=1 ;;
+    --rounds) ROUNDS="$2"; shift ;;
     --build) BUILD=1 ;;
     --force) FORCE=1 ;;
     -h|--help) usage; exit 0 ;;
@@ -42,6 +47,7 @@ RUNNER_PORT=${RUNNER_PORT:-30280}
 RUNNER_WORKER_PORTS=${RUNNER_WORKER_PORTS:-25000-25999}
 MAX_SECONDS=${MAX_SECONDS:-900}
 AP_VERSION=4.2
+TRANSPORT=${TRANSPORT:-auto}
 OUT=$(mktemp -d /tmp/actor-runner-profile.XXXXXX)
 RUNNER_PID=""
 stop_runner() {
@@ -86,8 +92,8 @@ echo "   load:   $(wrk_cmd "$SECONDS_EACH" "$RUNNER_PORT") after ${WARMUP}s of t
 echo "   output: $OUT"
 for mode in $MODES; do
   conf=$OUT/runner-$mode.conf log=$OUT/runner-$mode.log
-  printf 'actor-runner {\n  worker-ports = "%s"\n  jvm-options = ["-Xmx256m"]\n  io-threads = %s\n  mode = %s\n}\n' \
-    "$RUNNER_WORKER_PORTS" "$IO" "$mode" >"$conf"
+  printf 'actor-runner {\n  worker-ports = "%s"\n  jvm-options = ["-Xmx256m"]\n  io-threads = %s\n  mode = %s\n  transport = %s\n}\n' \
+    "$RUNNER_WORKER_PORTS" "$IO" "$mode" "$TRANSPORT" >"$conf"
   java -Xmx256m -jar "$JAR" -c "$conf" -w 2 -p "$RUNNER_PORT" --demo >"$log" 2>&1 &
   RUNNER_PID=$!
   for ((i = 0; i < 450; i++)); do
@@ -95,6 +101,20 @@ for mode in $MODES; do
     grep -q '(2 of 2 ready)' "$log" && http_ok "$RUNNER_PORT" && break
     sleep 0.2
   done
+  if [[ $COLD == 1 ]]; then
+    echo
+    echo "== $mode: a fresh runner's CPU per request, 5 s rounds of $(wrk_cmd 5 "$RUNNER_PORT")"
+    for ((r = 1; r <= ROUNDS; r++)); do
+      t0=$(cpu_ticks "$RUNNER_PID")
+      run_wrk 5 "$RUNNER_PORT" "$OUT/cold-$mode-$r.txt"
+      t1=$(cpu_ticks "$RUNNER_PID")
+      parse_wrk "$OUT/cold-$mode-$r.txt"
+      awk -v r="$r" -v d=$((t1 - t0)) -v h="$(getconf CLK_TCK)" -v n="$REQS" -v rps="$RPS" \
+        'BEGIN {printf "   round %2d (%3d-%3d s): %8.0f req/s  %6.1f us CPU/request\n", r, (r - 1) * 5, r * 5, rps, (n > 0) ? d / h * 1e6 / n : 0}'
+    done
+    stop_runner
+    continue
+  fi
   timeout -k 5 $((WARMUP + 30)) $(wrk_cmd "$WARMUP" "$RUNNER_PORT") >"$OUT/warmup-$mode.txt" 2>&1 || true
   for what in cpu alloc; do
     if [[ $what == cpu ]]; then ev="event=cpu,interval=500us"; else ev="event=alloc"; fi
