@@ -307,6 +307,19 @@ final class HttpBackends implements AutoCloseable {
             return true;
         }
 
+        /** True once {@code n} requests were seen, complete or not; false if fewer by {@code within}. */
+        boolean awaitSeen(int n, java.time.Duration within) throws InterruptedException {
+            long deadline = System.nanoTime() + within.toNanos();
+            synchronized (this) {
+                while (seen.size() < n) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) return false;
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+                }
+            }
+            return true;
+        }
+
         @Override
         void serve(Socket s) throws IOException {
             InputStream in = new java.io.BufferedInputStream(s.getInputStream());
@@ -316,6 +329,7 @@ final class HttpBackends implements AutoCloseable {
                 if (head == null) return;
                 if (!head.endsWith("\r\n\r\n")) { // the connection ended inside the head
                     seen.add(new Seen(head + "\r\n", new byte[0], "", false));
+                    moved(0);
                     return;
                 }
                 moved(+1);

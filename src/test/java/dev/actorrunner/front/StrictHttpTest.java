@@ -150,6 +150,42 @@ class StrictHttpTest {
         assertEquals(List.of(), worker.complete(), "the worker got a complete request");
     }
 
+    /** Not malformed, only cut short: the client's close mid-body reaches the worker as a close, never as an end. */
+    @Test
+    void aClientThatClosesMidBodyLeavesTheWorkerAnIncompleteRequest() throws Exception {
+        Socket s = connect();
+        send(s, CHUNKED + "5\r\nhello\r\n");
+        s.shutdownOutput();
+        assertTrue(worker.awaitSeen(1, CLOSE_WITHIN), () -> "the worker saw nothing of the request: " + worker.seen);
+        assertEquals(List.of(), worker.complete(), "the worker got a complete request");
+        assertTrue(worker.awaitNoneMidRequest(CLOSE_WITHIN), () -> "a worker connection still open mid-request: " + worker.seen);
+    }
+
+    /**
+     * Auto mode routes a connection per request once its first line is an HTTP/1.0 or 1.1 request
+     * line (else it is pinned and passed on byte for byte, as in tcp mode): from there the same
+     * rules apply.
+     */
+    @Test
+    void autoModeIsAsStrictOnceTheFirstLineIsHttp() throws Exception {
+        RunnerSettings.Http h = RunnerSettings.Http.DEFAULTS;
+        Front auto = Front.bind(new FrontSettings("127.0.0.1", 0, 1, Duration.ofSeconds(5), Duration.ofSeconds(2),
+                RunnerSettings.Mode.AUTO, new RunnerSettings.Http(h.healthPath(), h.forwardedHeaders(), h.trustForwarded(),
+                        h.maxInitialLine(), h.maxHeaderSize(), h.responseTimeout(), Duration.ofMillis(300)),
+                FrontSettings.Passive.OFF));
+        try {
+            auto.publish(List.of(new Route(1, worker.port())));
+            refusedOn(connect(auto), "auto: two Host headers", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
+            refusedOn(connect(auto), "auto: a bad chunk size", CHUNKED + "5\r\nhello\r\n+5\r\nhello\r\n0\r\n\r\n", 400);
+            Socket kept = connect(auto);
+            send(kept, "GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertEquals(200, read(kept.getInputStream()).status(), "auto: a good first request");
+            refusedOn(kept, "auto: a second request with a bad target", "GET foo/bar HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+        } finally {
+            auto.close();
+        }
+    }
+
     // ---- malformed heads: refused before a worker is chosen ----
 
     static Stream<Arguments> badHeads() {
@@ -289,9 +325,13 @@ class StrictHttpTest {
     }
 
     private Socket connect() throws IOException {
+        return connect(front);
+    }
+
+    private Socket connect(Front to) throws IOException {
         Socket s = new Socket();
         clients.add(s);
-        s.connect(front.addresses().get(0), 2000);
+        s.connect(to.addresses().get(0), 2000);
         s.setSoTimeout((int) CLOSE_WITHIN.toMillis());
         return s;
     }
