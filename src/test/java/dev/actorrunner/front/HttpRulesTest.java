@@ -146,7 +146,7 @@ class HttpRulesTest {
     }
 
     @Test
-    void everyRefusalHasAClientErrorOrServerStatusAndAReason() {
+    void everyRefusalIsA400501Or505WithAOneLineReason() {
         for (Refusal r : Refusal.values()) {
             assertTrue(r.status.code() == 400 || r.status.code() == 501 || r.status.code() == 505, r.name());
             assertTrue(!r.reason.isBlank() && r.reason.indexOf('\n') < 0, r.name());
