@@ -1,5 +1,6 @@
 package dev.actorrunner.front;
 
+import dev.actorrunner.config.RunnerSettings;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -139,9 +140,13 @@ public final class Front implements Router {
      * line endings, validated header names and values, and the configured size limits.
      */
     private HttpDecoderConfig decoderConfig() {
+        return decoderConfig(settings.http());
+    }
+
+    static HttpDecoderConfig decoderConfig(RunnerSettings.Http http) {
         return new HttpDecoderConfig()
-                .setMaxInitialLineLength(settings.http().maxInitialLine())
-                .setMaxHeaderSize(settings.http().maxHeaderSize())
+                .setMaxInitialLineLength(http.maxInitialLine())
+                .setMaxHeaderSize(http.maxHeaderSize())
                 .setMaxChunkSize(64 * 1024)
                 .setUseRfc9112TransferEncoding(true)
                 .setStrictLineParsing(true)

@@ -20,6 +20,7 @@ final class HttpHeaderRules {
     private static final CharSequence[] HOP_BY_HOP = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
             HttpHeaderNames.PROXY_CONNECTION, HttpHeaderNames.TE, HttpHeaderNames.UPGRADE,
             HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION};
+    private static final java.util.Set<String> FRAMING = java.util.Set.of("host", "content-length", "transfer-encoding");
     private static final String X_FORWARDED_FOR = "X-Forwarded-For";
     private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
     private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
@@ -32,9 +33,15 @@ final class HttpHeaderRules {
         return h.contains(HttpHeaderNames.UPGRADE) && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 
-    /** The request as the worker gets it: HTTP/1.1, kept alive, hop-by-hop headers gone, X-Forwarded-*. */
-    static void toWorker(HttpRequest r, boolean upgrade, String clientIp, RunnerSettings.Http http) {
+    /**
+     * The request as the worker gets it: HTTP/1.1, kept alive, origin-form (RFC 9112 3.2.1: an
+     * absolute-form target is for proxies), a Host (an HTTP/1.0 request may have none: the address
+     * the client connected to), hop-by-hop headers gone, X-Forwarded-*.
+     */
+    static void toWorker(HttpRequest r, boolean upgrade, String clientIp, String localAuthority, RunnerSettings.Http http) {
         HttpHeaders h = r.headers();
+        String uri = r.uri();
+        if (!uri.isEmpty() && uri.charAt(0) != '/' && uri.charAt(0) != '*') r.setUri(HttpRules.originForm(uri));
         String upgradeTo = upgrade ? h.get(HttpHeaderNames.UPGRADE) : null;
         removeHopByHop(h);
         if (upgrade) {
@@ -42,6 +49,7 @@ final class HttpHeaderRules {
             h.set(HttpHeaderNames.UPGRADE, upgradeTo);
         }
         if (http.forwardedHeaders()) addForwarded(h, clientIp, http.trustForwarded());
+        if (!h.contains(HttpHeaderNames.HOST)) h.set(HttpHeaderNames.HOST, localAuthority); // after: X-Forwarded-Host is the client's
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
 
@@ -73,7 +81,9 @@ final class HttpHeaderRules {
                     int comma = listed.indexOf(',', from);
                     int to = comma < 0 ? listed.length() : comma;
                     String name = listed.substring(from, to).strip();
-                    if (!name.isEmpty()) h.remove(name);
+                    // Never the framing or the Host (HttpRules refuses a request naming them; a
+                    // response naming them keeps them): removing them would unframe the message.
+                    if (!name.isEmpty() && !FRAMING.contains(name.toLowerCase(java.util.Locale.ROOT))) h.remove(name);
                     from = to + 1;
                 }
             }

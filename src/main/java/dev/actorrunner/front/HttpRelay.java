@@ -91,6 +91,8 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private Channel client;
     private String clientIp;
+    /** The address the client connected to, as a Host for an HTTP/1.0 request that has none. */
+    private String localAuthority;
     /** The event loop's clock (a test's manual one on an EmbeddedChannel). */
     private Ticker ticker = Ticker.systemTicker();
     private State state = State.IDLE;
@@ -114,6 +116,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         client = ctx.channel();
         if (client.eventLoop() instanceof AbstractScheduledEventExecutor loop) ticker = loop.ticker();
         clientIp = client.remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+        localAuthority = client.localAddress() instanceof InetSocketAddress a ? authority(a) : "localhost";
         waiting = new Waiting(rotation, client, () -> {
             if (ex == null) return;
             ex.refused = List.of();
@@ -130,6 +133,10 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             } else {
                 ReferenceCountUtil.release(msg); // the worker's side is gone; the client's close is on its way
             }
+            return;
+        }
+        if (state == State.ROUTING && msg instanceof HttpContent c && c.decoderResult().isFailure()) {
+            malformed(c); // the body is bad before any worker has the head: none will
             return;
         }
         inbox.add(msg);
@@ -174,10 +181,9 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     // ---- a request arrives ----
 
     private void begin(HttpRequest r) {
-        String refusal = HttpRules.refusal(r);
+        HttpRules.Refusal refusal = HttpRules.check(r);
         if (refusal != null) {
-            ReferenceCountUtil.release(r);
-            respondAndClose(HttpResponseStatus.BAD_REQUEST, "bad request: " + refusal + "\n", null);
+            respondAndClose(refusal.status, refusal.reason + "\n", null);
             return;
         }
         if (isHealthCheck(r)) {
@@ -186,7 +192,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         }
         boolean upgrade = HttpHeaderRules.isUpgrade(r);
         ex = new Exchange(r, upgrade);
-        HttpHeaderRules.toWorker(r, upgrade, clientIp, http);
+        HttpHeaderRules.toWorker(r, upgrade, clientIp, localAuthority, http);
         state = State.ROUTING;
         route();
     }
@@ -206,13 +212,16 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!head) {
-            if (ex.worker != null) {
-                Channel ch = ex.worker;
-                Backend b = ex.detach();
+            Exchange e = ex;
+            ex = null; // over: a connect still on its way gives its count back and closes (see connect)
+            waiting.cancel();
+            if (e.worker != null) {
+                Channel ch = e.worker;
+                Backend b = e.detach();
                 ch.close(); // before the request's end: the worker sees it cut short
                 b.release();
             }
-            if (ex.responseStarted) {
+            if (e.responseStarted) {
                 closeAll();
                 return;
             }
@@ -650,7 +659,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
 
     private boolean isHealthCheck(HttpRequest r) {
         return http.healthPath()
-                .map(p -> p.equals(pathOf(r.uri())) && (r.method().equals(HttpMethod.GET)
+                .map(p -> p.equals(pathOf(HttpRules.originForm(r.uri()))) && (r.method().equals(HttpMethod.GET)
                         || r.method().equals(HttpMethod.HEAD)))
                 .orElse(false);
     }
@@ -693,6 +702,11 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         state = State.CLOSING;
         if (ex != null && ex.worker != null) ex.worker.close();
         client.close();
+    }
+
+    private static String authority(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     private static String pathOf(String uri) {

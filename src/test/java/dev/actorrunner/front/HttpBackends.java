@@ -50,6 +50,17 @@ final class HttpBackends implements AutoCloseable {
         return h;
     }
 
+    /**
+     * A worker that frames requests itself (Content-Length or chunked) and records each one it saw,
+     * complete or cut short by the close of its connection; answers each complete one with 200
+     * (its request line and body size), {@code POST /early} as soon as its head is read.
+     */
+    Recorder recorder() throws IOException {
+        Recorder r = new Recorder();
+        open.add(r);
+        return r;
+    }
+
     /** Answers a request with Upgrade by 101, then echoes bytes until closed. */
     Upgrader upgrader() throws IOException {
         Upgrader u = new Upgrader();
@@ -242,6 +253,146 @@ final class HttpBackends implements AutoCloseable {
                 out.write(buf, 0, n);
                 out.flush();
             }
+        }
+    }
+
+    static final class Recorder extends Raw {
+        /** One request as the worker read it: its head, its body (de-chunked), its trailers. */
+        record Seen(String head, byte[] body, String trailers, boolean complete) {
+            String requestLine() {
+                return head.substring(0, head.indexOf("\r\n"));
+            }
+
+            @Override
+            public String toString() {
+                return (complete ? "complete " : "INCOMPLETE ") + visible(requestLine())
+                        + " [" + visible(head.substring(head.indexOf("\r\n") + 2).strip().replace("\r\n", "; ")) + "]"
+                        + " body=" + visible(new String(body, StandardCharsets.ISO_8859_1))
+                        + (trailers.isEmpty() ? "" : " trailers=[" + visible(trailers.strip().replace("\r\n", "; ")) + "]");
+            }
+
+            /** Control characters as \\xNN, so that a failure message shows what was on the wire. */
+            static String visible(String s) {
+                StringBuilder b = new StringBuilder(s.length());
+                for (char c : s.toCharArray()) {
+                    b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+                }
+                return b.toString();
+            }
+        }
+
+        final List<Seen> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** Connections that have read a request head and neither finished that request nor ended. */
+        private final AtomicInteger midRequest = new AtomicInteger();
+
+        Recorder() throws IOException {}
+
+        List<Seen> complete() {
+            return seen.stream().filter(Seen::complete).toList();
+        }
+
+        /**
+         * True once no connection is left holding a request it has only part of: each one that got
+         * a head has had the rest of it or its end. False if one still waits at {@code deadline}.
+         */
+        boolean awaitNoneMidRequest(java.time.Duration within) throws InterruptedException {
+            long deadline = System.nanoTime() + within.toNanos();
+            synchronized (this) {
+                while (midRequest.get() > 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) return false;
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+                }
+            }
+            return true;
+        }
+
+        /** True once {@code n} requests were seen, complete or not; false if fewer by {@code within}. */
+        boolean awaitSeen(int n, java.time.Duration within) throws InterruptedException {
+            long deadline = System.nanoTime() + within.toNanos();
+            synchronized (this) {
+                while (seen.size() < n) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) return false;
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+                }
+            }
+            return true;
+        }
+
+        @Override
+        void serve(Socket s) throws IOException {
+            InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+            OutputStream out = s.getOutputStream();
+            while (true) {
+                String head = head(in);
+                if (head == null) return;
+                if (!head.endsWith("\r\n\r\n")) { // the connection ended inside the head
+                    seen.add(new Seen(head + "\r\n", new byte[0], "", false));
+                    moved(0);
+                    return;
+                }
+                moved(+1);
+                String line = head.substring(0, head.indexOf("\r\n"));
+                boolean early = line.startsWith("POST /early ");
+                if (early) answer(out, line + " early");
+                java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+                StringBuilder trailers = new StringBuilder();
+                boolean complete;
+                try {
+                    complete = body(head, in, body, trailers);
+                } catch (IOException | RuntimeException e) {
+                    complete = false;
+                }
+                seen.add(new Seen(head, body.toByteArray(), trailers.toString(), complete));
+                moved(-1);
+                if (!complete) return;
+                requests.incrementAndGet();
+                if (!early) answer(out, line + " body=" + body.size());
+            }
+        }
+
+        private static void answer(OutputStream out, String text) throws IOException {
+            byte[] answer = text.getBytes(StandardCharsets.ISO_8859_1);
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + answer.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(answer);
+            out.flush();
+        }
+
+        private synchronized void moved(int by) {
+            midRequest.addAndGet(by);
+            notifyAll();
+        }
+
+        /** Reads the body {@code head} announces into {@code body}; false if the stream ends first. */
+        private static boolean body(String head, InputStream in, java.io.ByteArrayOutputStream body,
+                StringBuilder trailers) throws IOException {
+            String lower = head.toLowerCase(java.util.Locale.ROOT);
+            if (lower.contains("\r\ntransfer-encoding:") && lower.contains("chunked")) {
+                while (true) {
+                    String size = RawHttp.line(in);
+                    if (size == null) return false;
+                    int semi = size.indexOf(';');
+                    int n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).strip(), 16);
+                    if (n == 0) break;
+                    byte[] data = in.readNBytes(n);
+                    body.write(data);
+                    if (data.length < n || !"".equals(RawHttp.line(in))) return false;
+                }
+                while (true) {
+                    String t = RawHttp.line(in);
+                    if (t == null) return false;
+                    if (t.isEmpty()) return true;
+                    trailers.append(t).append("\r\n");
+                }
+            }
+            int at = lower.indexOf("\r\ncontent-length:");
+            if (at < 0) return true;
+            int end = lower.indexOf("\r\n", at + 2);
+            int n = Integer.parseInt(lower.substring(at + 17, end).strip());
+            byte[] data = in.readNBytes(n);
+            body.write(data);
+            return data.length == n;
         }
     }
 }

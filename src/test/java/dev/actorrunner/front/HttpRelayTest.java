@@ -118,6 +118,32 @@ class HttpRelayTest {
     }
 
     @Test
+    void theWorkerGetsOriginFormAndAHostEvenWhenTheClientSentNeither() {
+        start(9001);
+        send("GET http://app:8080/x?q=1 HTTP/1.1\r\nHost: app:8080\r\n\r\n");
+        Dialed w = dialed.get(0);
+        String got = w.received();
+        assertTrue(got.startsWith("GET /x?q=1 HTTP/1.1\r\n"), got);
+        w.answer("HTTP/1.1 204 No Content\r\n\r\n");
+        clientGot();
+        send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        got = w.received();
+        assertTrue(got.startsWith("GET / HTTP/1.1\r\n") && got.toLowerCase().contains("\r\nhost: localhost\r\n"),
+                "HTTP/1.1 needs a Host: " + got);
+        assertFalse(got.toLowerCase().contains("x-forwarded-host"), "the client sent none: " + got);
+    }
+
+    @Test
+    void aBodyFoundMalformedBeforeAnyWorkerHasTheHeadReachesNone() {
+        start(); // no worker in rotation: the request waits, and its bad body arrives meanwhile
+        send("POST / HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+        assertTrue(clientGot().startsWith("HTTP/1.1 400 Bad Request\r\n"));
+        rotation.publish(List.of(new Route(1, 9001)));
+        assertTrue(dialed.isEmpty(), "no worker ever sees it");
+        assertFalse(client.isActive());
+    }
+
+    @Test
     void aChunkedBodyFoundMalformedMidwayIsNeverCompletedUpstream() {
         start(9001);
         send("POST /upload HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1_0\r\n0123456789abcdef\r\n0\r\n\r\n");

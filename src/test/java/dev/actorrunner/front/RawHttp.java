@@ -80,4 +80,21 @@ final class RawHttp {
         }
         return b.length() == 0 ? null : b.toString();
     }
+
+    /**
+     * True when the peer closes (EOF or reset) before {@code s}'s read timeout, the bytes before
+     * the close discarded; false when the connection is still open then.
+     */
+    static boolean closedByPeer(Socket s) throws IOException {
+        InputStream in = s.getInputStream();
+        byte[] buf = new byte[4096];
+        try {
+            while (in.read(buf) >= 0) { /* discard */ }
+            return true;
+        } catch (java.net.SocketTimeoutException open) {
+            return false;
+        } catch (java.net.SocketException reset) {
+            return true;
+        }
+    }
 }
