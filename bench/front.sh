@@ -17,8 +17,8 @@
 # RUNNER_WORKER_PORTS ("22000-22999", the runner's private range: kept apart from the standalone
 # workers' ports, below the ephemeral range), RUNNER_MODE (tcp, the default here, as HAProxy's side
 # is TCP mode; RUNNER_MODE=auto measures what the default mode's sniff of each connection costs on
-# the same load, RUNNER_MODE=http the HTTP relay), RUNNER_TRANSPORT (auto, the runner's default;
-# io_uring, epoll or nio: the front's transport setting), RUNNER_ARGS (more runner flags, e.g.
+# the same load, RUNNER_MODE=http the HTTP relay), RUNNER_TRANSPORT (the front's transport
+# setting: auto, io_uring, epoll or nio; unset: the runner's default), RUNNER_ARGS (more runner flags, e.g.
 # "--backoff-max=1s" so that --crash measures the front rather than the crash backoff).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -58,7 +58,7 @@ HAPROXY_PORT=${HAPROXY_PORT:-30081}
 RUNNER_PORT=${RUNNER_PORT:-30080}
 RUNNER_WORKER_PORTS=${RUNNER_WORKER_PORTS:-22000-22999}
 RUNNER_MODE=${RUNNER_MODE:-tcp}   # explicit: the runner's own default is auto
-RUNNER_TRANSPORT=${RUNNER_TRANSPORT:-auto}
+RUNNER_TRANSPORT=${RUNNER_TRANSPORT:-}   # empty: the runner's default (a jar from before the setting has none)
 case $RUNNER_MODE in tcp|auto|http) ;; *) echo "front.sh: RUNNER_MODE must be tcp, auto or http" >&2; exit 2 ;; esac
 JVM_OPT=-Xmx256m
 CLK_TCK=$(getconf CLK_TCK)
@@ -156,7 +156,7 @@ actor-runner {
   jvm-options = ["$JVM_OPT"]
   io-threads = $1
   mode = $RUNNER_MODE
-  transport = $RUNNER_TRANSPORT
+${RUNNER_TRANSPORT:+  transport = $RUNNER_TRANSPORT}
 }
 EOF
   # shellcheck disable=SC2086
@@ -186,7 +186,7 @@ echo "commands:"
 echo "   workers:  PORT=$W1_PORT java $JVM_OPT -cp $JAR dev.actorrunner.demo.HelloServer   (and PORT=$W2_PORT)"
 echo "   haproxy:  haproxy -db -f $OUT/haproxy-nbthreadN.cfg   (TCP mode, roundrobin over 127.0.0.1:$W1_PORT and :$W2_PORT, nbthread N, bind 127.0.0.1:$HAPROXY_PORT)"
 echo "   runner:   java $JVM_OPT -jar $JAR -c $OUT/runner-ioN.conf -w 2 -p $RUNNER_PORT ${RUNNER_ARGS:+$RUNNER_ARGS }--demo"
-echo "             conf: actor-runner { worker-ports = \"$RUNNER_WORKER_PORTS\", jvm-options = [\"$JVM_OPT\"], io-threads = N, mode = $RUNNER_MODE, transport = $RUNNER_TRANSPORT }"
+echo "             conf: actor-runner { worker-ports = \"$RUNNER_WORKER_PORTS\", jvm-options = [\"$JVM_OPT\"], io-threads = N, mode = $RUNNER_MODE${RUNNER_TRANSPORT:+, transport = $RUNNER_TRANSPORT} }"
 echo "   load:     $(wrk_cmd "$DURATION" PORT)   (warm-up ${WARMUP}s each, ${WARMUP}s more for the runner, whose own workers only it warms; direct = $W1_PORT only)"
 echo "   CPU:      utime+stime of the proxy process from /proc/PID/stat around each run, / requests (CLK_TCK $CLK_TCK)"
 echo

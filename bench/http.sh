@@ -19,7 +19,7 @@
 # (30180), METRICS_PORT (30182, the runner's Prometheus endpoint in the reload runs),
 # RUNNER_WORKER_PORTS ("24000-24999": apart from bench/front.sh's, below the ephemeral range),
 # RUNNER_ARGS (more runner flags), WRK_TIMEOUT (2s, wrk's default: a request slower counts as a
-# timeout error), RUNNER_TRANSPORT (auto; io_uring, epoll or nio), THROUGHPUT_MODE (http, or auto: the runner's mode in the throughput comparison;
+# timeout error), RUNNER_TRANSPORT (auto, io_uring, epoll or nio; unset: the runner's default), THROUGHPUT_MODE (http, or auto: the runner's mode in the throughput comparison;
 # auto vs http on the same load is what sniffing each connection costs).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -51,7 +51,7 @@ APPS=${APPS//,/ } MODES=${MODES//,/ }
 for a in $APPS; do [[ $a == spring || $a == wiremock ]] || { echo "http.sh: unknown app $a" >&2; exit 2; }; done
 for m in $MODES; do [[ $m == auto || $m == http || $m == tcp ]] || { echo "http.sh: unknown mode $m" >&2; exit 2; }; done
 THROUGHPUT_MODE=${THROUGHPUT_MODE:-http}
-RUNNER_TRANSPORT=${RUNNER_TRANSPORT:-auto}
+RUNNER_TRANSPORT=${RUNNER_TRANSPORT:-}   # empty: the runner's default (a jar from before the setting has none)
 [[ $THROUGHPUT_MODE == http || $THROUGHPUT_MODE == auto ]] || { echo "http.sh: THROUGHPUT_MODE must be http or auto" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -213,7 +213,7 @@ runner_conf() { # app mode -> path of its config file
     echo "  jvm-options = [\"$JVM_OPT\"]"
     echo "  io-threads = 1"
     echo "  mode = $2"
-    echo "  transport = $RUNNER_TRANSPORT"
+    if [[ -n $RUNNER_TRANSPORT ]]; then echo "  transport = $RUNNER_TRANSPORT"; fi
     if [[ $1 != demo ]]; then
       echo "  ready = \"http:/\""
       echo "  ready-timeout = 120s"
@@ -269,7 +269,7 @@ if [[ $DO_THROUGHPUT == 1 ]]; then
   echo "   haproxy:  haproxy -db -f $HAPROXY_CFG   (mode http, http-keep-alive, http-reuse always, forwardfor, roundrobin"
   echo "             over 127.0.0.1:$W1_PORT and :$W2_PORT, nbthread 1, bind 127.0.0.1:$HAPROXY_PORT)"
   echo "   runner:   java $JVM_OPT -jar $JAR -c $OUT/runner-demo-$THROUGHPUT_MODE.conf -w 2 -p $RUNNER_PORT ${RUNNER_ARGS:+$RUNNER_ARGS }--demo"
-  echo "             conf: actor-runner { worker-ports = \"$RUNNER_WORKER_PORTS\", jvm-options = [\"$JVM_OPT\"], io-threads = 1, mode = $THROUGHPUT_MODE, transport = $RUNNER_TRANSPORT }"
+  echo "             conf: actor-runner { worker-ports = \"$RUNNER_WORKER_PORTS\", jvm-options = [\"$JVM_OPT\"], io-threads = 1, mode = $THROUGHPUT_MODE${RUNNER_TRANSPORT:+, transport = $RUNNER_TRANSPORT} }"
   echo "   load:     $(wrk_cmd "$DURATION" PORT)   ($ROUNDS rounds interleaved; warm-up ${WARMUP}s each, $((2 * WARMUP))s for the runner; direct = $W1_PORT only)"
   echo "   CPU:      utime+stime of the proxy process from /proc/PID/stat around each run, / requests (CLK_TCK $CLK_TCK)"
 fi
