@@ -49,9 +49,13 @@ final class Exchange {
     long awaitingSince;
     boolean counted;
 
+    /** Which of the connection's requests it is (1, 2, ...): its messages are told from a pipelined next one's. */
+    final long seq;
+
     /** Before the request's headers are rewritten for the worker: it reads its framing and its Connection. */
-    Exchange(HttpRequest request, boolean upgrade) {
+    Exchange(HttpRequest request, boolean upgrade, long seq) {
         this.request = request;
+        this.seq = seq;
         this.upgrade = upgrade;
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.replayable = IDEMPOTENT.contains(request.method()) && !HttpUtil.isTransferEncodingChunked(request)

@@ -8,6 +8,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * How http mode rewrites what it relays, in one place: the hop-by-hop headers of either side never
@@ -20,7 +22,7 @@ final class HttpHeaderRules {
     private static final CharSequence[] HOP_BY_HOP = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
             HttpHeaderNames.PROXY_CONNECTION, HttpHeaderNames.TE, HttpHeaderNames.UPGRADE,
             HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION};
-    private static final java.util.Set<String> FRAMING = java.util.Set.of("host", "content-length", "transfer-encoding");
+    private static final Set<String> FRAMING = Set.of("host", "content-length", "transfer-encoding");
     private static final String X_FORWARDED_FOR = "X-Forwarded-For";
     private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
     private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
@@ -83,7 +85,7 @@ final class HttpHeaderRules {
                     String name = listed.substring(from, to).strip();
                     // Never the framing or the Host (HttpRules refuses a request naming them; a
                     // response naming them keeps them): removing them would unframe the message.
-                    if (!name.isEmpty() && !FRAMING.contains(name.toLowerCase(java.util.Locale.ROOT))) h.remove(name);
+                    if (!name.isEmpty() && !FRAMING.contains(name.toLowerCase(Locale.ROOT))) h.remove(name);
                     from = to + 1;
                 }
             }

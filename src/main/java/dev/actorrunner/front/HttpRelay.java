@@ -96,6 +96,10 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     /** The event loop's clock (a test's manual one on an EmbeddedChannel). */
     private Ticker ticker = Ticker.systemTicker();
     private State state = State.IDLE;
+    /** Request heads and ends read from the client, and heads taken from the inbox: which message is whose. */
+    private long headsRead;
+    private long endsRead;
+    private long headsTaken;
     /** The exchange in progress; null between requests. */
     private Exchange ex;
     private Waiting waiting;
@@ -135,12 +139,22 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (state == State.ROUTING && msg instanceof HttpContent c && c.decoderResult().isFailure()) {
-            malformed(c); // the body is bad before any worker has the head: none will
+        if (msg instanceof HttpRequest) {
+            headsRead++;
+        } else if (msg instanceof LastHttpContent) {
+            endsRead++;
+        }
+        if (state == State.ROUTING && headsRead == ex.seq && msg instanceof HttpContent c && c.decoderResult().isFailure()) {
+            malformed(c); // its own body is bad before any worker has the head: none will
             return;
         }
         inbox.add(msg);
         drive();
+    }
+
+    /** Whether the request of {@code e} has all come from the client (its end is read, maybe not yet taken). */
+    private boolean endRead(Exchange e) {
+        return endsRead >= e.seq;
     }
 
     /** Takes what the inbox holds as far as the state allows; reads the client when it is empty. */
@@ -149,11 +163,15 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             if (state != State.IDLE && state != State.DISCARDING && state != State.SENDING) {
                 return; // ROUTING, AWAITING, UPGRADED, CLOSING: an event will move on
             }
+            if (state == State.SENDING && ex.bodyWritePending) {
+                return; // one body write at a time: its listener goes on
+            }
             Object m = inbox.poll();
             if (m == null) {
                 client.read();
                 return;
             }
+            if (m instanceof HttpRequest) headsTaken++;
             if (m instanceof HttpObject o && o.decoderResult().isFailure()) {
                 malformed(o);
                 return;
@@ -191,7 +209,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean upgrade = HttpHeaderRules.isUpgrade(r);
-        ex = new Exchange(r, upgrade);
+        ex = new Exchange(r, upgrade, headsTaken);
         HttpHeaderRules.toWorker(r, upgrade, clientIp, localAuthority, http);
         state = State.ROUTING;
         route();
@@ -212,16 +230,9 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!head) {
-            Exchange e = ex;
-            ex = null; // over: a connect still on its way gives its count back and closes (see connect)
-            waiting.cancel();
-            if (e.worker != null) {
-                Channel ch = e.worker;
-                Backend b = e.detach();
-                ch.close(); // before the request's end: the worker sees it cut short
-                b.release();
-            }
-            if (e.responseStarted) {
+            boolean started = ex.responseStarted;
+            abandonExchange(); // before the request's end: the worker sees it cut short
+            if (started) {
                 closeAll();
                 return;
             }
@@ -483,6 +494,9 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             // Reached the worker, no answer: an idempotent request without a body may go again once.
             ex.replays++;
             ex.refused = RoutingTable.with(ex.refused, b);
+            // Its end went to the first connection: a replayable request has no body, so the end is all it had.
+            ex.requestSent = false;
+            inbox.addFirst(LastHttpContent.EMPTY_LAST_CONTENT);
             state = State.ROUTING;
             route();
         } else if (!ex.responseStarted) {
@@ -638,10 +652,11 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            if ((state == State.AWAITING || state == State.ROUTING) && ex != null) {
-                ex.clientKeepAlive = false;
+            if (ex != null && state != State.UPGRADED && endRead(ex)) {
+                ex.clientKeepAlive = false; // a whole request still gets its answer, then the close
             } else {
-                closeAll();
+                abandonExchange();
+                closeAll(); // between requests, or a request that can never be completed
             }
         }
         ctx.fireUserEventTriggered(evt);
@@ -696,6 +711,20 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
         return res;
+    }
+
+    /** Lets go of the exchange's worker, mid-request: the connection closes, the count is given back. */
+    private void abandonExchange() {
+        if (ex == null || state == State.UPGRADED) return;
+        Exchange e = ex;
+        ex = null; // a connect still on its way gives its count back and closes (see connect)
+        waiting.cancel();
+        if (e.worker != null) {
+            Channel ch = e.worker;
+            Backend b = e.detach();
+            ch.close();
+            if (b != null) b.release();
+        }
     }
 
     private void closeAll() {

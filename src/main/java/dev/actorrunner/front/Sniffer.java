@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * {@link Sniff} what they are, installs the http or the tcp handlers after itself, removes itself
  * and hands them the bytes it read (Netty's port unification). The new handlers start as on a new
  * connection: they get channelActive first, then the bytes, then the client's FIN if that came
- * during the sniff. Traffic, ahead of this handler, has counted the connection and its bytes once.
+ * during the sniff. The installed relay (or the http counter ahead of the codec) counts the bytes once.
  *
  * <p>Pinned as in tcp mode: a connection whose bytes are not HTTP/1.x, one that sends its FIN
  * before they decide, and one still undecided after sniff-timeout, silent or not: its server may

@@ -10,6 +10,7 @@ import dev.actorrunner.front.Router.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -140,6 +141,59 @@ class HttpRelayTest {
         assertTrue(clientGot().startsWith("HTTP/1.1 400 Bad Request\r\n"));
         rotation.publish(List.of(new Route(1, 9001)));
         assertTrue(dialed.isEmpty(), "no worker ever sees it");
+        assertFalse(client.isActive());
+    }
+
+    @Test
+    void aClientThatHalfClosesMidBodyWhileItsRequestWaitsReachesNoWorker() {
+        start();
+        send("POST / HTTP/1.1\r\nHost: app\r\nContent-Length: 10\r\n\r\nhello");
+        client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        rotation.publish(List.of(new Route(1, 9001)));
+        client.runPendingTasks();
+        assertTrue(dialed.isEmpty(), "a request that can never be completed goes nowhere");
+        assertFalse(client.isActive());
+        assertEquals(0, rotation.openConnections(1));
+    }
+
+    @Test
+    void aWholeRequestFollowedByTheClientsFinStillGetsItsAnswerThenTheClose() {
+        start();
+        send("GET / HTTP/1.1\r\nHost: app\r\n\r\n");
+        client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        rotation.publish(List.of(new Route(1, 9001)));
+        client.runPendingTasks();
+        dialed.get(0).answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        String res = clientGot();
+        assertTrue(res.startsWith("HTTP/1.1 200 OK\r\n") && res.toLowerCase().contains("connection: close"), res);
+        assertFalse(client.isActive());
+    }
+
+    @Test
+    void aReplayedRequestIsSentWholeSoItsSecondWorkerIsWatchedToo() {
+        start(9001, 9002);
+        send("GET / HTTP/1.1\r\nHost: app\r\n\r\n");
+        dialed.get(0).channel().close();
+        Dialed second = dialed.get(1);
+        assertTrue(second.received().startsWith("GET / HTTP/1.1\r\n"));
+        client.advanceTimeBy(RESPONSE_TIMEOUT.toMillis() + 1, TimeUnit.MILLISECONDS);
+        client.runScheduledPendingTasks();
+        assertTrue(clientGot().startsWith("HTTP/1.1 504 Gateway Timeout\r\n"), "the replay awaited its answer, and timed out");
+        assertEquals(0, rotation.openConnections(1) + rotation.openConnections(2));
+    }
+
+    @Test
+    void aPipelinedRequestsBadBodyIsNotBlamedOnTheRequestBeforeIt() {
+        start();
+        send("GET /a HTTP/1.1\r\nHost: app\r\n\r\nPOST /b HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+        rotation.publish(List.of(new Route(1, 9001)));
+        client.runPendingTasks();
+        Dialed w = dialed.get(0);
+        assertTrue(w.received().startsWith("GET /a HTTP/1.1\r\n"));
+        w.answer("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
+        String res = clientGot();
+        assertTrue(res.startsWith("HTTP/1.1 200 OK\r\n"), "GET /a is answered: " + res);
+        assertTrue(res.contains("HTTP/1.1 400 Bad Request\r\n"), "then POST /b is refused: " + res);
         assertFalse(client.isActive());
     }
 
