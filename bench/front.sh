@@ -200,13 +200,17 @@ measure() { # io round target port [pid]
   f=$OUT/wrk-io$io-r$round-$target.txt
   [[ -n $pid ]] && t0=$(cpu_ticks "$pid")
   [[ $target == runner ]] && thread_ticks "$pid" >"$f.threads0"
+  local m0 m1
+  m0=$(machine_ticks)
   run_wrk "$DURATION" "$port" "$f"
+  m1=$(machine_ticks)
   [[ $target == runner ]] && thread_ticks "$pid" >"$f.threads1"
   if [[ -n $pid ]]; then
     t1=$(cpu_ticks "$pid")
     rss=$(awk -v k="$(rss_kb "$pid")" 'BEGIN {printf "%.0f", k / 1024}')
   fi
   parse_wrk "$f"
+  machine_record "$OUT/machine-io$io.tsv" "$target" "$m0" "$m1" "$REQS"
   if [[ -n $pid ]]; then
     cpu_s=$(awk -v d=$((t1 - t0)) -v h="$CLK_TCK" 'BEGIN {printf "%.2f", d / h}')
     cpu_us=$(awk -v d=$((t1 - t0)) -v h="$CLK_TCK" -v n="$REQS" 'BEGIN {printf "%.2f", (n > 0) ? d / h * 1e6 / n : 0}')
@@ -275,6 +279,9 @@ throughput() { # io-threads
   echo "   runner/direct  req/s        $(ratio "$(median "$io" runner 4)" "$(median "$io" direct 4)")"
   echo "   runner/HAProxy p99          $(ratio "$(median "$io" runner 6)" "$(median "$io" haproxy 6)")   (target <= 1.25x)"
   echo "   runner/HAProxy CPU/request  $(ratio "$(median "$io" runner 7)" "$(median "$io" haproxy 7)")   (target <= 1.0x, aim 0.9x)"
+  local mh mr
+  mh=$(machine_median "$OUT/machine-io$io.tsv" haproxy) mr=$(machine_median "$OUT/machine-io$io.tsv" runner)
+  echo "   machine CPU/request (wrk + workers + proxy, us): direct $(machine_median "$OUT/machine-io$io.tsv" direct), HAProxy $mh, runner $mr; runner/HAProxy $(ratio "$mr" "$mh")"
   echo "   runner threads by CPU in the last round: $(thread_report "$OUT/wrk-io$io-r$ROUNDS-runner.txt")"
   echo "   runner RSS after the last run: $(awk -v k="$(rss_kb "$RUNNER_PID")" 'BEGIN {printf "%.0f", k / 1024}') MiB"
   echo

@@ -407,7 +407,10 @@ measure() { # round target port [pid]
   for w in "${ws[@]}"; do w0+=("$(cpu_ticks "$w")"); done
   [[ -n $pid ]] && t0=$(cpu_ticks "$pid")
   [[ $target == runner ]] && thread_ticks "$pid" >"$f.threads0"
+  local m0 m1
+  m0=$(machine_ticks)
   run_wrk "$DURATION" "$port" "$f"
+  m1=$(machine_ticks)
   [[ $target == runner ]] && thread_ticks "$pid" >"$f.threads1"
   for ((w = 0; w < ${#ws[@]}; w++)); do
     split+=${split:++}$(awk -v d=$(( $(cpu_ticks "${ws[w]}") - w0[w] )) -v h="$CLK_TCK" 'BEGIN {printf "%.1f", d / h}')
@@ -417,6 +420,7 @@ measure() { # round target port [pid]
     rss=$(awk -v k="$(rss_kb "$pid")" 'BEGIN {printf "%.0f", k / 1024}')
   fi
   parse_wrk "$f"
+  machine_record "$OUT/machine.tsv" "$target" "$m0" "$m1" "$REQS"
   if [[ -n $pid ]]; then
     cpu_s=$(awk -v d=$((t1 - t0)) -v h="$CLK_TCK" 'BEGIN {printf "%.2f", d / h}')
     cpu_us=$(awk -v d=$((t1 - t0)) -v h="$CLK_TCK" -v n="$REQS" 'BEGIN {printf "%.2f", (n > 0) ? d / h * 1e6 / n : 0}')
@@ -484,6 +488,9 @@ throughput() {
   echo "   runner/HAProxy p50          $(ratio "$(median runner 4)" "$(median haproxy 4)")"
   echo "   runner/HAProxy p99          $(ratio "$(median runner 5)" "$(median haproxy 5)")   (target <= 1.25x)"
   echo "   runner/HAProxy CPU/request  $(ratio "$(median runner 6)" "$(median haproxy 6)")   (target <= 1.0x)"
+  local mh mr
+  mh=$(machine_median "$OUT/machine.tsv" haproxy) mr=$(machine_median "$OUT/machine.tsv" runner)
+  echo "   machine CPU/request (wrk + workers + proxy, us): direct $(machine_median "$OUT/machine.tsv" direct), HAProxy $mh, runner $mr; runner/HAProxy $(ratio "$mr" "$mh")"
   echo "   runner threads by CPU in the last round: $(thread_report "$OUT/wrk-r$ROUNDS-runner.txt")"
   echo "   runner RSS after the last run: $(awk -v k="$(rss_kb "$RUNNER_PID")" 'BEGIN {printf "%.0f", k / 1024}') MiB"
   echo "   runner WARN/ERROR lines: $(grep -cE ' (WARN|ERROR) ' "$RUNNER_LOG" || true) (log: $RUNNER_LOG)"

@@ -51,6 +51,25 @@ thread_ticks() { # "tid ticks name" for every thread of a process
   done
 }
 
+machine_ticks() { # busy jiffies of the whole machine (all CPUs; not idle, not iowait)
+  awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+# machine_record FILE TARGET TICKS0 TICKS1 REQUESTS: the whole machine's CPU per request of a run
+# (load generator, workers and proxy together: work a proxy moves into kernel threads or softirqs
+# of other processes shows here, where its own utime+stime would miss it).
+machine_record() {
+  awk -v t="$2" -v d=$(($4 - $3)) -v h="$(getconf CLK_TCK)" -v n="$5" \
+    'BEGIN { if (n > 0) printf "%s\t%.2f\n", t, d / h * 1e6 / n }' >>"$1"
+}
+
+machine_median() { # FILE TARGET
+  awk -F'\t' -v t="$2" '$1 == t { v[n++] = $2 + 0 }
+    END { if (n == 0) { print "-"; exit }
+          for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { x = v[i]; v[i] = v[j]; v[j] = x }
+          print (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2 }' "$1" 2>/dev/null || echo -
+}
+
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 to_ms() { # wrk latency (520.00us, 1.23ms, 1.02s, 2.00m) -> ms
