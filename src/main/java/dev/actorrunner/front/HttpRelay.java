@@ -615,10 +615,21 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
                 closeAll();
                 return;
             }
-            client.pipeline().remove(HttpServerCodec.class);
-            ch.pipeline().remove(HttpClientCodec.class);
-            // Bytes the client sent after its request, held by the decoder, reach channelRead now.
-            for (Object m; (m = inbox.poll()) != null; ) forward(m, ch, client);
+            // Both encoders go first: removing a decoder hands on the bytes it holds (what the client
+            // sent behind its request, what the worker sent behind its 101), which must cross raw.
+            HttpServerCodec clientCodec = client.pipeline().get(HttpServerCodec.class);
+            HttpClientCodec workerCodec = ch.pipeline().get(HttpClientCodec.class);
+            clientCodec.removeOutboundHandler();
+            workerCodec.removeOutboundHandler();
+            for (Object m; (m = inbox.poll()) != null; ) {
+                if (m instanceof ByteBuf bytes) {
+                    forward(bytes, ch, client);
+                } else {
+                    ReferenceCountUtil.release(m); // HTTP after an upgrade request: nothing to send it to
+                }
+            }
+            client.pipeline().remove(clientCodec); // its held bytes reach channelRead, UPGRADED: to the worker
+            ch.pipeline().remove(workerCodec); // its held bytes reach fromWorker, UPGRADED: to the client
             ch.read();
             client.read();
         });

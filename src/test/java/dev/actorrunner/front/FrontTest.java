@@ -208,6 +208,57 @@ class FrontTest {
         }
     }
 
+    @Test
+    void slowWorkerHoldsBackTheClientInsteadOfFillingTheRunner() throws Exception {
+        AtomicLong written = new AtomicLong();
+        byte[] chunk = new byte[64 * 1024];
+        for (int i = 0; i < chunk.length; i++) chunk[i] = (byte) i;
+        long total = 256L * 1024 * 1024;
+        try (ServerSocket sink = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            front.publish(List.of(new Route(1, sink.getLocalPort())));
+            Socket s = connect();
+            Thread writer = new Thread(() -> {
+                try (OutputStream out = s.getOutputStream()) {
+                    while (written.get() < total) {
+                        out.write(chunk);
+                        written.addAndGet(chunk.length);
+                    }
+                } catch (IOException ignored) {
+                    // the test closed it
+                }
+            }, "client-firehose");
+            writer.setDaemon(true);
+            writer.start();
+            try (Socket w = sink.accept()) {
+                // The worker reads nothing: once the kernel buffers are full the client's writes must stop.
+                long[] last = {-1};
+                await(() -> {
+                    long now = written.get();
+                    boolean stalled = now == last[0] && now > 0;
+                    last[0] = now;
+                    return stalled;
+                }, "the client's writes to stall");
+                long stalledAt = written.get();
+                assertTrue(stalledAt < 64L * 1024 * 1024,
+                        "the runner buffered " + stalledAt / 1024 / 1024 + " MiB for a worker that reads nothing");
+                // Then everything arrives, in order.
+                InputStream in = w.getInputStream();
+                byte[] buf = new byte[chunk.length];
+                long received = 0;
+                int expected = 0;
+                int n;
+                while (received < total && (n = in.read(buf)) > 0) {
+                    for (int i = 0; i < n; i++) {
+                        if (buf[i] != (byte) expected) throw new AssertionError("corrupt byte at " + (received + i));
+                        expected = (expected + 1) % chunk.length;
+                    }
+                    received += n;
+                }
+                assertEquals(total, received);
+            }
+        }
+    }
+
     /** 3,000 in CI; {@code -Dfront.connections=100000} for the figure (about a minute). */
     @Test
     void countsStayExactAfterManyConnectionsEndedEveryWay() throws Exception {

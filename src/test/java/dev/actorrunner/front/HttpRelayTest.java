@@ -198,6 +198,53 @@ class HttpRelayTest {
     }
 
     @Test
+    void aResponseHeadReachesTheClientBeforeItsBodyExists() {
+        start(9001);
+        send("GET /events HTTP/1.1\r\nHost: app\r\n\r\n");
+        Dialed w = dialed.get(0);
+        w.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assertTrue(clientGot().startsWith("HTTP/1.1 200 OK\r\n"), "a long poll's head is not held back for its body");
+        w.answer("5\r\nhello\r\n");
+        assertEquals("5\r\nhello\r\n", clientGot());
+        w.answer("0\r\n\r\n");
+        assertEquals("0\r\n\r\n", clientGot());
+    }
+
+    @Test
+    void aHundredContinueReachesTheClientAndThenTheBodyTheWorker() {
+        start(9001);
+        send("POST /up HTTP/1.1\r\nHost: app\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+        Dialed w = dialed.get(0);
+        assertTrue(w.received().contains("100-continue"));
+        w.answer("HTTP/1.1 100 Continue\r\n\r\n");
+        assertEquals("HTTP/1.1 100 Continue\r\n\r\n", clientGot());
+        send("hello");
+        assertEquals("hello", w.received());
+        w.answer("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+        assertTrue(clientGot().startsWith("HTTP/1.1 201 Created\r\n"));
+    }
+
+    @Test
+    void anUpgradeBecomesAByteStreamWithTheBytesSentBehindTheRequest() {
+        start(9001);
+        send("GET /ws HTTP/1.1\r\nHost: app\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nEARLY");
+        Dialed w = dialed.get(0);
+        String got = w.received();
+        assertTrue(got.contains("Upgrade: websocket\r\n") || got.contains("upgrade: websocket\r\n"), got);
+        w.answer("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+        assertTrue(clientGot().startsWith("HTTP/1.1 101 Switching Protocols\r\n"));
+        assertEquals("EARLY", w.received(), "what the client sent behind its request reaches the worker, raw");
+        w.answer("PONG");
+        assertEquals("PONG", clientGot());
+        send("PING");
+        assertEquals("PING", w.received());
+        assertEquals(1, rotation.openConnections(1), "an upgraded connection counts toward its worker until it closes");
+        w.channel().close();
+        assertEquals(0, rotation.openConnections(1));
+        assertFalse(client.isActive());
+    }
+
+    @Test
     void aChunkedBodyFoundMalformedMidwayIsNeverCompletedUpstream() {
         start(9001);
         send("POST /upload HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1_0\r\n0123456789abcdef\r\n0\r\n\r\n");
