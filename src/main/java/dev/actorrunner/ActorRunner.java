@@ -119,6 +119,15 @@ public final class ActorRunner {
         return Front.bind(FrontSettings.of(settings));
     }
 
+    /**
+     * Serves on listening sockets this process already holds instead of binding the public
+     * address: systemd's socket activation ({@link dev.actorrunner.front.SocketActivation#fds}), or a
+     * host's own handover of a socket. Not on an actor's thread.
+     */
+    public static Front adopt(RunnerSettings settings, List<Integer> fds) throws FrontBindException {
+        return Front.adopt(FrontSettings.of(settings), fds);
+    }
+
     private static Behavior<Command> embedded(RunnerSettings settings, List<ActorRef<RunnerEvent>> subscribers,
                                               Function<RunnerSettings, Router> front) {
         Objects.requireNonNull(settings, "settings");

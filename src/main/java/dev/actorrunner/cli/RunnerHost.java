@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.front.Front;
+import dev.actorrunner.front.SocketActivation;
 import dev.actorrunner.front.FrontBindException;
 import dev.actorrunner.process.OsProcessLauncher;
 import java.io.IOException;
@@ -95,7 +96,10 @@ final class RunnerHost {
         // Bound before any worker: a busy port is a usage error, and no worker is forked for it.
         Front front;
         try {
-            front = ActorRunner.bind(settings);
+            // Under systemd's socket activation the socket is systemd's: adopted, not bound, so
+            // that a restart queues connections instead of refusing them.
+            List<Integer> inherited = SocketActivation.fds(System.getenv(), ProcessHandle.current().pid());
+            front = inherited.isEmpty() ? ActorRunner.bind(settings) : ActorRunner.adopt(settings, inherited);
         } catch (FrontBindException e) {
             return refuse(e.getMessage(), booting);
         }
@@ -108,10 +112,11 @@ final class RunnerHost {
             return refuse(e.getMessage(), booting);
         }
         // Only now: a port that cannot be bound is one line on stderr and nothing on stdout.
-        log.info("starting {}: {} worker{}, reload strategy {}, ready {}, public address {}:{}",
+        log.info("starting {}: {} worker{}, reload strategy {}, ready {}, public address {}",
                 settings.appName(), settings.workers(), settings.workers() == 1 ? "" : "s",
-                settings.reloadStrategy().setting(), describe(settings.ready()), settings.bindHost(),
-                settings.port());
+                settings.reloadStrategy().setting(), describe(settings.ready()),
+                front.addresses().stream().map(a -> a.getAddress().getHostAddress() + ":" + a.getPort())
+                        .collect(java.util.stream.Collectors.joining(", ")));
         // Handlers first, so that no signal meets the JVM's default (exit without draining) while
         // the system starts; one that arrives before the runner exists is passed on once it does.
         CompletableFuture<ActorSystem<RunnerGuardian.Command>> started = new CompletableFuture<>();

@@ -96,10 +96,71 @@ public final class Front implements Router {
         }
     }
 
+    /**
+     * Serves on listening sockets this process already holds, instead of binding: systemd's socket
+     * activation (fd 3 and on, see {@link SocketActivation}), or a host's own handover. The fds stay
+     * open for the runner's life; closing the front closes only this process's descriptors (never
+     * shutdown(2): the socket may be shared). Needs the epoll transport, the one that adopts an fd.
+     */
+    public static Front adopt(FrontSettings settings, List<Integer> fds) throws FrontBindException {
+        if (!io.netty.channel.epoll.Epoll.isAvailable()) {
+            throw new FrontBindException("cannot adopt inherited sockets: the epoll transport is not available here", null);
+        }
+        if (settings.transport() != RunnerSettings.Transport.AUTO && settings.transport() != RunnerSettings.Transport.EPOLL) {
+            log.warn("transport: adopting an inherited socket needs epoll: {} is not used",
+                    settings.transport().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        Front front = new Front(new FrontSettings(settings.host(), settings.port(), settings.ioThreads(),
+                settings.queueTimeout(), settings.connectTimeout(), settings.mode(), settings.http(), settings.passive(),
+                RunnerSettings.Transport.EPOLL));
+        try {
+            for (int fd : fds) front.adopt(fd);
+            return front;
+        } catch (FrontBindException e) {
+            front.close();
+            throw e;
+        }
+    }
+
+    private void adopt(int fd) throws FrontBindException {
+        SocketActivation.nonBlocking(fd);
+        ServerBootstrap b = serverBootstrap().channelFactory(() -> new io.netty.channel.epoll.EpollServerSocketChannel(fd));
+        try {
+            Channel ch = b.register().sync().channel();
+            listeners.add(ch);
+            if (!(ch.localAddress() instanceof InetSocketAddress a) || !ch.isActive()) {
+                throw new FrontBindException("fd " + fd + " is not a listening TCP socket", null);
+            }
+            log.info("listening on {} for clients ({}, fd {} inherited)", describe(a), transportName, fd);
+        } catch (FrontBindException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new FrontBindException("cannot serve on inherited fd " + fd + ": " + cause(e), e);
+        }
+    }
+
     private void listen() throws FrontBindException {
-        ServerBootstrap b = new ServerBootstrap()
+        ServerBootstrap b = serverBootstrap().channel(serverChannel);
+        String where = settings.host() + ":" + settings.port();
+        InetSocketAddress address;
+        try {
+            address = new InetSocketAddress(BindAddresses.resolve(settings.host()), settings.port());
+        } catch (UnknownHostException e) {
+            throw new FrontBindException("cannot listen on " + where + ": " + e.getMessage(), null);
+        }
+        try {
+            Channel ch = b.bind(address).sync().channel();
+            listeners.add(ch);
+            log.info("listening on {} for clients ({})", describe((InetSocketAddress) ch.localAddress()), transportName);
+        } catch (Exception e) {
+            throw new FrontBindException("cannot listen on " + where + ": " + cause(e), e);
+        }
+    }
+
+    /** Everything but the server channel (a bind's class, or an adopted fd's factory). */
+    private ServerBootstrap serverBootstrap() {
+        return new ServerBootstrap()
                 .group(group)
-                .channel(serverChannel)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
@@ -118,20 +179,6 @@ public final class Front implements Router {
                         }
                     }
                 });
-        String where = settings.host() + ":" + settings.port();
-        InetSocketAddress address;
-        try {
-            address = new InetSocketAddress(BindAddresses.resolve(settings.host()), settings.port());
-        } catch (UnknownHostException e) {
-            throw new FrontBindException("cannot listen on " + where + ": " + e.getMessage(), null);
-        }
-        try {
-            Channel ch = b.bind(address).sync().channel();
-            listeners.add(ch);
-            log.info("listening on {} for clients ({})", describe((InetSocketAddress) ch.localAddress()), transportName);
-        } catch (Exception e) {
-            throw new FrontBindException("cannot listen on " + where + ": " + cause(e), e);
-        }
     }
 
     /**

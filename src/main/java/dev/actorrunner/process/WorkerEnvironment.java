@@ -8,16 +8,19 @@ import java.util.Map;
  * runner's own variables that {@link LaunchSpec#envInherit()} passes, then
  * {@link LaunchSpec#extraEnv()} over them, then the port variable over both (the readiness probe
  * checks that port, so no other value may win). The runner adds nothing else: not its control
- * socket, not its JVM options, not a marker of its own.
+ * socket, not its JVM options, not a marker of its own. Socket activation's variables are the
+ * runner's alone and never pass: a worker that saw them could take the runner's socket for its own.
  */
 final class WorkerEnvironment {
+    /** systemd's socket activation (sd_listen_fds(3)): addressed to the runner's pid only. */
+    static final java.util.Set<String> NEVER_PASSED = java.util.Set.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES");
 
     private WorkerEnvironment() {}
 
     static Map<String, String> of(Map<String, String> runnerEnv, LaunchSpec spec, int port) {
         Map<String, String> env = new LinkedHashMap<>();
         runnerEnv.forEach((name, value) -> {
-            if (spec.envInherit().passes(name)) env.put(name, value);
+            if (spec.envInherit().passes(name) && !NEVER_PASSED.contains(name)) env.put(name, value);
         });
         env.putAll(spec.extraEnv());
         if (!spec.portEnv().isEmpty()) env.put(spec.portEnv(), String.valueOf(port));

@@ -166,6 +166,18 @@ final class RunnerProcess implements AutoCloseable {
         return new RunnerProcess(pb.start(), true);
     }
 
+    /**
+     * {@code prefix} (a command that execs the rest, such as systemd-socket-activate) then
+     * java -jar JAR ARGS, with the runner's own worker ports; output merged in {@link #lines()}.
+     */
+    static RunnerProcess startJarUnder(List<String> prefix, Path jar, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(javaBin(), "-Xmx256m", "-jar", jar.toString()));
+        cmd.addAll(ownWorkerPorts(args));
+        cmd.addAll(args);
+        return launch(cmd);
+    }
+
     private static RunnerProcess launch(List<String> cmd) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));

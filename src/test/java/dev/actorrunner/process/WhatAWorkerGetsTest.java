@@ -121,6 +121,14 @@ class WhatAWorkerGetsTest {
     }
 
     @Test
+    void socketActivationsVariablesNeverReachAWorker() {
+        Map<String, String> runner = new java.util.HashMap<>(RUNNER_ENV);
+        runner.putAll(Map.of("LISTEN_PID", "1", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "http"));
+        Map<String, String> env = WorkerEnvironment.of(runner, new LaunchSpec(1, 1, List.of("x"), "", Map.of(), EnvInherit.ALL, java.util.Optional.empty()), 1);
+        assertEquals(new TreeMap<>(RUNNER_ENV), new TreeMap<>(env));
+    }
+
+    @Test
     void withInheritNoneTheWorkerGetsOnlyEnvAndPort() throws Exception {
         Run run = run(echo(), Map.of("EXTRA", "1"), EnvInherit.NONE);
         assertEquals(Map.of("EXTRA", "1", "PORT", String.valueOf(run.port())), run.echo().envMap());
