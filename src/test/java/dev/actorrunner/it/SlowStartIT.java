@@ -42,6 +42,7 @@ class SlowStartIT {
 
         final List<Answer> answers = new CopyOnWriteArrayList<>();
         final AtomicInteger failures = new AtomicInteger();
+        final List<String> why = new CopyOnWriteArrayList<>();
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final Thread thread;
 
@@ -49,10 +50,13 @@ class SlowStartIT {
             thread = new Thread(() -> {
                 while (running.get()) {
                     try {
-                        long pid = Long.parseLong(Http.get(port).trim().replace("hello from pid ", ""));
+                        // 10 s, not Http's 2 s: a loaded CI machine can stall a request that long
+                        // without anything failing; a refusal, a reset or a non-200 still counts.
+                        long pid = Long.parseLong(Http.get(port, Duration.ofSeconds(10)).trim().replace("hello from pid ", ""));
                         answers.add(new Answer(LocalTime.now(), pid));
                     } catch (IOException | RuntimeException e) {
                         failures.incrementAndGet();
+                        why.add(LocalTime.now() + " " + e);
                     }
                 }
             }, "slow-start-client");
@@ -106,7 +110,7 @@ class SlowStartIT {
 
         r.awaitLine(l -> l.contains("reload 2 completed"), BOOT, "the reload to complete");
         client.close();
-        assertEquals(0, client.failures.get(), "no request failed");
+        assertEquals(0, client.failures.get(), () -> "no request failed: " + client.why + "\n" + r.output());
 
         LocalTime ready = timeOf(r, "reload 2: worker 3 ready in");
         LocalTime firstLeaves = timeOf(r, "(pid " + old.get(0).pid() + ", gen 1) leaves rotation");
