@@ -136,6 +136,25 @@ bench_exit_path() {
   WATCHDOG_PID=$!
 }
 
+# The runner's graceful stop, for scripts whose one runner is RUNNER_PID.
+stop_runner() {
+  local pid=$RUNNER_PID
+  [[ -n $pid ]] || return 0
+  RUNNER_PID=""
+  stop_pid "$pid" 30
+  wait "$pid" 2>/dev/null || true
+}
+
+# Refuses to measure at a load average of 1 or more, unless FORCE=1: figures taken beside other
+# load decide nothing.
+require_quiet() {
+  local load
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  if [[ ${FORCE:-0} == 0 ]] && awk -v l="$load" 'BEGIN {exit !(l >= 1)}'; then
+    die "load average $load: measure only on a quiet machine (or --force, and the figures mean little)"
+  fi
+}
+
 build_if_needed() { # builds JAR with Maven when asked (BUILD=1) or when it is missing
   if [[ ${BUILD:-0} == 1 || ! -f $JAR ]]; then
     log "building $JAR"

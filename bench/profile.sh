@@ -50,19 +50,9 @@ AP_VERSION=4.2
 TRANSPORT=${TRANSPORT:-auto}
 OUT=$(mktemp -d /tmp/actor-runner-profile.XXXXXX)
 RUNNER_PID=""
-stop_runner() {
-  local pid=$RUNNER_PID
-  [[ -n $pid ]] || return 0
-  RUNNER_PID=""
-  stop_pid "$pid" 30
-  wait "$pid" 2>/dev/null || true
-}
 bench_exit_path
 
-LOAD=$(cut -d' ' -f1 /proc/loadavg)
-if awk -v l="$LOAD" 'BEGIN {exit !(l >= 1)}' && [[ $FORCE == 0 ]]; then
-  die "load average $LOAD: profile a quiet machine (below 1), or --force"
-fi
+require_quiet
 need_commands wrk
 command -v jcmd >/dev/null || die "jcmd not found (a JDK is needed)"
 build_if_needed

@@ -40,19 +40,9 @@ CLK_TCK=$(getconf CLK_TCK)
 OUT=$(mktemp -d /tmp/actor-runner-sniff-bench.XXXXXX)
 RUNNER_PID=""
 
-stop_runner() {
-  local pid=$RUNNER_PID
-  [[ -n $pid ]] || return 0
-  RUNNER_PID=""
-  stop_pid "$pid" 30
-  wait "$pid" 2>/dev/null || true
-}
 bench_exit_path
 
-load=$(cut -d' ' -f1 /proc/loadavg)
-if [[ $FORCE == 0 ]] && awk -v l="$load" 'BEGIN {exit !(l >= 1)}'; then
-  die "load average $load: measure only on a quiet machine (or --force, and the figures mean little)"
-fi
+require_quiet
 need_commands wrk
 [[ -f $JAR ]] || build_if_needed
 

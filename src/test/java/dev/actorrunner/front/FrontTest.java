@@ -192,19 +192,7 @@ class FrontTest {
             long stalledAt = written.get();
             assertTrue(stalledAt < 64L * 1024 * 1024,
                     "the runner buffered " + stalledAt / 1024 / 1024 + " MiB for a client that reads nothing");
-            // Then everything arrives, in order.
-            byte[] buf = new byte[chunk.length];
-            long received = 1;
-            int expected = 1;
-            int n;
-            while (received < total && (n = in.read(buf)) > 0) {
-                for (int i = 0; i < n; i++) {
-                    if (buf[i] != (byte) expected) throw new AssertionError("corrupt byte at " + (received + i));
-                    expected = (expected + 1) % chunk.length;
-                }
-                received += n;
-            }
-            assertEquals(total, received);
+            assertEquals(total, readInOrder(in, 1, total, chunk.length), "then everything arrives, in order");
         }
     }
 
@@ -241,22 +229,28 @@ class FrontTest {
                 long stalledAt = written.get();
                 assertTrue(stalledAt < 64L * 1024 * 1024,
                         "the runner buffered " + stalledAt / 1024 / 1024 + " MiB for a worker that reads nothing");
-                // Then everything arrives, in order.
-                InputStream in = w.getInputStream();
-                byte[] buf = new byte[chunk.length];
-                long received = 0;
-                int expected = 0;
-                int n;
-                while (received < total && (n = in.read(buf)) > 0) {
-                    for (int i = 0; i < n; i++) {
-                        if (buf[i] != (byte) expected) throw new AssertionError("corrupt byte at " + (received + i));
-                        expected = (expected + 1) % chunk.length;
-                    }
-                    received += n;
-                }
-                assertEquals(total, received);
+                assertEquals(total, readInOrder(w.getInputStream(), 0, total, chunk.length), "then everything arrives, in order");
             }
         }
+    }
+
+    /**
+     * Reads a stream of bytes 0, 1, ... (mod {@code period}) from offset {@code from} up to
+     * {@code total}; returns how many it got, or throws at the first byte out of order.
+     */
+    private static long readInOrder(InputStream in, long from, long total, int period) throws IOException {
+        byte[] buf = new byte[64 * 1024];
+        long received = from;
+        int expected = (int) (from % period);
+        int n;
+        while (received < total && (n = in.read(buf)) > 0) {
+            for (int i = 0; i < n; i++) {
+                if (buf[i] != (byte) expected) throw new AssertionError("corrupt byte at " + (received + i));
+                expected = (expected + 1) % period;
+            }
+            received += n;
+        }
+        return received;
     }
 
     /** 3,000 in CI; {@code -Dfront.connections=100000} for the figure (about a minute). */
