@@ -6,11 +6,13 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.fleet.Fleet;
 import dev.actorrunner.front.Front;
 import dev.actorrunner.front.FrontBindException;
 import dev.actorrunner.process.OsProcessLauncher;
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -127,9 +129,13 @@ final class RunnerHost {
         // the system, and then there is nothing to attach to.
         ActorRef<ActorRunner.Command> spawned = runner.applyToEither(
                 system.getWhenTerminated().toCompletableFuture().thenApply(ended -> null), r -> r).join();
-        if (spawned != null) services.attach(system, spawned, rereads::reload);
+        // The fleet, if any, in an ActorSystem of its own: a downed node's system ends, this one serves on.
+        Optional<Fleet> fleet = spawned != null && settings.fleet().enabled()
+                ? Optional.of(Fleet.start(settings.fleet(), spawned, Fleet.cliBase())) : Optional.empty();
+        if (spawned != null) services.attach(system, spawned, rereads::reload, fleet.map(f -> f));
         system.getWhenTerminated().toCompletableFuture().join();
         int code = exitCode.getNow(ExitCodes.SOFTWARE);
+        fleet.ifPresent(Fleet::close);
         services.close(code);
         return code;
     }

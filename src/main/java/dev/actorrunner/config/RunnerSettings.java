@@ -52,6 +52,7 @@ import java.util.Optional;
  * @param health          how ready workers are checked for liveness
  * @param dumps           what a worker is sent before a SIGKILL so that it prints its threads
  * @param recycle         when a worker is replaced for its size or its age
+ * @param fleet           the fleet this runner joins ({@link FleetSettings#OFF}: none, the default)
  */
 public record RunnerSettings(
         String appName,
@@ -87,7 +88,8 @@ public record RunnerSettings(
         Dumps dumps,
         Recycle recycle,
         Duration slowStart,
-        Warmup warmup) {
+        Warmup warmup,
+        FleetSettings fleet) {
 
     public RunnerSettings {
         Objects.requireNonNull(appName, "appName");
@@ -106,6 +108,7 @@ public record RunnerSettings(
         health = health == null ? Health.DEFAULTS : health;
         dumps = dumps == null ? Dumps.DEFAULTS : dumps;
         recycle = recycle == null ? Recycle.OFF : recycle;
+        fleet = fleet == null ? FleetSettings.OFF : fleet;
     }
 
     /** The liveness check of ready workers, resolved: {@code auto} is the readiness check where it has a port to check. */
@@ -399,6 +402,7 @@ public record RunnerSettings(
         private Health health = Health.DEFAULTS;
         private Dumps dumps = Dumps.DEFAULTS;
         private Recycle recycle = Recycle.OFF;
+        private FleetSettings fleet = FleetSettings.OFF;
 
         private Builder(List<String> command) {
             this.command = List.copyOf(command);
@@ -438,12 +442,13 @@ public record RunnerSettings(
         public Builder recycle(Recycle v) { recycle = v; return this; }
         public Builder slowStart(Duration v) { slowStart = v; return this; }
         public Builder warmup(Warmup v) { warmup = v; return this; }
+        public Builder fleet(FleetSettings v) { fleet = v; return this; }
 
         public RunnerSettings build() {
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
                     readyOwnerCheck, probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode, http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax,
                     backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv,
-                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat, health, dumps, recycle, slowStart, warmup);
+                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat, health, dumps, recycle, slowStart, warmup, fleet);
         }
     }
 }
