@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
             "       actor-runner [OPTIONS] -- COMMAND [ARGS...]",
             "       actor-runner [OPTIONS] --demo",
             "       actor-runner status [--json] | reload [--wait] | scale N | stop [--wait]",
-            "       actor-runner fleet status [--json]",
+            "       actor-runner fleet status [--json] | reload [--jar PATH --sha256 HEX] [--max-parallel N]"
+                    + " [--canary N] [--wait] | promote | abort",
             "           (to a running runner; each takes --control-socket PATH)"},
         description = {
             "Runs N workers of an app behind one public port and replaces them one by one on a reload,"

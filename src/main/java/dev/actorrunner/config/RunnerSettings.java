@@ -361,6 +361,23 @@ public record RunnerSettings(
         }
     }
 
+    /**
+     * The same settings running the app jar {@code jar} in place of the current one (a fleet
+     * reload to another release: {@code java ... -jar OLD args} becomes {@code java ... -jar NEW
+     * args}); empty when the workers run no jar ({@code -- COMMAND}). Nothing is checked here.
+     */
+    public Optional<RunnerSettings> withAppJar(Path jar) {
+        int at = command.indexOf("-jar");
+        if (at < 0 || at + 1 >= command.size()) return Optional.empty();
+        List<String> argv = new java.util.ArrayList<>(command);
+        argv.set(at + 1, jar.toString());
+        return Optional.of(new RunnerSettings(jar.getFileName().toString(), argv, workers, bindHost, port, ready,
+                readyTimeout, readyOwnerCheck, probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, mode,
+                http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax, backoffReset, bootFailureLimit,
+                workerPorts, pidFile, extraEnv, envInherit, controlSocket, metrics, logFormat, health, dumps, recycle,
+                slowStart, warmup, fleet));
+    }
+
     /** Settings with the defaults of reference.conf for the given worker command. */
     public static Builder builder(List<String> command) {
         return new Builder(command);

@@ -3,12 +3,15 @@ package dev.actorrunner.fleet;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
+import akka.cluster.typed.ClusterSingleton;
+import akka.cluster.typed.SingletonActor;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.config.FleetSettings;
 import dev.actorrunner.control.FleetControl;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -39,9 +42,12 @@ public final class Fleet implements FleetControl, AutoCloseable {
     static final Duration BACKOFF_RESET = Duration.ofSeconds(60);
     /** How long a control request waits for the fleet agent. */
     static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
+    /** A fleet reload's start: every machine checks (and hashes) the jar, then the plan reaches a majority. */
+    static final Duration START_TIMEOUT = Coordinator.CHECK_TIMEOUT.plus(Coordinator.MAJORITY_TIMEOUT).plusSeconds(5);
 
     private final FleetSettings settings;
     private final ActorRef<ActorRunner.Command> runner;
+    private final FleetHost host;
     private final Config base;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "actor-runner-fleet");
@@ -49,13 +55,16 @@ public final class Fleet implements FleetControl, AutoCloseable {
         return t;
     });
     private volatile ActorSystem<FleetNode.Command> system;
+    /** The coordinator singleton's proxy in the current fleet system. */
+    private volatile ActorRef<Coordinator.Command> coordinator;
     private volatile boolean closing;
     private volatile int incarnations;
     private Duration backoff = BACKOFF_MIN;
 
-    private Fleet(FleetSettings settings, ActorRef<ActorRunner.Command> runner, Config base) {
+    private Fleet(FleetSettings settings, ActorRef<ActorRunner.Command> runner, FleetHost host, Config base) {
         this.settings = settings;
         this.runner = runner;
+        this.host = host;
         this.base = base;
     }
 
@@ -65,8 +74,8 @@ public final class Fleet implements FleetControl, AutoCloseable {
      *
      * @param base Akka settings both systems share (logging), under the fleet's own
      */
-    public static Fleet start(FleetSettings settings, ActorRef<ActorRunner.Command> runner, Config base) {
-        Fleet fleet = new Fleet(settings, runner, base);
+    public static Fleet start(FleetSettings settings, ActorRef<ActorRunner.Command> runner, FleetHost host, Config base) {
+        Fleet fleet = new Fleet(settings, runner, host, base);
         fleet.thread.execute(fleet::startSystem);
         return fleet;
     }
@@ -99,11 +108,14 @@ public final class Fleet implements FleetControl, AutoCloseable {
         long startedAt = System.nanoTime();
         ActorSystem<FleetNode.Command> started;
         try {
-            started = ActorSystem.create(FleetNode.create(settings.name(), runner), FleetConfig.SYSTEM_NAME,
+            started = ActorSystem.create(FleetNode.create(settings.name(), runner, host), FleetConfig.SYSTEM_NAME,
                     FleetConfig.of(settings, base));
-        } catch (RuntimeException e) {
+            // On every node: the singleton runs on the oldest, and moves when that one leaves or is downed.
+            coordinator = ClusterSingleton.get(started).init(SingletonActor.of(Coordinator.create(settings), "fleet-coordinator"));
+        } catch (Exception | LinkageError e) {
+            // Anything: a scheduled task that throws is dropped silently, and the node would never rejoin.
             log.warn("fleet: could not start at {}:{} ({}); trying again in {}s", settings.bind().host(),
-                    settings.bind().port(), e.getMessage(), backoff.toSeconds());
+                    settings.bind().port(), e, backoff.toSeconds());
             restartLater();
             return;
         }
@@ -132,16 +144,54 @@ public final class Fleet implements FleetControl, AutoCloseable {
     @Override
     public CompletionStage<Reply> handle(Map<String, Object> request, Consumer<String> progress) {
         ActorSystem<FleetNode.Command> s = system;
-        if (s == null) {
-            return CompletableFuture.completedFuture(new Reply(2, "this node is not in its fleet now (starting or rejoining)", Map.of()));
+        ActorRef<Coordinator.Command> coord = coordinator;
+        if (s == null || coord == null) {
+            return done(2, "this node is not in its fleet now (starting, or rejoining after it was downed)");
         }
         String action = String.valueOf(request.get("action"));
-        if (action.equals("status")) {
-            return AskPattern.<FleetNode.Command, FleetStatus>ask(s, FleetNode.GetFleetStatus::new, ASK_TIMEOUT, s.scheduler())
+        return switch (action) {
+            case "status" -> AskPattern.<FleetNode.Command, FleetStatus>ask(s, FleetNode.GetFleetStatus::new, ASK_TIMEOUT, s.scheduler())
                     .thenApply(status -> new Reply(0, status.summary() + "\n" + FleetStatus.table(status.toJson()),
                             Map.of("fleet", status.toJson())));
-        }
-        return CompletableFuture.completedFuture(new Reply(2, "unknown fleet action \"" + action + "\"", Map.of()));
+            case "reload" -> reload(s, coord, FleetRequest.reload(request, settings), progress);
+            case "promote" -> answer(s, coord, Coordinator.Promote::new);
+            case "abort" -> answer(s, coord, Coordinator.Abort::new);
+            default -> done(2, "unknown fleet action \"" + action + "\"");
+        };
+    }
+
+    private CompletionStage<Reply> reload(ActorSystem<FleetNode.Command> s, ActorRef<Coordinator.Command> coord,
+                                          FleetRequest.Reload r, Consumer<String> progress) {
+        if (!r.problem().isEmpty()) return done(2, r.problem());
+        // Fail fast on the minority side of a partition: its coordinator could not write the plan anyway.
+        List<String> unreachable = s.classicSystem() == null ? List.of()
+                : akka.cluster.Cluster.get(s.classicSystem()).state().getUnreachable().stream().map(FleetStatus::nameOf).sorted().toList();
+        if (!unreachable.isEmpty()) return done(2, "unreachable members: " + String.join(", ", unreachable) + "; nothing reloaded");
+        CompletionStage<Reply> accepted = AskPattern.<Coordinator.Command, Coordinator.RollAnswer>ask(coord,
+                replyTo -> new Coordinator.StartRoll(r.jar(), r.sha256(), r.maxParallel(), r.canary(), replyTo),
+                START_TIMEOUT, s.scheduler())
+                .handle((answer, failure) -> answer != null ? new Reply(answer.code(), answer.message(), Map.of("plan", answer.planId()))
+                        : new Reply(2, "the fleet's coordinator did not answer within " + START_TIMEOUT.toSeconds()
+                                + "s (no quorum?); nothing reloaded", Map.of()));
+        if (!r.await()) return accepted;
+        return accepted.thenCompose(reply -> {
+            if (reply.exitCode() != 0) return CompletableFuture.completedFuture(reply);
+            progress.accept(reply.message());
+            CompletableFuture<Reply> end = new CompletableFuture<>();
+            s.tell(new FleetNode.Follow(String.valueOf(reply.data().get("plan")), progress, end));
+            return end;
+        });
+    }
+
+    private static CompletionStage<Reply> answer(ActorSystem<FleetNode.Command> s, ActorRef<Coordinator.Command> coord,
+                                                 java.util.function.Function<ActorRef<Coordinator.RollAnswer>, Coordinator.Command> make) {
+        return AskPattern.<Coordinator.Command, Coordinator.RollAnswer>ask(coord, make::apply, ASK_TIMEOUT, s.scheduler())
+                .handle((answer, failure) -> answer != null ? new Reply(answer.code(), answer.message(), Map.of())
+                        : new Reply(2, "the fleet's coordinator did not answer within " + ASK_TIMEOUT.toSeconds() + "s", Map.of()));
+    }
+
+    private static CompletionStage<Reply> done(int code, String message) {
+        return CompletableFuture.completedFuture(new Reply(code, message, Map.of()));
     }
 
     /** Leaves the fleet (the runner is stopping): the system ends and is not started again. */
