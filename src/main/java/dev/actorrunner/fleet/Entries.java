@@ -7,13 +7,21 @@ import java.util.Optional;
 final class Entries {
     private Entries() {}
 
+    /**
+     * The entry shows the generation that serves: the newest one with a ready worker (after an
+     * aborted reload, the old one, whose workers serve on), else the newest; so the fleet's status
+     * says which release each machine runs, not which one it tried.
+     */
     static NodeEntry of(String name, String address, RunnerStatus s, String lastStep, long now) {
-        Optional<RunnerStatus.Generation> newest = s.generations().stream()
-                .filter(g -> g.generation() == s.generation()).findFirst()
-                .or(() -> s.generations().stream().reduce((a, b) -> b));
-        Optional<RunnerStatus.AppJar> jar = newest.flatMap(RunnerStatus.Generation::jar);
-        return new NodeEntry(name, address, s.app(), jar.map(j -> j.path().toString()).orElse(""),
-                jar.map(RunnerStatus.AppJar::sha256).orElse(""), s.generation(), (int) s.readyCount(),
+        int serving = s.workers().stream().filter(w -> w.state() == RunnerStatus.State.READY)
+                .mapToInt(RunnerStatus.Worker::generation).max().orElse(s.generation());
+        Optional<RunnerStatus.Generation> shown = s.generations().stream()
+                .filter(g -> g.generation() == serving).findFirst()
+                .or(() -> s.generations().stream().filter(g -> g.generation() <= serving).reduce((a, b) -> b));
+        Optional<RunnerStatus.AppJar> jar = shown.flatMap(RunnerStatus.Generation::jar);
+        return new NodeEntry(name, address, shown.map(RunnerStatus.Generation::app).orElse(s.app()),
+                jar.map(j -> j.path().toString()).orElse(""), jar.map(RunnerStatus.AppJar::sha256).orElse(""),
+                shown.map(RunnerStatus.Generation::generation).orElse(serving), (int) s.readyCount(),
                 s.desiredWorkers(), reload(s), lastStep, now);
     }
 
