@@ -9,6 +9,8 @@
 #   bench/fleet.sh canary             --canary 1: paused after one machine; promote; completes
 #   bench/fleet.sh abort              --canary 1, then abort: a mixed fleet that status reports
 #   bench/fleet.sh bad-jar            a release whose app exits at once: aborted at the first machine, exit 1
+#   bench/fleet.sh rejoin             after a roll to release 2, SIGKILL the last node and start it again
+#                                     on release 1: the coordinator brings it to release 2
 #   bench/fleet.sh form               time to form and to converge on every node's status
 #   options (before the case):
 #     --nodes N      runners (3)
@@ -119,6 +121,17 @@ case $CASE in
   bad-jar)
     BAD=$(release 3 no.such.Main)
     set +e; fleet reload --jar "$BAD" --wait --control-socket "$WORK/n1.sock"; log "exit $?"; set -e
+    fleet status --control-socket "$WORK/n1.sock" ;;
+  rejoin)
+    fleet reload --jar "$R2" --wait --control-socket "$WORK/n1.sock"
+    log "SIGKILL n$NODES, start it again on release 1"
+    kill -KILL "${PIDS[$NODES]}"; sleep 2; start_node "$NODES" "$R1"
+    t0=$SECONDS
+    until grep -h "bringing \[n$NODES\]" -A1000 "$WORK"/n*.log | grep -q "fleet coordinator: plan .*: completed"; do
+      ((SECONDS - t0 < 600)) || die "n$NODES not brought to release 2 in 600s"; sleep 1
+    done
+    log "n$NODES brought back to release 2 $((SECONDS - t0))s after its restart"
+    grep -h "bringing\|fleet coordinator: plan" "$WORK"/n*.log | tail -3
     fleet status --control-socket "$WORK/n1.sock" ;;
   *) die "unknown case $CASE" ;;
 esac

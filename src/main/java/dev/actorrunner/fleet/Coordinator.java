@@ -50,6 +50,8 @@ public final class Coordinator {
     /** Every machine must answer the pre-check within this (it hashes the jar). */
     static final Duration CHECK_TIMEOUT = Duration.ofSeconds(20);
     static final Duration MAJORITY_TIMEOUT = Duration.ofSeconds(5);
+    /** How often an idle coordinator looks for a member behind the current release. */
+    static final Duration CATCH_UP = Duration.ofSeconds(5);
 
     public sealed interface Command {}
 
@@ -80,6 +82,11 @@ public final class Coordinator {
 
     private enum CheckTimeout implements Command { INSTANCE }
 
+    /** While idle: is a member behind the last completed release (it joined, or came back, since)? */
+    private enum CatchUp implements Command { INSTANCE }
+
+    private record NodesAre(Map<String, NodeEntry> entries) implements Command {}
+
     private record PlanRead(Replicator.GetResponse<LWWRegister<Plan>> response) implements Command {}
 
     private record PlanWritten(Plan plan, Replicator.UpdateResponse<LWWRegister<Plan>> response) implements Command {}
@@ -100,6 +107,12 @@ public final class Coordinator {
     /** When each running step was last sent, by node. */
     private final Map<String, Long> sent = new HashMap<>();
     private boolean waitingForReachability;
+    /** The last roll that ended (or Plan.NONE): its release is the fleet's current one if it completed. */
+    private Plan last = Plan.NONE;
+    /** Every node's published entry, as replicated here. */
+    private Map<String, NodeEntry> entries = Map.of();
+    /** Members already sent to catch up with a release ("address release"): never twice. */
+    private final Set<String> caughtUp = new HashSet<>();
 
     private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers, StashBuffer<Command> stash,
                         ReplicatorMessageAdapter<Command, LWWRegister<Plan>> replicator, FleetSettings settings) {
@@ -110,6 +123,21 @@ public final class Coordinator {
         this.settings = settings;
         this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
         this.resolver = ActorRefResolver.get(context.getSystem());
+        // A child of its own for the nodes' entries: one ReplicatorMessageAdapter per actor (see FleetNode).
+        ActorRef<Map<String, NodeEntry>> nodes = context.messageAdapter(castMap(), NodesAre::new);
+        context.spawn(DistributedData.<Map<String, NodeEntry>, akka.cluster.ddata.LWWMap<String, NodeEntry>>withReplicatorMessageAdapter(r -> {
+            r.subscribe(FleetNode.NODES, c -> c instanceof Replicator.Changed<akka.cluster.ddata.LWWMap<String, NodeEntry>> ch
+                    ? ch.dataValue().getEntries() : Map.of());
+            return Behaviors.receiveMessage(m -> {
+                nodes.tell(m);
+                return Behaviors.same();
+            });
+        }), "nodes-watcher");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Class<Map<String, NodeEntry>> castMap() {
+        return (Class<Map<String, NodeEntry>>) (Class<?>) Map.class;
     }
 
     // Reading the plan a previous coordinator may have left, from a majority.
@@ -139,14 +167,18 @@ public final class Coordinator {
             context.getLog().info("fleet coordinator: resuming {}", plan.describe());
             return stash.unstashAll(rolling(plan));
         }
+        last = plan;
         return stash.unstashAll(idle());
     }
 
     // No roll: waiting for StartRoll.
     private Behavior<Command> idle() {
         timers.cancel(Tick.INSTANCE);
+        if (!timers.isTimerActive(CatchUp.INSTANCE)) timers.startTimerWithFixedDelay(CatchUp.INSTANCE, CATCH_UP);
         return Behaviors.receive(Command.class)
                 .onMessage(StartRoll.class, this::onStartRoll)
+                .onMessageEquals(CatchUp.INSTANCE, this::onCatchUp)
+                .onMessage(NodesAre.class, this::onNodes)
                 .onMessage(Promote.class, m -> refuse(m.replyTo(), "no fleet roll is in progress"))
                 .onMessage(Abort.class, m -> refuse(m.replyTo(), "no fleet roll is in progress"))
                 .onAnyMessage(m -> Behaviors.same()) // late reports of a roll that ended
@@ -158,14 +190,49 @@ public final class Coordinator {
         if (!unreachable.isEmpty()) {
             return refuse(m.replyTo(), "unreachable members: " + String.join(", ", unreachable) + "; nothing reloaded");
         }
-        Map<String, Member> members = upMembers();
-        Plan plan = Plan.start(UUID.randomUUID().toString().substring(0, 8), m.jar(), m.sha256(), m.maxParallel(),
-                m.canary(), members.keySet().stream().sorted().toList(), System.currentTimeMillis());
+        return begin(m.jar(), m.sha256(), m.maxParallel(), m.canary(), upMembers(), m.replyTo());
+    }
+
+    /** Checks the release on {@code members}, then rolls them; {@code replyTo} null for a catch-up of the coordinator's own. */
+    private Behavior<Command> begin(String jar, String sha256, int maxParallel, int canary, Map<String, Member> members,
+                                    ActorRef<RollAnswer> replyTo) {
+        timers.cancel(CatchUp.INSTANCE);
+        Plan plan = Plan.start(UUID.randomUUID().toString().substring(0, 8), jar, sha256, maxParallel,
+                canary, members.keySet().stream().sorted().toList(), System.currentTimeMillis());
         for (Member member : members.values()) {
-            agent(member).tell(new FleetNode.CheckJar(plan.id(), m.jar(), m.sha256(), context.getSelf().narrow()));
+            agent(member).tell(new FleetNode.CheckJar(plan.id(), jar, sha256, context.getSelf().narrow()));
         }
         timers.startSingleTimer(CheckTimeout.INSTANCE, CHECK_TIMEOUT);
-        return checking(plan, new HashSet<>(members.keySet()), new ArrayList<>(), m.replyTo());
+        return checking(plan, new HashSet<>(members.keySet()), new ArrayList<>(), replyTo);
+    }
+
+    private Behavior<Command> onNodes(NodesAre m) {
+        entries = m.entries();
+        return Behaviors.same();
+    }
+
+    /**
+     * A member that joined (or came back) after the last roll completed, and runs another release,
+     * is brought to it under the same budget: a roll of its own, checked first like any other.
+     * Only entries written after that roll ended count (an older one may predate its last step).
+     */
+    private Behavior<Command> onCatchUp() {
+        if (!last.state().equals(Plan.COMPLETED) || last.jar().isEmpty() || !unreachable().isEmpty()) return Behaviors.same();
+        Map<String, Member> behind = new HashMap<>();
+        upMembers().forEach((name, member) -> {
+            NodeEntry e = entries.get(name);
+            String key = member.uniqueAddress() + " " + last.id();
+            if (e == null || e.updatedAt() <= last.updatedAt() || e.reload().startsWith("reloading") || caughtUp.contains(key)) return;
+            boolean runsIt = last.sha256().isEmpty() ? e.jar().equals(last.jar()) : e.sha256().equalsIgnoreCase(last.sha256());
+            if (!runsIt) {
+                behind.put(name, member);
+                caughtUp.add(key);
+            }
+        });
+        if (behind.isEmpty()) return Behaviors.same();
+        context.getLog().info("fleet coordinator: bringing {} to the release of plan {} ({})",
+                behind.keySet().stream().sorted().toList(), last.id(), last.release());
+        return begin(last.jar(), last.sha256(), last.maxParallel(), 0, behind, null);
     }
 
     // Every machine checks the release before anything is touched.
@@ -182,6 +249,7 @@ public final class Coordinator {
                 })
                 .onMessageEquals(CheckTimeout.INSTANCE, () -> refuse(replyTo, "no answer to the check from "
                         + String.join(", ", waiting.stream().sorted().toList()) + "; nothing reloaded"))
+                .onMessage(NodesAre.class, this::onNodes)
                 .onMessage(StartRoll.class, s -> refuse(s.replyTo(), "another fleet reload is being checked"))
                 .onMessage(Promote.class, s -> refuse(s.replyTo(), "no fleet roll is in progress"))
                 .onMessage(Abort.class, s -> refuse(s.replyTo(), "no fleet roll is in progress"))
@@ -198,12 +266,15 @@ public final class Coordinator {
                         return refuse(replyTo, "the plan could not be written to a majority of the fleet (no quorum);"
                                 + " nothing reloaded");
                     }
-                    replyTo.tell(new RollAnswer(0, plan.id(), "plan " + plan.id() + ": reloading " + plan.steps().size()
-                            + " machine(s) to " + plan.release() + ", " + plan.maxParallel() + " at a time"
-                            + (plan.canary() > 0 ? ", pausing after " + plan.canary() : "")));
+                    if (replyTo != null) {
+                        replyTo.tell(new RollAnswer(0, plan.id(), "plan " + plan.id() + ": reloading " + plan.steps().size()
+                                + " machine(s) to " + plan.release() + ", " + plan.maxParallel() + " at a time"
+                                + (plan.canary() > 0 ? ", pausing after " + plan.canary() : "")));
+                    }
                     context.getLog().info("fleet coordinator: {}", plan.describe());
                     return rolling(plan);
                 })
+                .onMessage(NodesAre.class, this::onNodes)
                 .onMessage(StartRoll.class, s -> refuse(s.replyTo(), "another fleet reload is starting"))
                 .onAnyMessage(x -> Behaviors.same())
                 .build();
@@ -220,6 +291,7 @@ public final class Coordinator {
                     a.replyTo().tell(new RollAnswer(0, plan.id(), "plan " + plan.id() + " aborted"));
                     return changed(plan.withState(Plan.ABORTED, "aborted by the operator", now()));
                 })
+                .onMessage(NodesAre.class, this::onNodes)
                 .onMessage(StartRoll.class, s -> refuse(s.replyTo(), "a fleet reload is in progress: " + plan.describe()))
                 .onMessage(PlanWritten.class, w -> {
                     if (!(w.response() instanceof Replicator.UpdateSuccess)) {
@@ -295,6 +367,12 @@ public final class Coordinator {
         if (plan.active()) return rolling(plan);
         context.getLog().info("fleet coordinator: {}", plan.describe());
         sent.clear();
+        // A catch-up of a few machines to the current release leaves that release current.
+        last = plan.state().equals(Plan.COMPLETED) && last.state().equals(Plan.COMPLETED) && plan.jar().equals(last.jar())
+                && plan.sha256().equals(last.sha256()) && plan.steps().size() < last.steps().size()
+                ? new Plan(last.id(), last.jar(), last.sha256(), last.maxParallel(), 0, Plan.COMPLETED, "", last.steps(),
+                        last.startedAt(), plan.updatedAt())
+                : plan;
         return idle();
     }
 
@@ -311,7 +389,11 @@ public final class Coordinator {
     }
 
     private Behavior<Command> refuse(ActorRef<RollAnswer> replyTo, String why) {
-        replyTo.tell(new RollAnswer(2, "", why));
+        if (replyTo != null) {
+            replyTo.tell(new RollAnswer(2, "", why));
+        } else {
+            context.getLog().warn("fleet coordinator: catching up refused: {}", why);
+        }
         return idle();
     }
 
