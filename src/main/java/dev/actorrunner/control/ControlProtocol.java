@@ -25,7 +25,7 @@ import java.util.Map;
  */
 public final class ControlProtocol {
 
-    /** Longest request line the runner reads; the longest real one is under 100 bytes. */
+    /** Longest request line the runner reads; the longest real one (a fleet reload: a jar path and a hash) is a few hundred bytes. */
     static final int MAX_REQUEST_BYTES = 4096;
 
     private ControlProtocol() {}

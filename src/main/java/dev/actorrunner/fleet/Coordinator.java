@@ -117,6 +117,7 @@ public final class Coordinator {
     private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers, StashBuffer<Command> stash,
                         ReplicatorMessageAdapter<Command, LWWRegister<Plan>> replicator, FleetSettings settings) {
         this.context = context;
+        context.setLoggerName(Coordinator.class); // not "ActorCell": the log names who speaks
         this.timers = timers;
         this.stash = stash;
         this.replicator = replicator;

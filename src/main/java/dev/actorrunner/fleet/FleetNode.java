@@ -131,6 +131,7 @@ public final class FleetNode {
                       ReplicatorMessageAdapter<Command, LWWMap<String, NodeEntry>> replicator, String name,
                       ActorRef<ActorRunner.Command> runner, FleetHost host) {
         this.context = context;
+        context.setLoggerName(FleetNode.class); // not "ActorCell": the log names who speaks
         this.host = host;
         this.replicator = replicator;
         this.name = name;
@@ -220,10 +221,16 @@ public final class FleetNode {
             context.getLog().warn("fleet: {} is unreachable ({})", FleetStatus.nameOf(u.member()), u.member().address());
         } else if (e instanceof ClusterEvent.ReachableMember r) {
             context.getLog().info("fleet: {} is reachable again ({})", FleetStatus.nameOf(r.member()), r.member().address());
-        } else if (e instanceof ClusterEvent.MemberRemoved r) {
+        } else if (e instanceof ClusterEvent.MemberRemoved r && selfIsMember()) {
             context.getLog().info("fleet: {} left the fleet ({})", FleetStatus.nameOf(r.member()), r.member().address());
         }
         return Behaviors.same();
+    }
+
+    /** While this node leaves (downed, or stopping) Akka removes every member from its view: not news to log. */
+    private boolean selfIsMember() {
+        akka.cluster.MemberStatus s = Cluster.get(context.getSystem()).selfMember().status();
+        return s == akka.cluster.MemberStatus.up() || s == akka.cluster.MemberStatus.weaklyUp();
     }
 
     private Behavior<Command> onGetFleetStatus(GetFleetStatus m) {

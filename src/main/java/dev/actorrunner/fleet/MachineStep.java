@@ -57,6 +57,7 @@ final class MachineStep {
                         Duration minHealthy, ActorRef<ActorRunner.Command> runner, FleetHost host,
                         ActorRef<FleetNode.StepEnded> reportTo) {
         this.context = context;
+        context.setLoggerName(MachineStep.class); // not "ActorCell": the log names who speaks
         this.timers = timers;
         this.planId = planId;
         this.jar = jar;
