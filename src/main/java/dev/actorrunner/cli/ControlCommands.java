@@ -60,6 +60,11 @@ final class ControlCommands {
             return ExitCodes.OK;
         }
 
+        /** The runner could not carry out the request: exit code 1. */
+        int onError(Reply reply) {
+            return fail(reply.message());
+        }
+
         /** The runner closed the connection without a final line: it exited. */
         int onEnd() {
             return fail("the runner closed the connection without an answer (did it exit?)");
@@ -80,7 +85,7 @@ final class ControlCommands {
                     out().println(p.message());
                     out().flush();
                 });
-                return reply == null ? onEnd() : reply.type().equals("error") ? fail(reply.message()) : onResult(reply);
+                return reply == null ? onEnd() : reply.type().equals("error") ? onError(reply) : onResult(reply);
             } catch (ControlClient.Unreachable e) {
                 return usage(e.getMessage());
             } catch (IOException e) {

@@ -5,6 +5,7 @@ import akka.actor.typed.ActorSystem;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.control.ControlServer;
+import dev.actorrunner.control.FleetControl;
 import dev.actorrunner.control.Metrics;
 import dev.actorrunner.control.RunnerHandle;
 import dev.actorrunner.control.SocketPaths;
@@ -85,7 +86,13 @@ final class HostServices {
 
     /** Starts answering: requests go straight to the runner actor, a reload as {@code reload} makes it. */
     void attach(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner, Supplier<ActorRunner.Reload> reload) {
-        RunnerHandle handle = new RunnerHandle(system, runner, reload);
+        attach(system, runner, reload, Optional.empty());
+    }
+
+    /** As above, with the fleet the runner is a member of, for {@code actor-runner fleet ...}. */
+    void attach(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner, Supplier<ActorRunner.Reload> reload,
+                Optional<FleetControl> fleet) {
+        RunnerHandle handle = new RunnerHandle(system, runner, reload, fleet);
         metrics.ifPresent(m -> m.attach(handle));
         control.ifPresent(c -> c.serve(handle));
     }

@@ -32,6 +32,8 @@ import picocli.CommandLine.Spec;
             "       actor-runner [OPTIONS] -- COMMAND [ARGS...]",
             "       actor-runner [OPTIONS] --demo",
             "       actor-runner status [--json] | reload [--wait] | scale N | stop [--wait]",
+            "       actor-runner fleet status [--json] | reload [--jar PATH --sha256 HEX] [--max-parallel N]"
+                    + " [--canary N] [--wait] | promote | abort",
             "           (to a running runner; each takes --control-socket PATH)"},
         description = {
             "Runs N workers of an app behind one public port and replaces them one by one on a reload,"
@@ -228,6 +230,18 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--log-format", paramLabel = "text|json", description = "Log lines as text or JSON (default: text).")
     String logFormat;
 
+    @Option(names = "--fleet-bind", paramLabel = "HOST:PORT",
+            description = "Join a fleet of runners (an Akka Cluster in an ActorSystem of its own) at this address"
+                    + " (default: off). Other than loopback it needs fleet.tls-* files in --config, or fleet.insecure = on.")
+    String fleetBind;
+
+    @Option(names = "--fleet-seeds", paramLabel = "HOST:PORT,...",
+            description = "The fleet's seed nodes, the same list on every node (default: this node alone).")
+    String fleetSeeds;
+
+    @Option(names = "--fleet-name", paramLabel = "NAME", description = "This node's stable name in the fleet (default: the host name).")
+    String fleetName;
+
     @Option(names = "--demo", description = "Run the built-in demo HTTP app instead of an app.")
     boolean demo;
 
@@ -277,6 +291,7 @@ public final class Main implements Callable<Integer> {
                 .addSubcommand(new ControlCommands.Reload(main.env))
                 .addSubcommand(new ControlCommands.Scale(main.env))
                 .addSubcommand(new ControlCommands.Stop(main.env))
+                .addSubcommand("fleet", FleetCommands.commandLine(main.env))
                 // APP_ARGS belong to the app, even "--server.port={port}" or "-w": stop parsing at APP.jar.
                 .setStopAtPositional(true)
                 // "@file" is an app argument, not a picocli argument file.
@@ -352,6 +367,9 @@ public final class Main implements Callable<Integer> {
                 .flag("control-socket", "--control-socket", controlSocket)
                 .flag("metrics", "--metrics", metrics)
                 .flag("log-format", "--log-format", logFormat)
+                .flag("fleet.bind", "--fleet-bind", fleetBind)
+                .flag("fleet.seeds", "--fleet-seeds", fleetSeeds)
+                .flag("fleet.name", "--fleet-name", fleetName)
                 .demo(demo);
         if (!positionals.isEmpty() && commandAfterDoubleDash()) {
             loader.command(positionals);

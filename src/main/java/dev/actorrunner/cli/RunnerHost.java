@@ -6,12 +6,16 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.config.RunnerSettings;
+import dev.actorrunner.fleet.Fleet;
+import dev.actorrunner.fleet.FleetHost;
+import java.nio.file.Path;
 import dev.actorrunner.front.Front;
 import dev.actorrunner.front.SocketActivation;
 import dev.actorrunner.front.FrontBindException;
 import dev.actorrunner.process.OsProcessLauncher;
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -132,9 +136,14 @@ final class RunnerHost {
         // the system, and then there is nothing to attach to.
         ActorRef<ActorRunner.Command> spawned = runner.applyToEither(
                 system.getWhenTerminated().toCompletableFuture().thenApply(ended -> null), r -> r).join();
-        if (spawned != null) services.attach(system, spawned, rereads::reload);
+        // The fleet, if any, in an ActorSystem of its own: a downed node's system ends, this one serves on.
+        Optional<Fleet> fleet = spawned != null && settings.fleet().enabled()
+                ? Optional.of(Fleet.start(settings.fleet(), spawned, rereads.fleetHost(settings), Fleet.cliBase()))
+                : Optional.empty();
+        if (spawned != null) services.attach(system, spawned, rereads::reload, fleet.map(f -> f));
         system.getWhenTerminated().toCompletableFuture().join();
         int code = exitCode.getNow(ExitCodes.SOFTWARE);
+        fleet.ifPresent(Fleet::close);
         services.close(code);
         return code;
     }
@@ -156,15 +165,49 @@ final class RunnerHost {
             this.reread = reread;
         }
 
+        /**
+         * The app jar of the last fleet reload that completed: later reloads (SIGHUP, {@code reload})
+         * keep running that release rather than the jar the flags or the file name.
+         */
+        private volatile Path released;
+
         /** A Reload to the settings read now. */
         ActorRunner.Reload reload() {
+            return reload(Optional.ofNullable(released));
+        }
+
+        /** A Reload to the settings read now, running {@code jar} if one is given (a fleet reload's release). */
+        private ActorRunner.Reload reload(Optional<Path> jar) {
             return ActorRunner.Reload.reading(CompletableFuture.supplyAsync(() -> {
                 try {
-                    return reread.call();
+                    RunnerSettings read = reread.call();
+                    return jar.flatMap(read::withAppJar).orElse(read);
                 } catch (Exception e) {
                     throw new CompletionException(e); // an InvalidSettingsException: the problem lines
                 }
             }, THREAD));
+        }
+
+        /** How the fleet reloads this runner to another release. */
+        FleetHost fleetHost(RunnerSettings started) {
+            boolean runsJar = started.withAppJar(Path.of("x.jar")).isPresent();
+            return new FleetHost() {
+                @Override
+                public boolean runsJar() {
+                    return runsJar;
+                }
+
+                @Override
+                public Optional<ActorRunner.Reload> reloadTo(Optional<Path> jar) {
+                    if (jar.isPresent() && !runsJar) return Optional.empty();
+                    return Optional.of(jar.isPresent() ? reload(jar) : reload());
+                }
+
+                @Override
+                public void released(Path jar) {
+                    released = jar;
+                }
+            };
         }
     }
 

@@ -53,6 +53,7 @@ import java.util.Optional;
  * @param health          how ready workers are checked for liveness
  * @param dumps           what a worker is sent before a SIGKILL so that it prints its threads
  * @param recycle         when a worker is replaced for its size or its age
+ * @param fleet           the fleet this runner joins ({@link FleetSettings#OFF}: none, the default)
  */
 public record RunnerSettings(
         String appName,
@@ -89,7 +90,8 @@ public record RunnerSettings(
         Dumps dumps,
         Recycle recycle,
         Duration slowStart,
-        Warmup warmup) {
+        Warmup warmup,
+        FleetSettings fleet) {
 
     public RunnerSettings {
         Objects.requireNonNull(appName, "appName");
@@ -108,6 +110,7 @@ public record RunnerSettings(
         health = health == null ? Health.DEFAULTS : health;
         dumps = dumps == null ? Dumps.DEFAULTS : dumps;
         recycle = recycle == null ? Recycle.OFF : recycle;
+        fleet = fleet == null ? FleetSettings.OFF : fleet;
     }
 
     /** The liveness check of ready workers, resolved: {@code auto} is the readiness check where it has a port to check. */
@@ -363,6 +366,23 @@ public record RunnerSettings(
         }
     }
 
+    /**
+     * The same settings running the app jar {@code jar} in place of the current one (a fleet
+     * reload to another release: {@code java ... -jar OLD args} becomes {@code java ... -jar NEW
+     * args}); empty when the workers run no jar ({@code -- COMMAND}). Nothing is checked here.
+     */
+    public Optional<RunnerSettings> withAppJar(Path jar) {
+        int at = command.indexOf("-jar");
+        if (at < 0 || at + 1 >= command.size()) return Optional.empty();
+        List<String> argv = new java.util.ArrayList<>(command);
+        argv.set(at + 1, jar.toString());
+        return Optional.of(new RunnerSettings(jar.getFileName().toString(), argv, workers, bindHost, port, ready,
+                readyTimeout, readyOwnerCheck, probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, transport, mode,
+                http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax, backoffReset, bootFailureLimit,
+                workerPorts, pidFile, extraEnv, envInherit, controlSocket, metrics, logFormat, health, dumps, recycle,
+                slowStart, warmup, fleet));
+    }
+
     /** Settings with the defaults of reference.conf for the given worker command. */
     public static Builder builder(List<String> command) {
         return new Builder(command);
@@ -405,6 +425,7 @@ public record RunnerSettings(
         private Health health = Health.DEFAULTS;
         private Dumps dumps = Dumps.DEFAULTS;
         private Recycle recycle = Recycle.OFF;
+        private FleetSettings fleet = FleetSettings.OFF;
 
         private Builder(List<String> command) {
             this.command = List.copyOf(command);
@@ -445,12 +466,13 @@ public record RunnerSettings(
         public Builder recycle(Recycle v) { recycle = v; return this; }
         public Builder slowStart(Duration v) { slowStart = v; return this; }
         public Builder warmup(Warmup v) { warmup = v; return this; }
+        public Builder fleet(FleetSettings v) { fleet = v; return this; }
 
         public RunnerSettings build() {
             return new RunnerSettings(appName, command, workers, bindHost, port, ready, readyTimeout,
                     readyOwnerCheck, probeInterval, killTimeout, drainTimeout, queueTimeout, ioThreads, transport, mode, http, reloadStrategy, reloadSettle, portEnv, backoffMin, backoffMax,
                     backoffReset, bootFailureLimit, workerPorts, Optional.ofNullable(pidFile), extraEnv,
-                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat, health, dumps, recycle, slowStart, warmup);
+                    envInherit, controlSocket, Optional.ofNullable(metrics), logFormat, health, dumps, recycle, slowStart, warmup, fleet);
         }
     }
 }

@@ -252,6 +252,7 @@ public final class SettingsLoader {
                         r.intIn("warmup.count", 1, 100_000),
                         r.intIn("warmup.concurrency", 1, 64),
                         r.duration("warmup.deadline")))
+                .fleet(FleetSettingsReader.read(r))
                 .build();
         checkAcrossKeys(r, settings, run.isPresent());
         if (!problems.isEmpty()) throw new InvalidSettingsException(problems);

@@ -33,7 +33,7 @@ final class SettingsReader {
     static final Set<String> KEYS = Set.of("workers", "bind", "port", "ready", "ready-timeout", "ready-owner-check",
             "probe-interval", "kill-timeout", "drain-timeout", "queue-timeout", "io-threads", "transport", "mode", "http", "reload-strategy", "reload-settle", "slow-start", "port-env", "jvm-options", "pid-file",
             "boot-failure-limit", "restart", "worker-ports", "app", "args", "command", "env", "env-inherit",
-            "control-socket", "metrics", "log-format", "health", "dump", "recycle", "warmup");
+            "control-socket", "metrics", "log-format", "health", "dump", "recycle", "warmup", "fleet");
     /** The keys that are blocks of their own, with the keys each may hold, in the order a message lists them. */
     static final Map<String, List<String>> BLOCKS = Map.of(
             "restart", List.of("backoff-min", "backoff-max", "backoff-reset"),
@@ -42,7 +42,8 @@ final class SettingsReader {
             "health", List.of("check", "interval", "timeout", "failures"),
             "dump", List.of("signal", "grace", "dir"),
             "recycle", List.of("max-memory", "max-lifetime"),
-            "warmup", List.of("request", "count", "concurrency", "deadline"));
+            "warmup", List.of("request", "count", "concurrency", "deadline"),
+            "fleet", FleetSettingsReader.KEYS);
 
     // Akka timers refuse delays beyond ~248 days and code that turns a duration into int
     // milliseconds overflows past 24.8 days; no runner timeout needs more than that.

@@ -10,6 +10,7 @@ import java.util.Map;
  * {"command":"reload","wait":true}
  * {"command":"scale","workers":3,"relative":false}
  * {"command":"stop","wait":false}
+ * {"command":"fleet","action":"status"}
  * </pre>
  * The runner answers with JSON lines, zero or more progress lines, then exactly one last line,
  * a result or an error, and closes the connection:
@@ -24,13 +25,35 @@ import java.util.Map;
  */
 public final class ControlProtocol {
 
-    /** Longest request line the runner reads; the longest real one is under 100 bytes. */
+    /** Longest request line the runner reads; the longest real one (a fleet reload: a jar path and a hash) is a few hundred bytes. */
     static final int MAX_REQUEST_BYTES = 4096;
 
     private ControlProtocol() {}
 
-    /** What a client asks. {@code workers} and {@code relative} only for scale; {@code await} (wait for the end) for reload and stop. */
-    public record Request(Command command, boolean await, int workers, boolean relative) {
+    /**
+     * What a client asks. {@code workers} and {@code relative} only for scale; {@code await} (wait
+     * for the end) for reload and stop; {@code fleet} only for fleet: the whole request object,
+     * read by the fleet layer ({@link FleetControl}).
+     */
+    public record Request(Command command, boolean await, int workers, boolean relative, Map<String, Object> fleet) {
+
+        public Request {
+            fleet = fleet == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(fleet));
+        }
+
+        /** The shape before the fleet (kept for source compatibility). */
+        public Request(Command command, boolean await, int workers, boolean relative) {
+            this(command, await, workers, relative, Map.of());
+        }
+
+        /** A fleet request: {@code action} and its arguments. */
+        public static Request fleet(String action, Map<String, Object> args) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("command", "fleet");
+            m.put("action", action);
+            m.putAll(args);
+            return new Request(Command.FLEET, false, 0, false, m);
+        }
 
         public static Request status() {
             return new Request(Command.STATUS, false, 0, false);
@@ -50,6 +73,7 @@ public final class ControlProtocol {
 
         /** The request's line, without the line break. */
         public String toJson() {
+            if (command == Command.FLEET) return Json.write(fleet);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("command", command.name().toLowerCase());
             if (command == Command.RELOAD || command == Command.STOP) m.put("wait", await);
@@ -75,8 +99,13 @@ public final class ControlProtocol {
                 case "reload" -> Command.RELOAD;
                 case "scale" -> Command.SCALE;
                 case "stop" -> Command.STOP;
+                case "fleet" -> Command.FLEET;
                 default -> throw new BadRequest("unknown command \"" + s + "\"");
             };
+            if (command == Command.FLEET) {
+                if (!(m.get("action") instanceof String)) throw new BadRequest("fleet needs \"action\", a string");
+                return new Request(command, false, 0, false, m);
+            }
             boolean await = bool(m, "wait");
             boolean relative = bool(m, "relative");
             int workers = 0;
@@ -102,7 +131,7 @@ public final class ControlProtocol {
     /** The same bound as the workers setting. */
     static final int MAX_WORKERS = 1024;
 
-    public enum Command { STATUS, RELOAD, SCALE, STOP }
+    public enum Command { STATUS, RELOAD, SCALE, STOP, FLEET }
 
     /** A request the runner cannot make sense of. */
     public static final class BadRequest extends RuntimeException {
@@ -113,7 +142,7 @@ public final class ControlProtocol {
         }
     }
 
-    static String progress(String message) {
+    public static String progress(String message) {
         return Json.write(Map.of("type", "progress", "message", message));
     }
 
@@ -121,7 +150,7 @@ public final class ControlProtocol {
         return result(ok, message, Map.of());
     }
 
-    static String result(boolean ok, String message, Map<String, Object> data) {
+    public static String result(boolean ok, String message, Map<String, Object> data) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("type", "result");
         m.put("ok", ok);
@@ -130,7 +159,7 @@ public final class ControlProtocol {
         return Json.write(m);
     }
 
-    static String error(String message) {
+    public static String error(String message) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("type", "error");
         m.put("message", message);

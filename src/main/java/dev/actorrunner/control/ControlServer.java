@@ -317,12 +317,29 @@ public final class ControlServer implements AutoCloseable {
                     return;
                 }
                 RunnerHandle r = runner;
+                if (request.command() == ControlProtocol.Command.FLEET && r.fleet().isPresent()) {
+                    fleet(r.fleet().get(), request, connection);
+                    return;
+                }
                 session = r.system().systemActorOf(ControlSession.create(request, r.runner(), r.reload(), host, connection,
                         ctx.channel().eventLoop(), () -> closing), "control-session-" + names.incrementAndGet(),
                         Props.empty());
             } finally {
                 ReferenceCountUtil.release(msg);
             }
+        }
+
+        /** A fleet request goes to the fleet layer, which answers with progress lines and a last one. */
+        private void fleet(FleetControl fleet, Request request, ControlConnection out) {
+            fleet.handle(request.fleet(), out::progress).whenComplete((reply, failure) -> {
+                if (failure != null) {
+                    out.finish(ControlProtocol.error("fleet: " + failure.getMessage()));
+                    return;
+                }
+                java.util.Map<String, Object> data = new java.util.LinkedHashMap<>(reply.data());
+                data.put("exit", reply.exitCode());
+                out.finish(ControlProtocol.result(reply.exitCode() == 0, reply.message(), data));
+            });
         }
 
         @Override

@@ -96,6 +96,8 @@ final class ControlSession {
             case SCALE -> scale(request);
             // Once: a StopAll while the runner stops kills every worker, which is what a second SIGTERM is for.
             case STOP -> askStatus(s -> s.stopping() ? alreadyStopping(request.await()) : stop(request.await()));
+            // The server hands fleet requests to the fleet layer; a session gets one only without a fleet.
+            case FLEET -> finish(ControlProtocol.error("this runner is in no fleet (start it with --fleet-bind)"));
         };
     }
 

@@ -20,12 +20,20 @@ import java.util.function.Supplier;
  * @param reload makes the {@link ActorRunner.Reload} a {@code reload} request sends: the CLI's
  *               reads the config file again each time; {@link ActorRunner.Reload#INSTANCE} keeps
  *               the settings
+ * @param fleet  the fleet this runner is a member of, if any
  */
 public record RunnerHandle(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner,
-                           Supplier<ActorRunner.Reload> reload) {
+                           Supplier<ActorRunner.Reload> reload, java.util.Optional<FleetControl> fleet) {
 
     public RunnerHandle {
         reload = reload == null ? () -> ActorRunner.Reload.INSTANCE : reload;
+        fleet = fleet == null ? java.util.Optional.empty() : fleet;
+    }
+
+    /** A runner in no fleet. */
+    public RunnerHandle(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner,
+                        Supplier<ActorRunner.Reload> reload) {
+        this(system, runner, reload, java.util.Optional.empty());
     }
 
     /** A runner whose reloads keep its settings. */

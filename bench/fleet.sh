@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The fleet's longer cases (issue 15), by hand: N runner JVMs on loopback with the built jar, each
+# with W workers of a release jar that runs the runner's demo server. Not run in CI.
+#
+#   bench/fleet.sh kill-coordinator   SIGKILL the coordinator's node while the 2nd machine reloads:
+#                                     the roll completes (prints when the coordinator resumed)
+#   bench/fleet.sh stop-cont          kill -STOP one runner past the failure detector, then -CONT:
+#                                     its fleet system restarts, its workers never stop
+#   bench/fleet.sh canary             --canary 1: paused after one machine; promote; completes
+#   bench/fleet.sh abort              --canary 1, then abort: a mixed fleet that status reports
+#   bench/fleet.sh bad-jar            a release whose app exits at once: aborted at the first machine, exit 1
+#   bench/fleet.sh rejoin             after a roll to release 2, SIGKILL the last node and start it again
+#                                     on release 1: the coordinator brings it to release 2
+#   bench/fleet.sh form               time to form and to converge on every node's status
+#   options (before the case):
+#     --nodes N      runners (3)
+#     --workers W    workers per runner (2)
+#     --keep         leave the runners running at the end (their pids are printed)
+#     -h, --help
+#
+# Needs target/actor-runner.jar (mvn -o -q clean package -DskipTests). Work files go to a fresh
+# directory under /tmp, printed at start; every runner is stopped at the end unless --keep.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+
+NODES=3 WORKERS=2 KEEP=0
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --nodes) NODES=$2; shift 2 ;;
+    --workers) WORKERS=$2; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) break ;;
+  esac
+done
+CASE=${1:-}
+[[ -n $CASE ]] || { usage; exit 2; }
+JAR=$PWD/target/actor-runner.jar
+[[ -f $JAR ]] || die "no $JAR: mvn -o -q clean package -DskipTests"
+WORK=$(mktemp -d /tmp/actor-runner-fleet.XXXXXX)
+log "work directory $WORK"
+cp "$JAR" "$WORK/actor-runner.jar"
+
+release() { # n [main-class]: $WORK/releases/n/app.jar, its bytes its own
+  local dir=$WORK/releases/$1 main=${2:-dev.actorrunner.demo.HelloServer}
+  mkdir -p "$dir"
+  printf 'Main-Class: %s\nClass-Path: %s\nRelease: %s\n' "$main" "$WORK/actor-runner.jar" "$1" > "$dir/manifest.txt"
+  (cd "$dir" && jar cfm app.jar manifest.txt)
+  echo "$dir/app.jar"
+}
+
+PIDS=()
+BASE=$((12000 + RANDOM % 7000))
+SEEDS=$(for ((i = 1; i <= NODES; i++)); do printf '127.0.0.1:%d,' $((BASE + i)); done); SEEDS=${SEEDS%,}
+
+start_node() { # i jar
+  local i=$1
+  java -Xmx256m -jar "$WORK/actor-runner.jar" -w "$WORKERS" -p $((BASE + 100 + i)) --slow-start 0s \
+    --worker-ports "$((20000 + 100 * (i + BASE % 50)))-$((20099 + 100 * (i + BASE % 50)))" \
+    --jvm-opt -Xmx64m --control-socket "$WORK/n$i.sock" \
+    --fleet-bind 127.0.0.1:$((BASE + i)) --fleet-seeds "$SEEDS" --fleet-name "n$i" "$2" >> "$WORK/n$i.log" 2>&1 &
+  PIDS[$i]=$!
+}
+cleanup() {
+  if ((KEEP)); then log "left running: ${PIDS[*]}"; return; fi
+  local p; for p in "${PIDS[@]}"; do stop_pid "$p" 30; done
+}
+trap cleanup EXIT
+
+fleet() { java -jar "$WORK/actor-runner.jar" fleet "$@"; }
+status_line() { fleet status --control-socket "$WORK/n$1.sock" 2>/dev/null | head -1 || true; }
+wait_formed() { # node
+  local t0=$SECONDS
+  until status_line "$1" | grep -q "^$NODES node(s), $((NODES * WORKERS)) worker(s) ready"; do
+    ((SECONDS - t0 < 180)) || die "n$1 did not see the whole fleet in 180s"
+    sleep 0.5
+  done
+  echo $((SECONDS - t0))
+}
+
+R1=$(release 1)
+R2=$(release 2)
+T0=$SECONDS
+for ((i = 1; i <= NODES; i++)); do start_node "$i" "$R1"; done
+log "formed: n1 saw the whole fleet after $(wait_formed 1)s"
+for ((i = 2; i <= NODES; i++)); do log "n$i converged $(wait_formed "$i")s later"; done
+
+case $CASE in
+  form) ;;
+  kill-coordinator)
+    fleet reload --jar "$R2" --control-socket "$WORK/n$NODES.sock"
+    until fleet status --control-socket "$WORK/n$NODES.sock" | grep -q "n2 reloading"; do sleep 0.5; done
+    coord=$(grep -l "Singleton manager starting singleton actor" "$WORK"/n*.log | head -1); coord=${coord##*/n}; coord=${coord%.log}
+    log "killing n$coord (the coordinator's node) while n2 reloads"
+    kill -KILL "${PIDS[$coord]}"
+    t0=$SECONDS
+    until ! fleet status --control-socket "$WORK/n$NODES.sock" | head -1 | grep -q roll; do
+      ((SECONDS - t0 < 600)) || die "the roll did not end in 600s"; sleep 1
+    done
+    log "roll over $((SECONDS - t0))s after the kill"; grep -h "fleet coordinator" "$WORK"/n*.log | tail -3
+    fleet status --control-socket "$WORK/n$NODES.sock" ;;
+  stop-cont)
+    log "kill -STOP n$NODES for 30s"; kill -STOP "${PIDS[$NODES]}"; sleep 30; kill -CONT "${PIDS[$NODES]}"
+    log "CONT; waiting for it to rejoin"; log "rejoined after $(wait_formed "$NODES")s"
+    grep -h "Fleet:" "$WORK/n$NODES.log" | tail -3
+    grep -c "exited" "$WORK/n$NODES.log" || true ;;
+  canary)
+    fleet reload --jar "$R2" --canary 1 --control-socket "$WORK/n1.sock"
+    until fleet status --control-socket "$WORK/n1.sock" | head -1 | grep -q paused; do sleep 1; done
+    fleet status --control-socket "$WORK/n1.sock" | head -1
+    fleet promote --control-socket "$WORK/n2.sock"
+    until ! fleet status --control-socket "$WORK/n1.sock" | head -1 | grep -q roll; do sleep 1; done
+    fleet status --control-socket "$WORK/n1.sock" ;;
+  abort)
+    fleet reload --jar "$R2" --canary 1 --control-socket "$WORK/n1.sock"
+    until fleet status --control-socket "$WORK/n1.sock" | head -1 | grep -q paused; do sleep 1; done
+    fleet abort --control-socket "$WORK/n2.sock"; sleep 3
+    fleet status --control-socket "$WORK/n1.sock" ;;
+  bad-jar)
+    BAD=$(release 3 no.such.Main)
+    set +e; fleet reload --jar "$BAD" --wait --control-socket "$WORK/n1.sock"; log "exit $?"; set -e
+    fleet status --control-socket "$WORK/n1.sock" ;;
+  rejoin)
+    fleet reload --jar "$R2" --wait --control-socket "$WORK/n1.sock"
+    log "SIGKILL n$NODES, start it again on release 1"
+    kill -KILL "${PIDS[$NODES]}"; sleep 2; start_node "$NODES" "$R1"
+    t0=$SECONDS
+    until grep -h "bringing \[n$NODES\]" -A1000 "$WORK"/n*.log | grep -q "fleet coordinator: plan .*: completed"; do
+      ((SECONDS - t0 < 600)) || die "n$NODES not brought to release 2 in 600s"; sleep 1
+    done
+    log "n$NODES brought back to release 2 $((SECONDS - t0))s after its restart"
+    grep -h "bringing\|fleet coordinator: plan" "$WORK"/n*.log | tail -3
+    fleet status --control-socket "$WORK/n1.sock" ;;
+  *) die "unknown case $CASE" ;;
+esac
+log "total ${SECONDS}s since the first start ($((SECONDS - T0))s)"

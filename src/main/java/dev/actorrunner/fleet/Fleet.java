@@ -1,0 +1,212 @@
+package dev.actorrunner.fleet;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.cluster.typed.ClusterSingleton;
+import akka.cluster.typed.SingletonActor;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.actorrunner.ActorRunner;
+import dev.actorrunner.config.FleetSettings;
+import dev.actorrunner.control.FleetControl;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A runner's membership in its fleet: the fleet's own ActorSystem, started beside the runner's
+ * and started again, with backoff, whenever it ends. A node that the cluster downs (the Split
+ * Brain Resolver, or after a long pause) terminates its fleet system and can never rejoin with it;
+ * the runner's workers live in the other ActorSystem and serve on, and a fresh fleet system
+ * joins as a new incarnation of the node.
+ *
+ * <p>Starting a system blocks (Artery binds its port), so it happens on this class's own thread,
+ * never on the caller's or an actor's.
+ */
+public final class Fleet implements FleetControl, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Fleet.class);
+
+    /** First delay before a fleet system that ended is started again; doubles up to {@link #BACKOFF_MAX}. */
+    static final Duration BACKOFF_MIN = Duration.ofSeconds(1);
+    static final Duration BACKOFF_MAX = Duration.ofSeconds(30);
+    /** A fleet system that lived this long resets the backoff. */
+    static final Duration BACKOFF_RESET = Duration.ofSeconds(60);
+    /** How long a control request waits for the fleet agent. */
+    static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
+    /** A fleet reload's start: every machine checks (and hashes) the jar, then the plan reaches a majority. */
+    static final Duration START_TIMEOUT = Coordinator.CHECK_TIMEOUT.plus(Coordinator.MAJORITY_TIMEOUT).plusSeconds(5);
+
+    private final FleetSettings settings;
+    private final ActorRef<ActorRunner.Command> runner;
+    private final FleetHost host;
+    private final Config base;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "actor-runner-fleet");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile ActorSystem<FleetNode.Command> system;
+    /** The coordinator singleton's proxy in the current fleet system. */
+    private volatile ActorRef<Coordinator.Command> coordinator;
+    private volatile boolean closing;
+    private volatile int incarnations;
+    private Duration backoff = BACKOFF_MIN;
+
+    private Fleet(FleetSettings settings, ActorRef<ActorRunner.Command> runner, FleetHost host, Config base) {
+        this.settings = settings;
+        this.runner = runner;
+        this.host = host;
+        this.base = base;
+    }
+
+    /**
+     * Joins the fleet of {@code settings} (on a thread of its own: returns at once) as the fleet
+     * agent of {@code runner}, an actor of another ActorSystem in this JVM.
+     *
+     * @param base Akka settings both systems share (logging), under the fleet's own
+     */
+    public static Fleet start(FleetSettings settings, ActorRef<ActorRunner.Command> runner, FleetHost host, Config base) {
+        Fleet fleet = new Fleet(settings, runner, host, base);
+        fleet.thread.execute(fleet::startSystem);
+        return fleet;
+    }
+
+    /** The CLI's base for the fleet system: logs through slf4j only, Akka's defaults otherwise. */
+    public static Config cliBase() {
+        return ConfigFactory.parseString("""
+                akka {
+                  loggers = ["akka.event.slf4j.Slf4jLogger"]
+                  logging-filter = "akka.event.slf4j.Slf4jLoggingFilter"
+                  loglevel = INFO
+                  stdout-loglevel = OFF
+                  scheduler.tick-duration = 50ms
+                }
+                """).withFallback(ConfigFactory.load());
+    }
+
+    /** How many fleet systems were started so far (1 after the first start). */
+    public int incarnations() {
+        return incarnations;
+    }
+
+    /** The fleet system running now, if any: for tests and the embedding host. */
+    public ActorSystem<FleetNode.Command> system() {
+        return system;
+    }
+
+    private void startSystem() {
+        if (closing) return;
+        long startedAt = System.nanoTime();
+        ActorSystem<FleetNode.Command> started;
+        try {
+            started = ActorSystem.create(FleetNode.create(settings.name(), runner, host), FleetConfig.SYSTEM_NAME,
+                    FleetConfig.of(settings, base));
+            // On every node: the singleton runs on the oldest, and moves when that one leaves or is downed.
+            coordinator = ClusterSingleton.get(started).init(SingletonActor.of(Coordinator.create(settings), "fleet-coordinator"));
+        } catch (Exception | LinkageError e) {
+            // Anything: a scheduled task that throws is dropped silently, and the node would never rejoin.
+            log.warn("fleet: could not start at {}:{} ({}); trying again in {}s", settings.bind().host(),
+                    settings.bind().port(), e, backoff.toSeconds());
+            restartLater();
+            return;
+        }
+        incarnations++;
+        system = started;
+        log.info("fleet: node {} at {}, seeds {}, {}", settings.name(), FleetConfig.address(settings.bind()),
+                FleetConfig.seedAddresses(settings), settings.tls().isPresent() ? "mutual TLS" : "plain tcp");
+        started.getWhenTerminated().thenRun(() -> thread.execute(() -> onTerminated(started, startedAt)));
+    }
+
+    private void onTerminated(ActorSystem<FleetNode.Command> ended, long startedAt) {
+        if (system == ended) system = null;
+        if (closing) return;
+        if (Duration.ofNanos(System.nanoTime() - startedAt).compareTo(BACKOFF_RESET) >= 0) backoff = BACKOFF_MIN;
+        log.warn("fleet: node {} left the fleet (downed, or its fleet system failed); the workers serve on;"
+                + " joining again in {}s", settings.name(), backoff.toSeconds());
+        restartLater();
+    }
+
+    private void restartLater() {
+        Duration delay = backoff;
+        backoff = backoff.multipliedBy(2).compareTo(BACKOFF_MAX) > 0 ? BACKOFF_MAX : backoff.multipliedBy(2);
+        thread.schedule(this::startSystem, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public CompletionStage<Reply> handle(Map<String, Object> request, Consumer<String> progress) {
+        ActorSystem<FleetNode.Command> s = system;
+        ActorRef<Coordinator.Command> coord = coordinator;
+        if (s == null || coord == null) {
+            return done(2, "this node is not in its fleet now (starting, or rejoining after it was downed)");
+        }
+        String action = String.valueOf(request.get("action"));
+        return switch (action) {
+            case "status" -> AskPattern.<FleetNode.Command, FleetStatus>ask(s, FleetNode.GetFleetStatus::new, ASK_TIMEOUT, s.scheduler())
+                    .thenApply(status -> new Reply(0, status.summary() + "\n" + FleetStatus.table(status.toJson()),
+                            Map.of("fleet", status.toJson())));
+            case "reload" -> reload(s, coord, FleetRequest.reload(request, settings), progress);
+            case "promote" -> answer(s, coord, Coordinator.Promote::new);
+            case "abort" -> answer(s, coord, Coordinator.Abort::new);
+            default -> done(2, "unknown fleet action \"" + action + "\"");
+        };
+    }
+
+    private CompletionStage<Reply> reload(ActorSystem<FleetNode.Command> s, ActorRef<Coordinator.Command> coord,
+                                          FleetRequest.Reload r, Consumer<String> progress) {
+        if (!r.problem().isEmpty()) return done(2, r.problem());
+        // Fail fast on the minority side of a partition: its coordinator could not write the plan anyway.
+        List<String> unreachable = s.classicSystem() == null ? List.of()
+                : akka.cluster.Cluster.get(s.classicSystem()).state().getUnreachable().stream().map(FleetStatus::nameOf).sorted().toList();
+        if (!unreachable.isEmpty()) return done(2, "unreachable members: " + String.join(", ", unreachable) + "; nothing reloaded");
+        CompletionStage<Reply> accepted = AskPattern.<Coordinator.Command, Coordinator.RollAnswer>ask(coord,
+                replyTo -> new Coordinator.StartRoll(r.jar(), r.sha256(), r.maxParallel(), r.canary(), replyTo),
+                START_TIMEOUT, s.scheduler())
+                .handle((answer, failure) -> answer != null ? new Reply(answer.code(), answer.message(), Map.of("plan", answer.planId()))
+                        : new Reply(2, "the fleet's coordinator did not answer within " + START_TIMEOUT.toSeconds()
+                                + "s (no quorum?); nothing reloaded", Map.of()));
+        if (!r.await()) return accepted;
+        return accepted.thenCompose(reply -> {
+            if (reply.exitCode() != 0) return CompletableFuture.completedFuture(reply);
+            progress.accept(reply.message());
+            CompletableFuture<Reply> end = new CompletableFuture<>();
+            s.tell(new FleetNode.Follow(String.valueOf(reply.data().get("plan")), progress, end));
+            return end;
+        });
+    }
+
+    private static CompletionStage<Reply> answer(ActorSystem<FleetNode.Command> s, ActorRef<Coordinator.Command> coord,
+                                                 java.util.function.Function<ActorRef<Coordinator.RollAnswer>, Coordinator.Command> make) {
+        return AskPattern.<Coordinator.Command, Coordinator.RollAnswer>ask(coord, make::apply, ASK_TIMEOUT, s.scheduler())
+                .handle((answer, failure) -> answer != null ? new Reply(answer.code(), answer.message(), Map.of())
+                        : new Reply(2, "the fleet's coordinator did not answer within " + ASK_TIMEOUT.toSeconds() + "s", Map.of()));
+    }
+
+    private static CompletionStage<Reply> done(int code, String message) {
+        return CompletableFuture.completedFuture(new Reply(code, message, Map.of()));
+    }
+
+    /** Leaves the fleet (the runner is stopping): the system ends and is not started again. */
+    @Override
+    public void close() {
+        closing = true;
+        ActorSystem<FleetNode.Command> s = system;
+        if (s != null) {
+            s.terminate();
+            try {
+                s.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.warn("fleet: the fleet system did not end within 10s");
+            }
+        }
+        thread.shutdownNow();
+    }
+}

@@ -1,0 +1,99 @@
+package dev.actorrunner.fleet;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.actorrunner.config.FleetSettings;
+import dev.actorrunner.config.RunnerSettings;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Akka settings of the fleet's own ActorSystem, made from {@link FleetSettings}: a cluster
+ * over Artery (tls-tcp with mutual authentication when TLS files are given, else plain tcp), static
+ * seeds, the open-source Split Brain Resolver keeping the majority, Java serialization off and the
+ * fleet's messages through {@link FleetSerializer}. Pure: no system is started here.
+ */
+public final class FleetConfig {
+
+    /** Every node's fleet system has this name: Akka only joins systems of the same name. */
+    public static final String SYSTEM_NAME = "actor-runner-fleet";
+    /** The Akka role that carries a node's fleet name, so that a member can be shown by it. */
+    static final String NAME_ROLE_PREFIX = "fleet-name:";
+
+    private FleetConfig() {}
+
+    /** The seed node addresses Akka expects: {@code akka://actor-runner-fleet@host:port}. */
+    static List<String> seedAddresses(FleetSettings fleet) {
+        return fleet.seedsOrSelf().stream().map(FleetConfig::address).toList();
+    }
+
+    static String address(RunnerSettings.HostPort at) {
+        String host = at.host().contains(":") && !at.host().startsWith("[") ? "[" + at.host() + "]" : at.host();
+        return "akka://" + SYSTEM_NAME + "@" + host + ":" + at.port();
+    }
+
+    /** The fleet system's config over {@code base} (the runner's Akka logging settings). */
+    public static Config of(FleetSettings fleet, Config base) {
+        Config own = ConfigFactory.parseString("""
+                akka {
+                  actor {
+                    provider = cluster
+                    allow-java-serialization = off
+                    warn-about-java-serializer-usage = on
+                    serializers { actor-runner-fleet = "dev.actorrunner.fleet.FleetSerializer" }
+                    serialization-bindings { "dev.actorrunner.fleet.FleetMessage" = actor-runner-fleet }
+                    # Two threads: the fleet's actors do little, and the machine runs the workers.
+                    default-dispatcher.fork-join-executor { parallelism-min = 2, parallelism-max = 2 }
+                    internal-dispatcher.fork-join-executor { parallelism-min = 1, parallelism-max = 2 }
+                  }
+                  remote.artery {
+                    # No advertised address but the bound one: NAT is out of scope.
+                    large-message-destinations = []
+                    ssl.ssl-engine-provider = "akka.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider"
+                    # The fleet's messages are small and few: 16 pooled 256 KiB frames (4 MiB of
+                    # direct memory) rather than Akka's 128 (32 MiB), in every runner JVM.
+                    advanced.buffer-pool-size = 16
+                  }
+                  cluster {
+                    downing-provider-class = "akka.cluster.sbr.SplitBrainResolverProvider"
+                    split-brain-resolver.active-strategy = keep-majority
+                    # A downed node's fleet system ends for good (the runner starts a new one);
+                    # its workers live in another system and never notice.
+                    run-coordinated-shutdown-when-down = on
+                    # A small fleet joins fast; the first seed forms it alone after this.
+                    seed-node-timeout = 3s
+                    retry-unsuccessful-join-after = 3s
+                    shutdown-after-unsuccessful-join-seed-nodes = off
+                    log-info-verbose = off
+                    # The cluster's timers on the system's scheduler (50ms ticks), not a second
+                    # scheduler thread ticking every 33ms in an idle runner.
+                    scheduler.tick-duration = 50ms
+                    jmx.enabled = off
+                  }
+                  # The fleet system never ends the JVM: the runner does.
+                  coordinated-shutdown.exit-jvm = off
+                  coordinated-shutdown.run-by-jvm-shutdown-hook = off
+                  jvm-shutdown-hooks = off
+                }
+                """);
+        Map<String, Object> values = new java.util.LinkedHashMap<>();
+        values.put("akka.remote.artery.transport", fleet.tls().isPresent() ? "tls-tcp" : "tcp");
+        values.put("akka.remote.artery.canonical.hostname", fleet.bind().host());
+        values.put("akka.remote.artery.canonical.port", fleet.bind().port());
+        values.put("akka.cluster.seed-nodes", seedAddresses(fleet));
+        values.put("akka.cluster.roles", List.of(NAME_ROLE_PREFIX + fleet.name()));
+        values.put("akka.cluster.failure-detector.acceptable-heartbeat-pause", fleet.heartbeatPause().toMillis() + "ms");
+        values.put("akka.cluster.split-brain-resolver.stable-after", fleet.stableAfter().toMillis() + "ms");
+        fleet.tls().ifPresent(tls -> {
+            values.put("akka.remote.artery.ssl.rotating-keys-engine.key-file", tls.key().toString());
+            values.put("akka.remote.artery.ssl.rotating-keys-engine.cert-file", tls.cert().toString());
+            values.put("akka.remote.artery.ssl.rotating-keys-engine.ca-cert-file", tls.ca().toString());
+        });
+        Config computed = ConfigFactory.empty();
+        for (Map.Entry<String, Object> e : values.entrySet()) {
+            computed = computed.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+        }
+        return computed.withFallback(own).withFallback(base).resolve();
+    }
+}
