@@ -26,7 +26,7 @@ import java.util.Optional;
  * @param drainTimeout    how long a worker out of rotation may keep its connections before SIGTERM
  * @param queueTimeout    how long a connection accepted while no worker is ready waits for one
  * @param ioThreads       event loop threads of the front
- * @param transport       the front's Netty transport (auto: io_uring where the kernel has it, else epoll)
+ * @param transport       the front's Netty transport (auto: epoll, else NIO; io_uring is opt-in)
  * @param mode            auto (the default): each connection's first bytes decide between http and
  *                        tcp; tcp: a connection is pinned to a worker; http: each request is routed
  * @param http            settings of the http mode (and of auto mode's HTTP/1.x connections)

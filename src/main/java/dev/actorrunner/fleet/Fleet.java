@@ -1,5 +1,7 @@
 package dev.actorrunner.fleet;
 
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
@@ -106,13 +108,20 @@ public final class Fleet implements FleetControl, AutoCloseable {
     private void startSystem() {
         if (closing) return;
         long startedAt = System.nanoTime();
-        ActorSystem<FleetNode.Command> started;
+        ActorSystem<FleetNode.Command> started = null;
         try {
             started = ActorSystem.create(FleetNode.create(settings.name(), runner, host), FleetConfig.SYSTEM_NAME,
                     FleetConfig.of(settings, base));
             // On every node: the singleton runs on the oldest, and moves when that one leaves or is downed.
-            coordinator = ClusterSingleton.get(started).init(SingletonActor.of(Coordinator.create(settings), "fleet-coordinator"));
+            // Supervised: the singleton manager does not restart a coordinator that failed, and every
+            // fleet reload would then time out until the oldest node left. It owns no process and
+            // re-reads the plan when it starts, so a restart is safe.
+            coordinator = ClusterSingleton.get(started).init(SingletonActor.of(
+                    Behaviors.supervise(Coordinator.create(settings)).onFailure(
+                            SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2)),
+                    "fleet-coordinator"));
         } catch (Exception | LinkageError e) {
+            if (started != null) started.terminate(); // half started: its port must be free for the next try
             // Anything: a scheduled task that throws is dropped silently, and the node would never rejoin.
             log.warn("fleet: could not start at {}:{} ({}); trying again in {}s", settings.bind().host(),
                     settings.bind().port(), e, backoff.toSeconds());
@@ -123,7 +132,8 @@ public final class Fleet implements FleetControl, AutoCloseable {
         system = started;
         log.info("fleet: node {} at {}, seeds {}, {}", settings.name(), FleetConfig.address(settings.bind()),
                 FleetConfig.seedAddresses(settings), settings.tls().isPresent() ? "mutual TLS" : "plain tcp");
-        started.getWhenTerminated().thenRun(() -> thread.execute(() -> onTerminated(started, startedAt)));
+        ActorSystem<FleetNode.Command> up = started;
+        up.getWhenTerminated().thenRun(() -> thread.execute(() -> onTerminated(up, startedAt)));
     }
 
     private void onTerminated(ActorSystem<FleetNode.Command> ended, long startedAt) {
@@ -151,8 +161,9 @@ public final class Fleet implements FleetControl, AutoCloseable {
         String action = String.valueOf(request.get("action"));
         return switch (action) {
             case "status" -> AskPattern.<FleetNode.Command, FleetStatus>ask(s, FleetNode.GetFleetStatus::new, ASK_TIMEOUT, s.scheduler())
-                    .thenApply(status -> new Reply(0, status.summary() + "\n" + FleetStatus.table(status.toJson()),
-                            Map.of("fleet", status.toJson())));
+                    .handle((status, failure) -> status != null
+                            ? new Reply(0, status.summary() + "\n" + FleetStatus.table(status.toJson()), Map.of("fleet", status.toJson()))
+                            : new Reply(2, "this node's fleet agent did not answer within " + ASK_TIMEOUT.toSeconds() + "s", Map.of()));
             case "reload" -> reload(s, coord, FleetRequest.reload(request, settings), progress);
             case "promote" -> answer(s, coord, Coordinator.Promote::new);
             case "abort" -> answer(s, coord, Coordinator.Abort::new);

@@ -26,7 +26,12 @@ import io.netty.channel.uring.IoUringSocketChannel;
 record Transport(String name, IoHandlerFactory io, Class<? extends ServerChannel> serverChannel,
                  Class<? extends Channel> socketChannel, String note) {
 
-    /** What auto tries first: the one measured cheapest per request here (bench/front.sh, FACTS.md). */
+    /**
+     * What auto tries: epoll. io_uring cost the runner's own account less per request (0.74x
+     * HAProxy's vs 1.06x in tcp mode) but the whole machine about the same (0.92x vs 0.91x), and one
+     * http bench round had 31 non-2xx answers of 130,000 that epoll never showed (not reproduced
+     * in 930,000 more): opt-in until that is understood.
+     */
     static final RunnerSettings.Transport[] AUTO_ORDER = {RunnerSettings.Transport.EPOLL, RunnerSettings.Transport.IO_URING};
 
     static Transport choose(RunnerSettings.Transport wanted) {
