@@ -190,7 +190,11 @@ public final class Fleet implements FleetControl, AutoCloseable {
             progress.accept(reply.message());
             CompletableFuture<Reply> end = new CompletableFuture<>();
             s.tell(new FleetNode.Follow(String.valueOf(reply.data().get("plan")), progress, end));
-            return end;
+            // A roll ends by progress-deadline at the latest; a follower is never left waiting longer.
+            Duration bound = settings.progressDeadline().plusMinutes(1);
+            return end.completeOnTimeout(new Reply(1, "no end of the roll seen within " + bound.toMinutes()
+                    + " min (progress-deadline + 1 min); see `actor-runner fleet status`", Map.of()),
+                    bound.toMillis(), TimeUnit.MILLISECONDS);
         });
     }
 

@@ -177,6 +177,14 @@ public final class FleetNode {
                 .onMessage(Follow.class, this::onFollow)
                 .onSignal(PostStop.class, s -> {
                     runner.tell(new ActorRunner.Unsubscribe(events));
+                    // This node left its fleet (downed, partitioned, closing): nobody will tell its
+                    // followers how the roll ends, so they hear it now instead of waiting for ever.
+                    for (Follow f : followers) {
+                        f.done().complete(new dev.actorrunner.control.FleetControl.Reply(1, "this node left its fleet while"
+                                + " following plan " + f.planId() + "; `actor-runner fleet status` on another node shows how"
+                                + " the roll ends", Map.of()));
+                    }
+                    followers.clear();
                     return Behaviors.same();
                 })
                 .build();
@@ -321,7 +329,13 @@ public final class FleetNode {
 
     /** Passes the plan's news on to {@code f}; true when the roll ended and {@code f} is done. */
     private boolean tellFollower(Follow f, Plan before) {
-        if (!plan.id().equals(f.planId())) return false;
+        if (!plan.id().equals(f.planId())) {
+            if (!before.id().equals(f.planId())) return false;
+            // Replaced by a newer plan before this node saw the followed one end.
+            f.done().complete(new dev.actorrunner.control.FleetControl.Reply(1, "plan " + f.planId() + " was replaced by plan "
+                    + plan.id() + " before this node saw it end; see `actor-runner fleet status`", Map.of()));
+            return true;
+        }
         for (Plan.Step s : plan.steps()) {
             Plan.Step was = before.id().equals(plan.id()) ? before.steps().stream()
                     .filter(b -> b.node().equals(s.node())).findFirst().orElse(null) : null;
