@@ -1,5 +1,6 @@
 package dev.actorrunner.fleet;
 
+import dev.actorrunner.fixtures.FleetPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,16 +18,12 @@ import dev.actorrunner.config.FleetSettings;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.control.FleetControl;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -68,19 +65,6 @@ class FleetTest {
         runnerSystem.shutdownTestKit();
     }
 
-    /** A fleet port below the ephemeral range, free now. */
-    private static int freePort() throws IOException {
-        while (true) {
-            int port = 12000 + ThreadLocalRandom.current().nextInt(8000);
-            try (ServerSocket s = new ServerSocket()) {
-                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-                return port;
-            } catch (IOException taken) {
-                // another one
-            }
-        }
-    }
-
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + DEADLINE.toNanos();
         while (!condition.getAsBoolean()) {
@@ -107,7 +91,7 @@ class FleetTest {
 
     @Test
     void aDownedNodeStartsAFreshFleetSystemAndJoinsAgain() throws Exception {
-        RunnerSettings.HostPort bind = new RunnerSettings.HostPort("127.0.0.1", freePort());
+        RunnerSettings.HostPort bind = new RunnerSettings.HostPort("127.0.0.1", FleetPorts.free());
         FleetSettings settings = new FleetSettings(true, "solo", bind, List.of(), false, Optional.empty(),
                 Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMinutes(1),
                 Duration.ofMinutes(2), 1);

@@ -182,13 +182,7 @@ class FrontTest {
             InputStream in = s.getInputStream();
             assertEquals(0, in.read(), "the first byte: the pair is up");
             // Not reading: once the kernel buffers are full the worker's writes must stop.
-            long[] last = {-1};
-            await(() -> {
-                long now = written.get();
-                boolean stalled = now == last[0] && now > 0;
-                last[0] = now;
-                return stalled;
-            }, "the worker's writes to stall");
+            awaitStalled(written, "the worker's writes to stall");
             long stalledAt = written.get();
             assertTrue(stalledAt < 64L * 1024 * 1024,
                     "the runner buffered " + stalledAt / 1024 / 1024 + " MiB for a client that reads nothing");
@@ -219,19 +213,24 @@ class FrontTest {
             writer.start();
             try (Socket w = sink.accept()) {
                 // The worker reads nothing: once the kernel buffers are full the client's writes must stop.
-                long[] last = {-1};
-                await(() -> {
-                    long now = written.get();
-                    boolean stalled = now == last[0] && now > 0;
-                    last[0] = now;
-                    return stalled;
-                }, "the client's writes to stall");
+                awaitStalled(written, "the client's writes to stall");
                 long stalledAt = written.get();
                 assertTrue(stalledAt < 64L * 1024 * 1024,
                         "the runner buffered " + stalledAt / 1024 / 1024 + " MiB for a worker that reads nothing");
                 assertEquals(total, readInOrder(w.getInputStream(), 0, total, chunk.length), "then everything arrives, in order");
             }
         }
+    }
+
+    /** Waits until {@code written} is above 0 and did not move between two looks. */
+    private static void awaitStalled(AtomicLong written, String what) {
+        long[] last = {-1};
+        await(() -> {
+            long now = written.get();
+            boolean stalled = now == last[0] && now > 0;
+            last[0] = now;
+            return stalled;
+        }, what);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.actorrunner.it;
 
+import dev.actorrunner.fixtures.FleetPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,16 +14,12 @@ import java.util.HexFormat;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -45,30 +42,12 @@ class FleetIT {
     /** A node of the fleet under test. */
     record Node(String name, RunnerProcess runner, Path socket) {}
 
-    /**
-     * Fleet ports below the kernel's ephemeral range (FACTS.md): a node that connects to a seed
-     * not yet bound could otherwise be given that very port as its source and connect to itself.
-     */
-    private static List<Integer> fleetPorts(int n) throws IOException {
-        List<Integer> ports = new ArrayList<>();
-        while (ports.size() < n) {
-            int port = 12000 + ThreadLocalRandom.current().nextInt(8000);
-            try (ServerSocket s = new ServerSocket()) {
-                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-                if (!ports.contains(port)) ports.add(port);
-            } catch (IOException taken) {
-                // another one
-            }
-        }
-        return ports;
-    }
-
     private List<Node> startFleet(Path config) throws IOException {
         return startFleet(config, RunnerProcess.demo());
     }
 
     private List<Node> startFleet(Path config, List<String> app) throws IOException {
-        List<Integer> ports = fleetPorts(NODES);
+        List<Integer> ports = FleetPorts.free(NODES);
         String seeds = ports.stream().map(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
         List<Node> nodes = new ArrayList<>();
         for (int i = 0; i < NODES; i++) {

@@ -1,5 +1,6 @@
 package dev.actorrunner.it;
 
+import dev.actorrunner.fixtures.FleetPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -8,16 +9,12 @@ import dev.actorrunner.cli.Cli;
 import dev.actorrunner.control.Json;
 import dev.actorrunner.fixtures.Reaper;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -69,17 +66,6 @@ class FleetTlsIT {
                 + "\", heartbeat-pause = 15s, stable-after = 20s }\n");
     }
 
-    private static int freePort() throws IOException {
-        while (true) {
-            int port = 12000 + ThreadLocalRandom.current().nextInt(8000);
-            try (ServerSocket s = new ServerSocket()) {
-                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-                return port;
-            } catch (IOException taken) {
-                // another one
-            }
-        }
-    }
 
     @SuppressWarnings("unchecked")
     private Map<String, Object> fleetStatus(String node) {
@@ -92,7 +78,7 @@ class FleetTlsIT {
         assumeTrue(hasOpenssl(), "openssl makes the test's certificates");
         List<String> nodes = List.of("n1", "n2", "n3");
         List<Path> configs = List.of(nodeConfig("n1", "ca"), nodeConfig("n2", "ca"), nodeConfig("n3", "other"));
-        List<Integer> ports = List.of(freePort(), freePort(), freePort());
+        List<Integer> ports = FleetPorts.free(3);
         String seeds = "127.0.0.1:" + ports.get(0) + ",127.0.0.1:" + ports.get(1) + ",127.0.0.1:" + ports.get(2);
         List<RunnerProcess> runners = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
