@@ -128,6 +128,15 @@ public final class ActorRunner {
         return Front.adopt(FrontSettings.of(settings), fds);
     }
 
+    /**
+     * As {@link #adopt(RunnerSettings, List)}; with {@code accepting} false the sockets take no
+     * connection until {@link Front#startAccepting()}: a runner that takes over another's sockets
+     * (a handover) starts its workers first, while the other one still accepts.
+     */
+    public static Front adopt(RunnerSettings settings, List<Integer> fds, boolean accepting) throws FrontBindException {
+        return Front.adopt(FrontSettings.of(settings), fds, accepting);
+    }
+
     private static Behavior<Command> embedded(RunnerSettings settings, List<ActorRef<RunnerEvent>> subscribers,
                                               Function<RunnerSettings, Router> front) {
         Objects.requireNonNull(settings, "settings");

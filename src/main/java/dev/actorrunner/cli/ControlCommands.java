@@ -240,4 +240,45 @@ final class ControlCommands {
             return ExitCodes.OK;
         }
     }
+
+    @Command(name = "upgrade", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+            description = {"Replaces the runner itself without refusing a connection, as SIGUSR2 does: the runner starts"
+                    + " a new runner with its own command line (or --runner-jar), hands it the listening sockets, and once"
+                    + " the new one's workers are ready it stops accepting, answers each kept-alive HTTP client's next"
+                    + " request with Connection: close, and stops its workers. Settings that a reload cannot change"
+                    + " (address, mode, worker ports, metrics) and the runner's own JVM are read anew.", ""},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:upgrade started (--wait: the new runner serves)",
+                "1:the new runner failed (it exited, or was not ready in time): the old one serves on",
+                "2:refused (an upgrade is under way, a container or unit where it cannot work) or no runner answers"})
+    static final class Upgrade extends Client {
+        @Option(names = "--wait", description = "Wait until the new runner serves (exit 0) or failed (exit 1, with"
+                + " the reason).")
+        boolean await;
+
+        @Option(names = "--runner-jar", paramLabel = "PATH",
+                description = "Start the new runner from this actor-runner jar instead of the running one's.")
+        Path runnerJar;
+
+        Upgrade(Map<String, String> env) {
+            super(env);
+        }
+
+        @Override
+        Request request() {
+            return Request.upgrade(await, runnerJar == null ? null : runnerJar.toAbsolutePath().toString());
+        }
+
+        @Override
+        int onResult(Reply reply) {
+            int code = reply.fields().get("exit") instanceof Number n ? n.intValue() : reply.ok() ? ExitCodes.OK : FAILED;
+            if (code != ExitCodes.OK) {
+                fail(reply.message());
+                return code;
+            }
+            out().println(reply.message());
+            out().flush();
+            return ExitCodes.OK;
+        }
+    }
 }

@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
             "       actor-runner [OPTIONS] -- COMMAND [ARGS...]",
             "       actor-runner [OPTIONS] --demo",
             "       actor-runner status [--json] | reload [--wait] | scale N | stop [--wait]",
+            "       actor-runner upgrade [--wait] [--runner-jar PATH]",
             "       actor-runner fleet status [--json] | reload [--jar PATH --sha256 HEX] [--max-parallel N]"
                     + " [--canary N] [--wait] | promote | abort",
             "           (to a running runner; each takes --control-socket PATH)"},
@@ -41,9 +42,9 @@ import picocli.CommandLine.Spec;
             "Each worker gets a private port in $PORT and in {port} of any argument, the runner's environment"
                     + " (see --env-inherit), and its arguments verbatim: never a shell.",
             "Signals: HUP reloads (reading --config again), TERM and INT stop gracefully, TTIN adds a worker,"
-                    + " TTOU removes one.",
+                    + " TTOU removes one, USR2 upgrades the runner itself (see upgrade).",
             "Arguments after APP.jar or COMMAND go to the app unchanged, even if they look like options.",
-            "status, reload, scale and stop talk to a running runner through its control socket"
+            "status, reload, scale, stop and upgrade talk to a running runner through its control socket"
                     + " (an app jar named like one of them: ./status).",
             "Flags win over $WORKER_COUNT, which wins over --config. Durations: 500ms, 60s, 2m.",
             ""},
@@ -291,6 +292,7 @@ public final class Main implements Callable<Integer> {
                 .addSubcommand(new ControlCommands.Reload(main.env))
                 .addSubcommand(new ControlCommands.Scale(main.env))
                 .addSubcommand(new ControlCommands.Stop(main.env))
+                .addSubcommand(new ControlCommands.Upgrade(main.env))
                 .addSubcommand("fleet", FleetCommands.commandLine(main.env))
                 // APP_ARGS belong to the app, even "--server.port={port}" or "-w": stop parsing at APP.jar.
                 .setStopAtPositional(true)
@@ -310,7 +312,8 @@ public final class Main implements Callable<Integer> {
         RunnerSettings settings = settings();
         Boot.loggingStarted();
         LogFormats.apply(settings.logFormat());
-        Optional<PidFile> pidFile = writePidFile(settings);
+        // An upgrade's next runner writes it once it takes over (Takeover): the runner before still runs.
+        Optional<PidFile> pidFile = Handover.Taker.requested(env) ? Optional.empty() : writePidFile(settings);
         try {
             return host.run(settings, this::settings);
         } finally {

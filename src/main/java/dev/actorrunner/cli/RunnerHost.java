@@ -15,6 +15,7 @@ import dev.actorrunner.front.FrontBindException;
 import dev.actorrunner.process.OsProcessLauncher;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -97,22 +98,34 @@ final class RunnerHost {
      */
     static int run(RunnerSettings settings, Rereads rereads,
                    CompletableFuture<ActorSystem<RunnerGuardian.Command>> booting) {
+        Map<String, String> env = System.getenv();
+        // An upgrade's next runner: the sockets are the running runner's, handed over, and taken
+        // paused: this runner accepts once its workers are ready.
+        Optional<Handover.Taker> taker;
+        try {
+            taker = Handover.Taker.connect(env);
+        } catch (Handover.Failed e) {
+            return refuse(e.getMessage(), booting);
+        }
         // Bound before any worker: a busy port is a usage error, and no worker is forked for it.
         Front front;
         try {
             // Under systemd's socket activation the socket is systemd's: adopted, not bound, so
             // that a restart queues connections instead of refusing them.
-            List<Integer> inherited = SocketActivation.fds(System.getenv(), ProcessHandle.current().pid());
-            front = inherited.isEmpty() ? ActorRunner.bind(settings) : ActorRunner.adopt(settings, inherited);
+            List<Integer> inherited = SocketActivation.fds(env, ProcessHandle.current().pid());
+            front = taker.isPresent() ? ActorRunner.adopt(settings, taker.get().fds(), false)
+                    : inherited.isEmpty() ? ActorRunner.bind(settings) : ActorRunner.adopt(settings, inherited);
         } catch (FrontBindException e) {
+            taker.ifPresent(t -> t.failed(e.getMessage()));
             return refuse(e.getMessage(), booting);
         }
         // The control socket and metrics port too: one in use is a usage error, before any worker.
         HostServices services;
         try {
-            services = HostServices.bind(settings, front, System.getenv());
+            services = HostServices.bind(settings, front, env, taker.isPresent());
         } catch (IOException e) {
             front.close();
+            taker.ifPresent(t -> t.failed(e.getMessage()));
             return refuse(e.getMessage(), booting);
         }
         // Only now: a port that cannot be bound is one line on stderr and nothing on stdout.
@@ -121,11 +134,17 @@ final class RunnerHost {
                 settings.reloadStrategy().setting(), describe(settings.ready()),
                 front.addresses().stream().map(a -> a.getAddress().getHostAddress() + ":" + a.getPort())
                         .collect(java.util.stream.Collectors.joining(", ")));
+        taker.ifPresent(t -> log.info("upgrade: took {} listening socket{} over from the runner pid {}; accepting once"
+                + " {} worker{} ready", t.fds().size(), t.fds().size() == 1 ? "" : "s", t.from(), settings.workers(),
+                settings.workers() == 1 ? " is" : "s are"));
+        if (taker.isPresent()) rereads.upgrading.set(true); // until the takeover: a HUP now would reload a runner not yet in charge
         // Handlers first, so that no signal meets the JVM's default (exit without draining) while
         // the system starts; one that arrives before the runner exists is passed on once it does.
         CompletableFuture<ActorSystem<RunnerGuardian.Command>> started = new CompletableFuture<>();
+        CompletableFuture<Upgrade> upgrades = new CompletableFuture<>();
         SignalBridge.install(command -> started.thenAccept(s -> s.tell(new RunnerGuardian.ToRunner(command))),
                 rereads::reload);
+        SignalBridge.installUpgrade(() -> upgrades.thenAccept(u -> u.upgrade(Map.of(), line -> {})));
         OsProcessLauncher.prepare(); // the launch wrapper's checks, while the system finishes starting
         ActorSystem<RunnerGuardian.Command> system = booting.join();
         CompletableFuture<Integer> exitCode = new CompletableFuture<>();
@@ -140,11 +159,26 @@ final class RunnerHost {
         Optional<Fleet> fleet = spawned != null && settings.fleet().enabled()
                 ? Optional.of(Fleet.start(settings.fleet(), spawned, rereads.fleetHost(settings), Fleet.cliBase()))
                 : Optional.empty();
-        if (spawned != null) services.attach(system, spawned, rereads::reload, fleet.map(f -> f));
+        Optional<Upgrade> upgrade = Optional.empty();
+        Takeover takeover = new Takeover(settings, front, services, env, rereads.upgrading);
+        if (spawned != null) {
+            upgrade = Optional.of(new Upgrade(settings, front, services, spawned, () -> fleet.ifPresent(Fleet::close),
+                    env, rereads.upgrading));
+            upgrades.complete(upgrade.get());
+            services.attach(system, spawned, rereads::reload, fleet.map(f -> f), upgrade.map(u -> u));
+            CompletableFuture<Optional<String>> allReady = AllReady.watch(system, spawned);
+            if (taker.isPresent()) {
+                takeover.follow(taker.get(), allReady);
+            } else {
+                allReady.thenAccept(failed -> takeover.started(failed));
+            }
+        }
         system.getWhenTerminated().toCompletableFuture().join();
         int code = exitCode.getNow(ExitCodes.SOFTWARE);
+        upgrade.ifPresent(Upgrade::abandon);
         fleet.ifPresent(Fleet::close);
         services.close(code);
+        takeover.close();
         return code;
     }
 
@@ -160,6 +194,8 @@ final class RunnerHost {
             return t;
         });
         private final Callable<RunnerSettings> reread;
+        /** An upgrade is under way (this runner hands over, or is yet to take over): reloads are refused. */
+        final java.util.concurrent.atomic.AtomicBoolean upgrading = new java.util.concurrent.atomic.AtomicBoolean();
 
         Rereads(Callable<RunnerSettings> reread) {
             this.reread = reread;
@@ -178,6 +214,10 @@ final class RunnerHost {
 
         /** A Reload to the settings read now, running {@code jar} if one is given (a fleet reload's release). */
         private ActorRunner.Reload reload(Optional<Path> jar) {
+            if (upgrading.get()) {
+                return ActorRunner.Reload.reading(CompletableFuture.failedFuture(dev.actorrunner.config.InvalidSettingsException.of(
+                        "an upgrade of the runner is under way: reload once it has ended (actor-runner upgrade --wait)")));
+            }
             return ActorRunner.Reload.reading(CompletableFuture.supplyAsync(() -> {
                 try {
                     RunnerSettings read = reread.call();

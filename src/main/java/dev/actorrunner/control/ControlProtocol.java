@@ -11,6 +11,7 @@ import java.util.Map;
  * {"command":"scale","workers":3,"relative":false}
  * {"command":"stop","wait":false}
  * {"command":"fleet","action":"status"}
+ * {"command":"upgrade","wait":true,"runner-jar":"/opt/actor-runner/actor-runner-2.jar"}
  * </pre>
  * The runner answers with JSON lines, zero or more progress lines, then exactly one last line,
  * a result or an error, and closes the connection:
@@ -32,8 +33,8 @@ public final class ControlProtocol {
 
     /**
      * What a client asks. {@code workers} and {@code relative} only for scale; {@code await} (wait
-     * for the end) for reload and stop; {@code fleet} only for fleet: the whole request object,
-     * read by the fleet layer ({@link FleetControl}).
+     * for the end) for reload, stop and upgrade; {@code fleet} for fleet and upgrade: the whole
+     * request object, read by the fleet layer ({@link FleetControl}) or the upgrade ({@link UpgradeControl}).
      */
     public record Request(Command command, boolean await, int workers, boolean relative, Map<String, Object> fleet) {
 
@@ -71,9 +72,18 @@ public final class ControlProtocol {
             return new Request(Command.STOP, wait, 0, false);
         }
 
+        /** An upgrade of the runner itself; {@code runnerJar} may be null (the same command line). */
+        public static Request upgrade(boolean wait, String runnerJar) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("command", "upgrade");
+            m.put("wait", wait);
+            if (runnerJar != null) m.put("runner-jar", runnerJar);
+            return new Request(Command.UPGRADE, wait, 0, false, m);
+        }
+
         /** The request's line, without the line break. */
         public String toJson() {
-            if (command == Command.FLEET) return Json.write(fleet);
+            if (command == Command.FLEET || command == Command.UPGRADE) return Json.write(fleet);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("command", command.name().toLowerCase());
             if (command == Command.RELOAD || command == Command.STOP) m.put("wait", await);
@@ -100,6 +110,7 @@ public final class ControlProtocol {
                 case "scale" -> Command.SCALE;
                 case "stop" -> Command.STOP;
                 case "fleet" -> Command.FLEET;
+                case "upgrade" -> Command.UPGRADE;
                 default -> throw new BadRequest("unknown command \"" + s + "\"");
             };
             if (command == Command.FLEET) {
@@ -107,6 +118,11 @@ public final class ControlProtocol {
                 return new Request(command, false, 0, false, m);
             }
             boolean await = bool(m, "wait");
+            if (command == Command.UPGRADE) {
+                Object jar = m.get("runner-jar");
+                if (jar != null && !(jar instanceof String)) throw new BadRequest("\"runner-jar\" must be a path");
+                return new Request(command, await, 0, false, m);
+            }
             boolean relative = bool(m, "relative");
             int workers = 0;
             if (command == Command.SCALE) {
@@ -131,7 +147,7 @@ public final class ControlProtocol {
     /** The same bound as the workers setting. */
     static final int MAX_WORKERS = 1024;
 
-    public enum Command { STATUS, RELOAD, SCALE, STOP, FLEET }
+    public enum Command { STATUS, RELOAD, SCALE, STOP, FLEET, UPGRADE }
 
     /** A request the runner cannot make sense of. */
     public static final class BadRequest extends RuntimeException {

@@ -75,8 +75,13 @@ public final class ControlServer implements AutoCloseable {
     /** The uid that owns the socket: this runner's. */
     private final int ownerUid;
     private final String ownerName;
-    /** The inode this server bound (dev and ino), to remove at close only the socket file it created. */
-    private final Object fileKey;
+    /**
+     * The inode this server bound (dev and ino), to remove at close only the socket file it
+     * created; null until {@link #publish} for a server bound unpublished.
+     */
+    private volatile Object fileKey;
+    /** The name it was bound under, until {@link #publish} moves it to {@link #path}; null once published. */
+    private volatile Path unpublished;
     private final Set<ControlConnection> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger sessions = new AtomicInteger();
     private volatile RunnerHandle runner;
@@ -104,13 +109,24 @@ public final class ControlServer implements AutoCloseable {
      */
     public static ControlServer bind(Path path, boolean privateDir, Map<String, String> env,
                                      StatusView.HostInfo host) throws IOException {
+        return bind(path, privateDir, env, host, false);
+    }
+
+    /**
+     * As {@link #bind(Path, boolean, Map, StatusView.HostInfo)}; with {@code unpublished} the socket
+     * is bound under a hidden name beside {@code path} and reaches the path only at {@link #publish}:
+     * the next runner of an upgrade binds its socket while the runner before it still answers at
+     * the path, and takes the path over in one rename once it serves.
+     */
+    public static ControlServer bind(Path path, boolean privateDir, Map<String, String> env,
+                                     StatusView.HostInfo host, boolean unpublished) throws IOException {
         if (privateDir) {
             SocketPaths.preparePrivateDir(path, env);
             SocketPaths.removeDead(path, env);
         } else {
             DirectoryTrust.check(path.getParent(), "the socket");
         }
-        removeStale(path);
+        if (!unpublished) removeStale(path); // an upgrade's path is the running runner's, and stays its own until publish
         // Bound under a name of its own, then linked into place: Netty removes the file it bound
         // when the channel closes, and by then the path may hold another runner's socket, which
         // must survive. The link also means the path never shows the socket with any mode but 600.
@@ -147,16 +163,19 @@ public final class ControlServer implements AutoCloseable {
             if (!mode.equals(SocketPaths.OWNER_ONLY_SOCKET)) {
                 throw new IOException(path + ": mode " + PosixFilePermissions.toString(mode) + " after chmod 600");
             }
-            try {
-                Files.createLink(path, bound); // link(2): fails, never replaces, if the path was taken meanwhile
-            } catch (java.nio.file.FileAlreadyExistsException taken) {
-                throw new IOException(path + ": another runner listens there");
+            if (!unpublished) {
+                try {
+                    Files.createLink(path, bound); // link(2): fails, never replaces, if the path was taken meanwhile
+                } catch (java.nio.file.FileAlreadyExistsException taken) {
+                    throw new IOException(path + ": another runner listens there");
+                }
+                ours = fileKey(path);
+                Files.delete(bound);
             }
-            ours = fileKey(path);
-            Files.delete(bound);
-            int uid = (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int uid = (Integer) Files.getAttribute(unpublished ? bound : path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
             holder.server = new ControlServer(path, loop, channel, host.withControlSocket(path.toString()), uid,
                     SocketPaths.currentUser().getName(), ours);
+            holder.server.unpublished = unpublished ? bound : null;
             return holder.server;
         } catch (Exception e) {
             if (channel != null) channel.close().syncUninterruptibly(); // removes the file it bound, if still there
@@ -238,6 +257,33 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /**
+     * Moves a socket bound unpublished to its path, in one rename(2): a socket of the runner
+     * before there is replaced (that runner still serves the connections it has, and will not
+     * remove what is now ours). Nothing for a published one.
+     */
+    public synchronized void publish() throws IOException {
+        Path from = unpublished;
+        if (from == null || closing) return;
+        Files.move(from, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        fileKey = fileKey(path);
+        unpublished = null;
+    }
+
+    /**
+     * Takes the socket off its path, if it is still ours, and keeps serving the connections it
+     * has: a runner that handed over to the next one (which may have published its own there).
+     */
+    public synchronized void unpublish() {
+        if (fileKey == null) return;
+        try {
+            deleteIfOurs(path, fileKey);
+        } catch (IOException e) {
+            log.warn("control socket {}: not removed: {}", path, e.getMessage());
+        }
+        fileKey = null;
+    }
+
+    /**
      * Stops accepting, gives each session that follows the runner its last line (with the
      * runner's exit code) and the others a close, waits for them up to {@link #CLOSE_GRACE}, and
      * removes the socket file if it is still ours.
@@ -247,7 +293,7 @@ public final class ControlServer implements AutoCloseable {
         closing = true;
         server.close().syncUninterruptibly();
         try {
-            deleteIfOurs(path, fileKey);
+            if (fileKey != null) deleteIfOurs(path, fileKey);
         } catch (IOException e) {
             log.warn("control socket {}: not removed: {}", path, e.getMessage());
         }
@@ -318,7 +364,11 @@ public final class ControlServer implements AutoCloseable {
                 }
                 RunnerHandle r = runner;
                 if (request.command() == ControlProtocol.Command.FLEET && r.fleet().isPresent()) {
-                    fleet(r.fleet().get(), request, connection);
+                    fleet(r.fleet().get()::handle, request, connection);
+                    return;
+                }
+                if (request.command() == ControlProtocol.Command.UPGRADE && r.upgrade().isPresent()) {
+                    fleet(r.upgrade().get()::upgrade, request, connection);
                     return;
                 }
                 session = r.system().systemActorOf(ControlSession.create(request, r.runner(), r.reload(), host, connection,
@@ -329,11 +379,15 @@ public final class ControlServer implements AutoCloseable {
             }
         }
 
-        /** A fleet request goes to the fleet layer, which answers with progress lines and a last one. */
-        private void fleet(FleetControl fleet, Request request, ControlConnection out) {
-            fleet.handle(request.fleet(), out::progress).whenComplete((reply, failure) -> {
+        /**
+         * A fleet or upgrade request goes to the layer that carries it out, which answers with
+         * progress lines and a last one.
+         */
+        private void fleet(java.util.function.BiFunction<java.util.Map<String, Object>, java.util.function.Consumer<String>,
+                java.util.concurrent.CompletionStage<FleetControl.Reply>> handler, Request request, ControlConnection out) {
+            handler.apply(request.fleet(), out::progress).whenComplete((reply, failure) -> {
                 if (failure != null) {
-                    out.finish(ControlProtocol.error("fleet: " + failure.getMessage()));
+                    out.finish(ControlProtocol.error(request.command().name().toLowerCase() + ": " + failure.getMessage()));
                     return;
                 }
                 java.util.Map<String, Object> data = new java.util.LinkedHashMap<>(reply.data());

@@ -98,6 +98,8 @@ final class ControlSession {
             case STOP -> askStatus(s -> s.stopping() ? alreadyStopping(request.await()) : stop(request.await()));
             // The server hands fleet requests to the fleet layer; a session gets one only without a fleet.
             case FLEET -> finish(ControlProtocol.error("this runner is in no fleet (start it with --fleet-bind)"));
+            case UPGRADE -> finish(ControlProtocol.error("this runner cannot upgrade itself (an embedded runner: its host"
+                    + " hands the socket over)"));
         };
     }
 

@@ -21,13 +21,22 @@ import java.util.function.Supplier;
  *               reads the config file again each time; {@link ActorRunner.Reload#INSTANCE} keeps
  *               the settings
  * @param fleet  the fleet this runner is a member of, if any
+ * @param upgrade how the runner hands over to a new runner process, if it can (the CLI's can)
  */
 public record RunnerHandle(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner,
-                           Supplier<ActorRunner.Reload> reload, java.util.Optional<FleetControl> fleet) {
+                           Supplier<ActorRunner.Reload> reload, java.util.Optional<FleetControl> fleet,
+                           java.util.Optional<UpgradeControl> upgrade) {
 
     public RunnerHandle {
         reload = reload == null ? () -> ActorRunner.Reload.INSTANCE : reload;
         fleet = fleet == null ? java.util.Optional.empty() : fleet;
+        upgrade = upgrade == null ? java.util.Optional.empty() : upgrade;
+    }
+
+    /** A runner that cannot upgrade itself (the shape before upgrades, kept for source compatibility). */
+    public RunnerHandle(ActorSystem<?> system, ActorRef<ActorRunner.Command> runner,
+                        Supplier<ActorRunner.Reload> reload, java.util.Optional<FleetControl> fleet) {
+        this(system, runner, reload, fleet, java.util.Optional.empty());
     }
 
     /** A runner in no fleet. */

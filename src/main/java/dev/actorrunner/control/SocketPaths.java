@@ -36,13 +36,24 @@ public final class SocketPaths {
     }
 
     /**
+     * Where the runner {@code pid} hands its sockets to the next runner during an upgrade: beside
+     * its default control socket, in the same private directory (see {@link #preparePrivateDir}),
+     * under a name that discovery does not take for a control socket.
+     */
+    public static Path handoverPath(long pid, Map<String, String> env) {
+        Path socket = defaultPath(pid, env);
+        String name = socket.getFileName().toString();
+        return socket.resolveSibling(name.substring(0, name.length() - ".sock".length()) + ".handover");
+    }
+
+    /**
      * Creates the default path's directory if it is the runner's own one under TMPDIR (owner-only),
      * and checks that it is private, as is required of $XDG_RUNTIME_DIR too: a directory of this
      * user's, mode 700, not a symbolic link. In a shared /tmp another user could have made it
      * first; and a runner started by root with a user's XDG_RUNTIME_DIR (sudo -E) would otherwise
      * put its socket where that user can swap it. The exception's message is one line for the user.
      */
-    static void preparePrivateDir(Path socket, Map<String, String> env) throws IOException {
+    public static void preparePrivateDir(Path socket, Map<String, String> env) throws IOException {
         Path dir = socket.getParent();
         boolean xdg = xdgDir(env).filter(dir::equals).isPresent();
         if (!xdg) {

@@ -10,6 +10,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -18,6 +21,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -65,6 +69,13 @@ public final class Front implements Router {
         }
     };
     private final long sniffNanos;
+    /** Every client connection open now (a Netty group: a closed channel leaves it by itself). */
+    private final ChannelGroup clients = new DefaultChannelGroup("actor-runner-clients", GlobalEventExecutor.INSTANCE);
+    /** Adopted listeners registered with reads off until {@link #startAccepting} (an upgrade's next runner). */
+    private boolean paused;
+
+    /** The user event of {@link #lastCall}: each HTTP relay lets its client go. */
+    enum LastCall { INSTANCE }
 
     private Front(FrontSettings settings) {
         this.settings = settings;
@@ -103,6 +114,16 @@ public final class Front implements Router {
      * shutdown(2): the socket may be shared). Needs the epoll transport, the one that adopts an fd.
      */
     public static Front adopt(FrontSettings settings, List<Integer> fds) throws FrontBindException {
+        return adopt(settings, fds, true);
+    }
+
+    /**
+     * As {@link #adopt(FrontSettings, List)}; with {@code accepting} false nothing is accepted
+     * until {@link #startAccepting}: an upgrade's next runner holds the sockets from the start
+     * and takes connections only once its workers are ready, while the runner before it still
+     * accepts from the same queue.
+     */
+    public static Front adopt(FrontSettings settings, List<Integer> fds, boolean accepting) throws FrontBindException {
         if (!io.netty.channel.epoll.Epoll.isAvailable()) {
             throw new FrontBindException("cannot adopt inherited sockets: the epoll transport is not available here", null);
         }
@@ -113,6 +134,7 @@ public final class Front implements Router {
         Front front = new Front(new FrontSettings(settings.host(), settings.port(), settings.ioThreads(),
                 settings.queueTimeout(), settings.connectTimeout(), settings.mode(), settings.http(), settings.passive(),
                 RunnerSettings.Transport.EPOLL));
+        front.paused = !accepting;
         try {
             for (int fd : fds) front.adopt(fd);
             return front;
@@ -124,7 +146,8 @@ public final class Front implements Router {
 
     private void adopt(int fd) throws FrontBindException {
         SocketActivation.nonBlocking(fd);
-        ServerBootstrap b = serverBootstrap().channelFactory(() -> new io.netty.channel.epoll.EpollServerSocketChannel(fd));
+        ServerBootstrap b = serverBootstrap().channelFactory(() -> new io.netty.channel.epoll.EpollServerSocketChannel(fd))
+                .option(ChannelOption.AUTO_READ, !paused);
         try {
             Channel ch = b.register().sync().channel();
             listeners.add(ch);
@@ -171,6 +194,7 @@ public final class Front implements Router {
                     @Override
                     protected void initChannel(Channel ch) {
                         traffic.connectionAccepted();
+                        clients.add(ch);
                         switch (settings.mode()) {
                             case HTTP -> ch.pipeline().addLast(traffic.counter(), new HttpServerCodec(decoderConfig()),
                                     new HttpRelay(rotation, pool, httpDialer));
@@ -267,6 +291,46 @@ public final class Front implements Router {
     /** Connections waiting for a ready worker (for tests). */
     int waitingConnections() {
         return rotation.waitingConnections();
+    }
+
+    /**
+     * The listening sockets as file descriptors, to hand to the next runner (SCM_RIGHTS); empty
+     * when the transport has none to give (only epoll's listeners are handed over).
+     */
+    public List<io.netty.channel.unix.FileDescriptor> listeningSockets() {
+        if (!listeners.stream().allMatch(c -> c instanceof io.netty.channel.epoll.EpollServerSocketChannel)) return List.of();
+        return listeners.stream().map(c -> ((io.netty.channel.epoll.EpollServerSocketChannel) c).fd()).toList();
+    }
+
+    /** Starts accepting on adopted listeners registered paused; nothing if they accept already. */
+    public void startAccepting() {
+        listeners.forEach(c -> c.config().setAutoRead(true));
+    }
+
+    /**
+     * Hands the clients over (an upgrade, once the next runner accepts from the same sockets):
+     * stops accepting, and every HTTP connection (auto mode: each routed per request) gets
+     * {@code Connection: close} on its next response and is closed after it, or once idle for a
+     * second; pinned connections are left to the workers' drain, as in a reload. Completes when
+     * every connection but the pinned ones has closed; the caller bounds the wait (drain-timeout).
+     */
+    public CompletableFuture<Void> lastCall() {
+        rotation.callLast();
+        stopAccepting();
+        List<CompletableFuture<Void>> closed = new ArrayList<>();
+        for (Channel ch : clients) {
+            if (ch.pipeline().get(TcpRelay.class) != null) continue; // pinned: the drain's
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            ch.closeFuture().addListener(f -> done.complete(null));
+            closed.add(done);
+            ch.pipeline().fireUserEventTriggered(LastCall.INSTANCE);
+        }
+        return CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new));
+    }
+
+    /** Client connections open now. */
+    public int clientConnections() {
+        return clients.size();
     }
 
     @Override

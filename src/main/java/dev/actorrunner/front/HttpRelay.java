@@ -392,6 +392,8 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             e.finalResponse = true;
             e.workerKeepAlive = HttpUtil.isKeepAlive(res) && !e.backend.draining();
         }
+        // Letting the clients go (an upgrade): this response is the connection's last, and says so.
+        if (!informational && rotation.lastCall()) e.clientKeepAlive = false;
         HttpHeaderRules.toClient(res, !informational, e.isHead(), e.clientKeepAlive);
         Channel from = e.worker;
         client.write(res).addListener((ChannelFuture f) -> { // flushed at the end of the worker's read
@@ -448,7 +450,25 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         } else {
             state = State.IDLE;
             drive();
+            if (state == State.IDLE && rotation.lastCall()) closeIfIdle(); // its head left before the last call
         }
+    }
+
+    /**
+     * The last call (an upgrade hands the clients to the next runner): a connection between
+     * requests closes once it has stayed idle for {@link #LAST_CALL_IDLE}; one in an exchange
+     * answers with {@code Connection: close} and closes after. Not at once: a client that got a
+     * response a moment ago may have its next request on the way, and a close would lose it.
+     */
+    static final Duration LAST_CALL_IDLE = Duration.ofSeconds(1);
+
+    private void closeIfIdle() {
+        client.eventLoop().schedule(() -> {
+            if (state == State.IDLE && ex == null && inbox.isEmpty() && client.isActive()) {
+                state = State.CLOSING;
+                client.close();
+            }
+        }, LAST_CALL_IDLE.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Gives the exchange's worker connection back to the pool, or closes it. The count is the caller's. */
@@ -662,6 +682,10 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
      */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == Front.LastCall.INSTANCE) {
+            if (state == State.IDLE && ex == null) closeIfIdle();
+            return;
+        }
         if (evt instanceof ChannelInputShutdownEvent) {
             if (ex != null && state != State.UPGRADED && endRead(ex)) {
                 ex.clientKeepAlive = false; // a whole request still gets its answer, then the close

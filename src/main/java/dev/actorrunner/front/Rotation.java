@@ -37,6 +37,8 @@ final class Rotation {
     private volatile long slowStart;
     private volatile IntConsumer connectFailed = id -> {};
     private volatile BiConsumer<Integer, String> unresponsive = (id, why) -> {};
+    /** Set once when the runner hands its clients over (an upgrade): every response from then on closes its connection. */
+    private volatile boolean lastCall;
 
     Rotation(FrontSettings settings, Traffic traffic, Consumer<Backend> closeIdle) {
         this.settings = settings;
@@ -54,6 +56,15 @@ final class Rotation {
 
     RoutingTable table() {
         return table;
+    }
+
+    /** Whether the runner is letting its clients go: see {@link Front#lastCall}. */
+    boolean lastCall() {
+        return lastCall;
+    }
+
+    void callLast() {
+        lastCall = true;
     }
 
     // ---- the Master's side (through Front) ----

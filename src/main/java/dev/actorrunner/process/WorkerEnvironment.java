@@ -13,7 +13,11 @@ import java.util.Map;
  */
 final class WorkerEnvironment {
     /** systemd's socket activation (sd_listen_fds(3)): addressed to the runner's pid only. */
-    static final java.util.Set<String> NEVER_PASSED = java.util.Set.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES");
+    static final java.util.Set<String> NEVER_PASSED = java.util.Set.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
+            // systemd's notify socket is the runner's (its main pid, its readiness), never an app's
+            "NOTIFY_SOCKET",
+            // an upgrade's handover is between two runners
+            "ACTOR_RUNNER_HANDOVER", "ACTOR_RUNNER_HANDOVER_FDS", "ACTOR_RUNNER_HANDOVER_FROM");
 
     private WorkerEnvironment() {}
 

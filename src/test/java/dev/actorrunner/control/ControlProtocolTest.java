@@ -23,7 +23,8 @@ class ControlProtocolTest {
     @Test
     void everyRequestSurvivesItsWireForm() {
         for (Request r : List.of(Request.status(), Request.reload(true), Request.reload(false), Request.scale(3, false),
-                Request.scale(-2, true), Request.stop(true), Request.stop(false))) {
+                Request.scale(-2, true), Request.stop(true), Request.stop(false), Request.upgrade(true, null),
+                Request.upgrade(false, "/opt/actor-runner/actor-runner-2.jar"))) {
             assertEquals(r, Request.parse(r.toJson()), r.toJson());
             assertFalse(r.toJson().contains("\n"));
         }

@@ -119,6 +119,57 @@ class HttpRelayTest {
     }
 
     @Test
+    void atTheLastCallTheNextResponseClosesTheConnectionAndSaysSo() {
+        start(9001);
+        send("GET /a HTTP/1.1\r\nHost: app\r\n\r\n");
+        Dialed w = dialed.get(0);
+        w.received();
+        rotation.callLast(); // an upgrade: the next runner accepts now
+        client.pipeline().fireUserEventTriggered(Front.LastCall.INSTANCE);
+        w.answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        String res = clientGot();
+        assertTrue(res.startsWith("HTTP/1.1 200 OK\r\n") && res.toLowerCase().contains("\r\nconnection: close\r\n"), res);
+        assertFalse(client.isActive(), "closed after the response that said so");
+    }
+
+    @Test
+    void atTheLastCallAnIdleConnectionClosesOnlyAfterASecondOfSilence() {
+        start(9001);
+        send("GET /a HTTP/1.1\r\nHost: app\r\n\r\n");
+        Dialed w = dialed.get(0);
+        w.received();
+        w.answer("HTTP/1.1 204 No Content\r\n\r\n");
+        assertFalse(clientGot().toLowerCase().contains("connection: close"));
+        rotation.callLast();
+        client.pipeline().fireUserEventTriggered(Front.LastCall.INSTANCE);
+        // A request that was on its way as the last call came is still answered, and then the connection closes.
+        client.advanceTimeBy(HttpRelay.LAST_CALL_IDLE.toMillis() / 2, TimeUnit.MILLISECONDS);
+        client.runPendingTasks();
+        assertTrue(client.isActive(), "not closed while it may have a request on the way");
+        send("GET /b HTTP/1.1\r\nHost: app\r\n\r\n");
+        assertTrue(w.received().startsWith("GET /b"));
+        client.advanceTimeBy(HttpRelay.LAST_CALL_IDLE.toMillis(), TimeUnit.MILLISECONDS);
+        client.runPendingTasks();
+        assertTrue(client.isActive(), "the timer never cuts an exchange");
+        w.answer("HTTP/1.1 204 No Content\r\n\r\n");
+        assertTrue(clientGot().toLowerCase().contains("connection: close"));
+        assertFalse(client.isActive());
+
+        // A connection idle at the last call closes after LAST_CALL_IDLE.
+        close();
+        dialed.clear();
+        start(9001);
+        rotation.callLast();
+        client.pipeline().fireUserEventTriggered(Front.LastCall.INSTANCE);
+        client.advanceTimeBy(HttpRelay.LAST_CALL_IDLE.toMillis() - 1, TimeUnit.MILLISECONDS);
+        client.runPendingTasks();
+        assertTrue(client.isActive());
+        client.advanceTimeBy(2, TimeUnit.MILLISECONDS);
+        client.runPendingTasks();
+        assertFalse(client.isActive(), "an idle client is let go");
+    }
+
+    @Test
     void theWorkerGetsOriginFormAndAHostEvenWhenTheClientSentNeither() {
         start(9001);
         send("GET http://app:8080/x?q=1 HTTP/1.1\r\nHost: app:8080\r\n\r\n");
