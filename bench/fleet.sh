@@ -12,6 +12,10 @@
 #   bench/fleet.sh rejoin             after a roll to release 2, SIGKILL the last node and start it again
 #                                     on release 1: the coordinator brings it to release 2
 #   bench/fleet.sh form               time to form and to converge on every node's status
+#   bench/fleet.sh scale              for --nodes 8 --workers 1 and more: time to form and converge,
+#                                     the runner CPU and RSS the fleet adds (each node beside one
+#                                     runner of the same shape without a fleet, same 30 s window),
+#                                     then a fleet reload --wait: its total and each machine's step
 #   options (before the case):
 #     --nodes N      runners (3)
 #     --workers W    workers per runner (2)
@@ -133,6 +137,38 @@ case $CASE in
     log "n$NODES brought back to release 2 $((SECONDS - t0))s after its restart"
     grep -h "bringing\|fleet coordinator: plan" "$WORK"/n*.log | tail -3
     fleet status --control-socket "$WORK/n1.sock" ;;
+  scale)
+    require_quiet # figures: not beside other load (FORCE=1 to run anyway)
+    # The same runner without a fleet, beside the fleet nodes, over the same idle window.
+    java -Xmx256m -jar "$WORK/actor-runner.jar" -w "$WORKERS" -p $((BASE + 100)) --slow-start 0s \
+      --worker-ports "$((20000 + 100 * (BASE % 50)))-$((20099 + 100 * (BASE % 50)))" --jvm-opt -Xmx64m \
+      --control-socket "$WORK/plain.sock" "$R1" >> "$WORK/plain.log" 2>&1 &
+    PIDS[0]=$!
+    wait_http $((BASE + 100)) 120 "the runner without a fleet" "${PIDS[0]}"
+    sleep 20 # past both kinds' start-up work (JIT, the fleet's first gossip rounds)
+    hz=$(getconf CLK_TCK)
+    declare -A c0; for i in "${!PIDS[@]}"; do c0[$i]=$(cpu_ticks "${PIDS[$i]}"); done
+    sleep 30
+    fleet_cpu=() fleet_rss=() fleet_threads=()
+    for ((i = 1; i <= NODES; i++)); do
+      fleet_cpu+=("$(awk -v d=$(( $(cpu_ticks "${PIDS[$i]}") - c0[$i] )) -v h="$hz" 'BEGIN {printf "%.2f", 100 * d / h / 30}')")
+      fleet_rss+=("$(( $(rss_kb "${PIDS[$i]}") / 1024 ))")
+      fleet_threads+=("$(ls "/proc/${PIDS[$i]}/task" | wc -l)")
+    done
+    plain_cpu=$(awk -v d=$(( $(cpu_ticks "${PIDS[0]}") - c0[0] )) -v h="$hz" 'BEGIN {printf "%.2f", 100 * d / h / 30}')
+    median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+    log "idle, 30 s: runner CPU % of a core: fleet nodes median $(median "${fleet_cpu[@]}") (${fleet_cpu[*]}), without a fleet $plain_cpu"
+    log "RSS MiB: fleet nodes median $(median "${fleet_rss[@]}") (${fleet_rss[*]}), without a fleet $(( $(rss_kb "${PIDS[0]}") / 1024 ))"
+    log "threads: fleet nodes median $(median "${fleet_threads[@]}"), without a fleet $(ls "/proc/${PIDS[0]}/task" | wc -l)"
+    t0=$SECONDS
+    fleet reload --jar "$R2" --wait --control-socket "$WORK/n1.sock" > "$WORK/reload.out" 2>&1 || log "fleet reload exit $?"
+    log "fleet reload --wait over $NODES machines: $((SECONDS - t0))s ($(tail -1 "$WORK/reload.out"))"
+    for ((i = 1; i <= NODES; i++)); do
+      a=$(grep -m1 'reloading this machine to' "$WORK/n$i.log" | cut -d' ' -f1); b=$(grep -m1 'this machine is done' "$WORK/n$i.log" | cut -d' ' -f1)
+      [[ -n $a && -n $b ]] && printf 'n%d %s\n' "$i" "$(awk -v a="$a" -v b="$b" 'function ms(t, p) { split(t, p, /[:.]/); return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + p[4] }
+        BEGIN {printf "%.1f", (ms(b) - ms(a)) / 1000}')"
+    done > "$WORK/steps"
+    log "machine steps (s, from 'reloading this machine' to 'done'): $(tr '\n' ' ' < "$WORK/steps")median $(median $(awk '{print $2}' "$WORK/steps"))" ;;
   *) die "unknown case $CASE" ;;
 esac
 log "total ${SECONDS}s since the first start ($((SECONDS - T0))s)"
