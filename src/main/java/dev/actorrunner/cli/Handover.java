@@ -44,9 +44,12 @@ import java.util.concurrent.TimeoutException;
  *   before -> next   the listening sockets, as many as {@value #FDS_ENV} says
  *   next -> before   "READY"            its workers are ready and it accepts
  *                    "FAILED reason"    it cannot get ready, and stops
- *   before -> next   "RELEASED"         it stopped accepting, and drains
+ *   before -> next   "RELEASED"         it commits: it stops accepting, and drains
+ *                    "ABORTED"          it gives up on this upgrade, and stops the next runner
  * </pre>
- * A close by either side before that: the other one is gone. The runner before listens at a path
+ * The next runner takes the control socket path, the pid file and systemd's main pid only at
+ * RELEASED, so that an upgrade the runner before gives up at the last moment leaves everything
+ * its own. A close by either side before that: the other one is gone. The runner before listens at a path
  * in its private directory (mode 700) and talks only to the process it started (SO_PEERCRED), whose
  * environment names the path ({@value #SOCKET_ENV}); none of these variables reaches a worker.
  */
@@ -59,6 +62,9 @@ final class Handover {
     static final Duration RECEIVE_TIMEOUT = Duration.ofSeconds(10);
 
     private Handover() {}
+
+    /** The runner before's last word to the next one. */
+    enum Outcome { RELEASED, ABORTED, GONE }
 
     /** A handover that cannot take place; the message is one line for the user. */
     static final class Failed extends Exception {
@@ -89,6 +95,7 @@ final class Handover {
         /** Completes at READY; fails at FAILED, or when the next runner closes the handover first. */
         private final CompletableFuture<Void> ready = new CompletableFuture<>();
         private volatile Channel peer;
+        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
         private Giver(EventLoopGroup loop, Channel server, Path path, List<FileDescriptor> sockets) {
             this.loop = loop;
@@ -138,15 +145,23 @@ final class Handover {
             return ready;
         }
 
-        /** Tells the next runner that this one no longer accepts. */
+        /** Tells the next runner that this one commits: it stops accepting, the next one is in charge. */
         void release() {
             Channel ch = peer;
-            if (ch != null) ch.writeAndFlush(line("RELEASED"));
+            if (ch != null) ch.writeAndFlush(line("RELEASED")).syncUninterruptibly();
         }
 
-        /** Stops listening; an open connection closes, which the next runner reads as this one being gone. */
+        /** Tells the next runner that this upgrade is given up (before it is stopped). */
+        void abort() {
+            if (closed.get()) return;
+            Channel ch = peer;
+            if (ch != null && ch.isActive()) ch.writeAndFlush(line("ABORTED")).awaitUninterruptibly(1, TimeUnit.SECONDS);
+        }
+
+        /** Stops listening; an open connection closes, which the next runner reads as this one being gone. Once. */
         @Override
         public void close() {
+            if (!closed.compareAndSet(false, true)) return;
             Channel ch = peer;
             if (ch != null) ch.close().syncUninterruptibly(); // a server's close leaves its accepted channels open
             server.close().syncUninterruptibly(); // removes the socket file
@@ -207,10 +222,10 @@ final class Handover {
         private final Channel channel;
         private final List<Integer> fds;
         private final long from;
-        /** Completes at RELEASED, or when the runner before is gone (the handover closed). */
-        private final CompletableFuture<Boolean> released;
+        /** Completes at RELEASED or ABORTED, or when the runner before is gone (the handover closed). */
+        private final CompletableFuture<Outcome> released;
 
-        private Taker(EventLoopGroup loop, Channel channel, List<Integer> fds, long from, CompletableFuture<Boolean> released) {
+        private Taker(EventLoopGroup loop, Channel channel, List<Integer> fds, long from, CompletableFuture<Outcome> released) {
             this.loop = loop;
             this.channel = channel;
             this.fds = fds;
@@ -243,7 +258,7 @@ final class Handover {
             if (!Epoll.isAvailable()) throw new Failed("upgrade needs the epoll transport (Linux)");
             EventLoopGroup loop = loop("actor-runner-handover");
             CompletableFuture<List<Integer>> received = new CompletableFuture<>();
-            CompletableFuture<Boolean> released = new CompletableFuture<>();
+            CompletableFuture<Outcome> released = new CompletableFuture<>();
             List<Integer> fds = new ArrayList<>();
             try {
                 Channel ch = new Bootstrap().group(loop).channel(EpollDomainSocketChannel.class)
@@ -291,8 +306,8 @@ final class Handover {
             channel.writeAndFlush(line("FAILED " + why));
         }
 
-        /** True at RELEASED; false when the runner before is gone without saying so. */
-        CompletableFuture<Boolean> released() {
+        /** What the runner before said last: RELEASED, ABORTED, or nothing before it was gone. */
+        CompletableFuture<Outcome> released() {
             return released;
         }
 
@@ -307,10 +322,10 @@ final class Handover {
             private final int count;
             private final List<Integer> fds;
             private final CompletableFuture<List<Integer>> received;
-            private final CompletableFuture<Boolean> released;
+            private final CompletableFuture<Outcome> released;
 
             FromBefore(int count, List<Integer> fds, CompletableFuture<List<Integer>> received,
-                       CompletableFuture<Boolean> released) {
+                       CompletableFuture<Outcome> released) {
                 this.count = count;
                 this.fds = fds;
                 this.received = received;
@@ -326,8 +341,10 @@ final class Handover {
                         ctx.pipeline().addBefore("handover", "lines", new LineBasedFrameDecoder(4096));
                         received.complete(List.copyOf(fds));
                     }
-                } else if (msg instanceof ByteBuf b && b.toString(StandardCharsets.UTF_8).strip().equals("RELEASED")) {
-                    released.complete(true);
+                } else if (msg instanceof ByteBuf b) {
+                    String text = b.toString(StandardCharsets.UTF_8).strip();
+                    if (text.equals("RELEASED")) released.complete(Outcome.RELEASED);
+                    if (text.equals("ABORTED")) released.complete(Outcome.ABORTED);
                 }
             }
 
@@ -335,7 +352,7 @@ final class Handover {
             public void channelInactive(ChannelHandlerContext ctx) {
                 received.completeExceptionally(new IOException("the runner before closed the handover after "
                         + fds.size() + " of " + count + " sockets"));
-                released.complete(false);
+                released.complete(Outcome.GONE);
             }
 
             @Override

@@ -105,7 +105,11 @@ final class RunnerHost {
         try {
             taker = Handover.Taker.connect(env);
         } catch (Handover.Failed e) {
-            return refuse(e.getMessage(), booting);
+            if (!Handover.Taker.requested(env) || runnerBeforeAlive(env)) return refuse(e.getMessage(), booting);
+            // The runner before died (SIGKILL) before it could hand the socket over, and its socket
+            // with it: this runner binds as at any start rather than leave the port to nobody.
+            log.warn("{}; the runner before is gone: binding the public address instead", e.getMessage());
+            taker = Optional.empty();
         }
         // Bound before any worker: a busy port is a usage error, and no worker is forked for it.
         Front front;
@@ -156,19 +160,25 @@ final class RunnerHost {
         ActorRef<ActorRunner.Command> spawned = runner.applyToEither(
                 system.getWhenTerminated().toCompletableFuture().thenApply(ended -> null), r -> r).join();
         // The fleet, if any, in an ActorSystem of its own: a downed node's system ends, this one serves on.
-        Optional<Fleet> fleet = spawned != null && settings.fleet().enabled()
-                ? Optional.of(Fleet.start(settings.fleet(), spawned, rereads.fleetHost(settings), Fleet.cliBase()))
-                : Optional.empty();
+        // An upgrade's next runner joins once it takes over: until then the fleet port is the runner before's.
+        LateFleet fleet = new LateFleet();
+        Runnable joinFleet = () -> {
+            if (spawned != null && settings.fleet().enabled()) {
+                fleet.set(Fleet.start(settings.fleet(), spawned, rereads.fleetHost(settings), Fleet.cliBase()));
+            }
+        };
+        if (taker.isEmpty()) joinFleet.run();
         Optional<Upgrade> upgrade = Optional.empty();
         Takeover takeover = new Takeover(settings, front, services, env, rereads.upgrading);
         if (spawned != null) {
-            upgrade = Optional.of(new Upgrade(settings, front, services, spawned, () -> fleet.ifPresent(Fleet::close),
-                    env, rereads.upgrading));
+            upgrade = Optional.of(new Upgrade(settings, front, services, system, spawned, fleet::close, env,
+                    rereads.upgrading));
             upgrades.complete(upgrade.get());
-            services.attach(system, spawned, rereads::reload, fleet.map(f -> f), upgrade.map(u -> u));
+            services.attach(system, spawned, rereads::reload,
+                    settings.fleet().enabled() ? Optional.of(fleet) : Optional.empty(), upgrade.map(u -> u));
             CompletableFuture<Optional<String>> allReady = AllReady.watch(system, spawned);
             if (taker.isPresent()) {
-                takeover.follow(taker.get(), allReady);
+                takeover.follow(taker.get(), allReady, joinFleet);
             } else {
                 allReady.thenAccept(failed -> takeover.started(failed));
             }
@@ -176,7 +186,7 @@ final class RunnerHost {
         system.getWhenTerminated().toCompletableFuture().join();
         int code = exitCode.getNow(ExitCodes.SOFTWARE);
         upgrade.ifPresent(Upgrade::abandon);
-        fleet.ifPresent(Fleet::close);
+        fleet.close();
         services.close(code);
         takeover.close();
         return code;
@@ -248,6 +258,50 @@ final class RunnerHost {
                     released = jar;
                 }
             };
+        }
+    }
+
+    private static boolean runnerBeforeAlive(Map<String, String> env) {
+        try {
+            long pid = Long.parseLong(env.getOrDefault(Handover.FROM_ENV, "0"));
+            return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        } catch (NumberFormatException e) {
+            return true; // cannot tell: refuse, as for any failed handover
+        }
+    }
+
+    /**
+     * The fleet this runner is a member of, once it has joined: at start, or for an upgrade's next
+     * runner once it took over. Requests before that are answered, not left hanging.
+     */
+    static final class LateFleet implements dev.actorrunner.control.FleetControl {
+        private volatile Fleet fleet;
+        private volatile boolean closed;
+
+        synchronized void set(Fleet f) {
+            if (closed) {
+                f.close();
+                return;
+            }
+            fleet = f;
+        }
+
+        /** Leaves the fleet (blocks up to the fleet's own bound); nothing if not in one. */
+        synchronized void close() {
+            closed = true;
+            if (fleet != null) fleet.close();
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Reply> handle(Map<String, Object> request,
+                                                                  java.util.function.Consumer<String> progress) {
+            Fleet f = fleet;
+            if (f == null) {
+                return CompletableFuture.completedFuture(new Reply(ExitCodes.USAGE, closed
+                        ? "this runner has left the fleet (it handed over to a new runner)"
+                        : "this runner joins the fleet once it has taken over from the runner before", Map.of()));
+            }
+            return f.handle(request, progress);
         }
     }
 

@@ -49,12 +49,16 @@ final class Takeover implements AutoCloseable {
         if (failed.isEmpty() && SystemdNotify.expected(env)) thread.execute(() -> SystemdNotify.send(env, "READY=1\n"));
     }
 
-    /** An upgrade's next runner: takes over once {@code allReady}, or tells the runner before it failed. */
-    void follow(Handover.Taker taker, CompletableFuture<Optional<String>> allReady) {
+    /**
+     * An upgrade's next runner: once {@code allReady} it accepts and says READY (or FAILED); it
+     * takes the control socket path, the pid file, systemd's main pid and the fleet once the
+     * runner before released it, or is gone. Given up (ABORTED), it takes nothing: the runner
+     * before stops it.
+     */
+    void follow(Handover.Taker taker, CompletableFuture<Optional<String>> allReady, Runnable joinFleet) {
         this.taker = taker;
-        AtomicBoolean tookOver = new AtomicBoolean();
-        taker.released().thenAcceptAsync(said -> {
-            if (!said && !tookOver.get()) {
+        taker.released().thenAcceptAsync(outcome -> {
+            if (outcome == Handover.Outcome.GONE && !allReady.isDone()) {
                 log.warn("upgrade: the runner before (pid {}) is gone before it let go; this runner takes over once"
                         + " its workers are ready", taker.from());
             }
@@ -65,21 +69,29 @@ final class Takeover implements AutoCloseable {
                 taker.failed(failed.get());
                 return;
             }
-            tookOver.set(true);
             front.startAccepting();
+            taker.ready();
+            log.info("upgrade: all workers ready, accepting beside the runner pid {} until it lets go", taker.from());
+        }, thread);
+        allReady.thenCombineAsync(taker.released(), (failed, outcome) -> {
+            if (failed.isPresent()) return null;
+            if (outcome == Handover.Outcome.ABORTED) {
+                log.warn("upgrade: the runner pid {} gave the upgrade up; this runner takes nothing over and is stopped",
+                        taker.from());
+                return null;
+            }
             services.takeOver();
             writePidFile();
             long pid = ProcessHandle.current().pid();
             if (SystemdNotify.expected(env)) SystemdNotify.send(env, "MAINPID=" + pid + "\nREADY=1\n");
-            taker.ready();
-            log.info("upgrade: all workers ready, accepting; the runner pid {} stops accepting and lets its clients go",
-                    taker.from());
-            taker.released().thenAcceptAsync(said -> {
-                services.takeOverMetrics();
-                upgrading.set(false);
-                taker.close();
-                if (said) log.info("upgrade: the runner pid {} let go; this runner (pid {}) is in charge", taker.from(), pid);
-            }, thread);
+            joinFleet.run();
+            services.takeOverMetrics();
+            upgrading.set(false);
+            taker.close();
+            log.info(outcome == Handover.Outcome.RELEASED
+                    ? "upgrade: the runner pid {} let go; this runner (pid {}) is in charge"
+                    : "upgrade: the runner pid {} is gone; this runner (pid {}) is in charge", taker.from(), pid);
+            return null;
         }, thread);
     }
 

@@ -1,6 +1,8 @@
 package dev.actorrunner.cli;
 
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.config.RunnerSettings;
 import dev.actorrunner.control.FleetControl;
@@ -19,6 +21,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -40,40 +44,69 @@ import org.slf4j.LoggerFactory;
 final class Upgrade implements UpgradeControl {
     private static final Logger log = LoggerFactory.getLogger(Upgrade.class);
 
+    /** Why an upgrade ends when the runner that started it stopped first (SIGTERM, {@code stop}). */
+    private static final String STOPPED = "this runner stopped";
+
     /** Beyond the app's own ready-timeout and warm-up: the next runner's JVM and Akka start. */
     static final Duration START_ALLOWANCE = Duration.ofSeconds(60);
 
     private final RunnerSettings settings;
     private final Front front;
     private final HostServices services;
+    private final ActorSystem<?> system;
     private final ActorRef<ActorRunner.Command> runner;
     private final Runnable leaveFleet;
     private final Map<String, String> env;
     private final AtomicBoolean upgrading;
-    private volatile Process next;
-    /** Set once the next runner took over: from then on it is the runner, and outlives this one. */
-    private volatile boolean handedOver;
+    /** Where an upgrade's blocking steps run (a bind, a fork, a commit): never a signal's, an event loop's or an actor's thread. */
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "actor-runner-upgrade");
+        t.setDaemon(true);
+        return t;
+    });
+    /** The upgrade under way (null when none is); its end is decided once, by {@link Attempt#ended}. */
+    private volatile Attempt current;
 
-    Upgrade(RunnerSettings settings, Front front, HostServices services, ActorRef<ActorRunner.Command> runner,
-            Runnable leaveFleet, Map<String, String> env, AtomicBoolean upgrading) {
+    Upgrade(RunnerSettings settings, Front front, HostServices services, ActorSystem<?> system,
+            ActorRef<ActorRunner.Command> runner, Runnable leaveFleet, Map<String, String> env, AtomicBoolean upgrading) {
         this.settings = settings;
         this.front = front;
         this.services = services;
+        this.system = system;
         this.runner = runner;
         this.leaveFleet = leaveFleet;
         this.env = env;
         this.upgrading = upgrading;
     }
 
+    /** One upgrade: the next runner's process, the handover, and whether it ended (failed or committed). */
+    private final class Attempt {
+        final Process child;
+        final Handover.Giver giver;
+        final AtomicBoolean ended = new AtomicBoolean();
+        final CompletableFuture<FleetControl.Reply> outcome = new CompletableFuture<>();
+        volatile boolean committed;
+
+        Attempt(Process child, Handover.Giver giver) {
+            this.child = child;
+            this.giver = giver;
+        }
+    }
+
     @Override
     public CompletionStage<FleetControl.Reply> upgrade(Map<String, Object> request, Consumer<String> progress) {
+        return CompletableFuture.supplyAsync(() -> begin(request, progress), thread).thenCompose(s -> s);
+    }
+
+    private CompletionStage<FleetControl.Reply> begin(Map<String, Object> request, Consumer<String> progress) {
         boolean await = Boolean.TRUE.equals(request.get("wait"));
         Optional<Path> jar = Optional.ofNullable((String) request.get("runner-jar")).map(Path::of);
         if (!upgrading.compareAndSet(false, true)) {
             return done(ExitCodes.USAGE, "refused: an upgrade or the takeover of one is under way");
         }
         List<String> command;
-        Handover.Giver giver;
+        Handover.Giver giver = null;
+        Process child;
         try {
             refuseWhereItCannotWork();
             command = nextCommand(ownCommandLine(), jar);
@@ -87,71 +120,90 @@ final class Upgrade implements UpgradeControl {
                 throw new Handover.Failed("refused: " + e.getMessage());
             }
             giver = Handover.Giver.listen(path, sockets);
-            next = start(command, giver.path(), sockets.size());
+            child = start(command, giver.path(), sockets.size());
         } catch (Handover.Failed e) {
+            if (giver != null) giver.close();
             upgrading.set(false);
             log.warn("upgrade {}", e.getMessage());
             return done(e.getMessage().startsWith("refused") ? ExitCodes.USAGE : ControlCommands.FAILED, e.getMessage());
         } catch (IOException e) {
+            giver.close(); // start() failed: listen() succeeded
             upgrading.set(false);
             log.warn("upgrade failed: cannot start the next runner: {}", e.getMessage());
             return done(ControlCommands.FAILED, "failed: cannot start the next runner: " + e.getMessage());
         }
-        Process child = next;
+        Attempt attempt = new Attempt(child, giver);
+        current = attempt;
         giver.expect(child.pid());
-        long me = ProcessHandle.current().pid();
         log.info("upgrade: started the next runner, pid {}: {}", child.pid(), String.join(" ", command));
         progress.accept("started the next runner, pid " + child.pid() + "; it serves once its workers are ready");
-        CompletableFuture<FleetControl.Reply> outcome = new CompletableFuture<>();
-        AtomicBoolean ended = new AtomicBoolean();
         Duration deadline = settings.readyTimeout().plus(settings.warmup().deadline()).plus(START_ALLOWANCE);
-        Consumer<String> fail = why -> {
-            if (!ended.compareAndSet(false, true)) return;
-            log.warn("upgrade failed: {}; this runner (pid {}) serves on", why, me);
-            stopNext(child);
-            giver.close();
-            upgrading.set(false);
-            outcome.complete(new FleetControl.Reply(ControlCommands.FAILED, "upgrade failed: " + why
-                    + "; the runner (pid " + me + ") serves on", Map.of("pid", me)));
-        };
-        child.onExit().thenAccept(p -> fail.accept("the next runner (pid " + p.pid() + ") exited with code "
-                + p.exitValue() + explain(p.exitValue()) + " before it was ready"));
-        CompletableFuture.delayedExecutor(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                .execute(() -> fail.accept("the next runner was not ready within " + deadline.toSeconds() + "s"));
-        giver.ready().whenCompleteAsync((ok, failure) -> { // off the handover's event loop: closing it waits for it
+        child.onExit().thenAcceptAsync(p -> fail(attempt, "the next runner (pid " + p.pid() + ") exited with code "
+                + p.exitValue() + explain(p.exitValue()) + " before it was ready"), thread);
+        CompletableFuture.delayedExecutor(deadline.toMillis(), TimeUnit.MILLISECONDS, thread)
+                .execute(() -> fail(attempt, "the next runner was not ready within " + deadline.toSeconds() + "s"));
+        giver.ready().whenCompleteAsync((ok, failure) -> {
             if (failure != null) {
-                fail.accept(failure instanceof Handover.Failed ? failure.getMessage() : failure.toString());
-                return;
+                fail(attempt, failure instanceof Handover.Failed ? failure.getMessage() : failure.toString());
+            } else {
+                // A runner that is stopping meanwhile (SIGTERM) keeps to its stop: the upgrade is given up.
+                AskPattern.ask(runner, ActorRunner.GetStatus::new, Duration.ofSeconds(5), system.scheduler())
+                        .whenCompleteAsync((status, noAnswer) -> {
+                            if (status == null || status.stopping()) fail(attempt, STOPPED);
+                            else commit(attempt);
+                        }, thread);
             }
-            if (!ended.compareAndSet(false, true)) return;
-            handedOver = true;
-            handedOver(giver, child.pid());
-            outcome.complete(new FleetControl.Reply(ExitCodes.OK, "upgraded: the runner pid " + child.pid()
-                    + " serves now; pid " + me + " lets its clients go and stops (within drain-timeout "
-                    + settings.drainTimeout().toSeconds() + "s)", Map.of("pid", child.pid(), "from", me)));
-        });
+        }, thread);
         if (!await) {
             return done(ExitCodes.OK, "upgrade started: the next runner is pid " + child.pid()
                     + " (actor-runner upgrade --wait follows it; the log says how it ends)");
         }
-        return outcome;
+        return attempt.outcome;
     }
 
-    /** The next runner is ready and accepts: this one lets go. */
-    private void handedOver(Handover.Giver giver, long nextPid) {
-        front.stopAccepting();
+    /** The upgrade is given up: the next runner is told and stopped; this one, which never stopped accepting, serves on. */
+    private void fail(Attempt attempt, String why) {
+        if (!attempt.ended.compareAndSet(false, true)) return;
+        long me = ProcessHandle.current().pid();
+        boolean stopping = why.equals(STOPPED);
+        log.warn("upgrade failed: {}; {}", why, stopping ? "the next runner (pid " + attempt.child.pid() + ") is stopped too"
+                : "this runner (pid " + me + ") serves on");
+        attempt.giver.abort();
+        stopNext(attempt.child);
+        attempt.giver.close();
+        current = null;
+        upgrading.set(false);
+        attempt.outcome.complete(new FleetControl.Reply(ControlCommands.FAILED, "upgrade failed: " + why
+                + (stopping ? "" : "; the runner (pid " + me + ") serves on"), Map.of("pid", me)));
+    }
+
+    /**
+     * The next runner is ready and accepts: this one commits. RELEASED first (the next one takes
+     * the control socket path, the pid file and, told by this one, systemd's main pid), then this
+     * one stops accepting, lets its clients go, leaves the fleet and stops its workers as on SIGTERM.
+     */
+    private void commit(Attempt attempt) {
+        if (!attempt.ended.compareAndSet(false, true)) return;
+        attempt.committed = true;
+        long me = ProcessHandle.current().pid();
+        long next = attempt.child.pid();
+        attempt.giver.release();
+        // This runner is still the unit's main process: systemd takes MAINPID= from it whatever NotifyAccess says.
+        if (SystemdNotify.expected(env)) SystemdNotify.send(env, "MAINPID=" + next + "\n");
+        CompletableFuture<Void> clientsGone = front.lastCall(); // stops accepting: the next runner's queue now
         services.handOver();
-        leaveFleet.run();
-        giver.release();
         log.info("upgrade: the runner pid {} is ready and accepts; this one stopped accepting, lets its clients go"
-                + " and stops (within drain-timeout {}s)", nextPid, settings.drainTimeout().toSeconds());
-        front.lastCall().orTimeout(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                + " and stops (within drain-timeout {}s)", next, settings.drainTimeout().toSeconds());
+        attempt.outcome.complete(new FleetControl.Reply(ExitCodes.OK, "upgraded: the runner pid " + next
+                + " serves now; pid " + me + " lets its clients go and stops (within drain-timeout "
+                + settings.drainTimeout().toSeconds() + "s)", Map.of("pid", next, "from", me)));
+        leaveFleet.run();
+        clientsGone.orTimeout(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((ok, timedOut) -> {
                     if (timedOut != null) {
                         log.warn("upgrade: {} client connection(s) still open after drain-timeout; stopping",
                                 front.clientConnections());
                     }
-                    CompletableFuture.runAsync(giver::close);
                     runner.tell(ActorRunner.StopAll.INSTANCE);
                 });
     }
@@ -168,10 +220,25 @@ final class Upgrade implements UpgradeControl {
                 });
     }
 
-    /** After this runner stopped (any way): a next runner that never took over does not outlive it. */
+    /**
+     * After this runner stopped (any way), on the CLI's thread before the JVM exits: an upgrade
+     * that did not commit is given up, and its next runner is stopped and waited for (up to
+     * kill-timeout, then SIGKILL), so that it does not outlive this one; the handover socket goes.
+     */
     void abandon() {
-        Process child = next;
-        if (child != null && child.isAlive() && upgrading.get() && !handedOver) stopNext(child);
+        Attempt attempt = current;
+        if (attempt == null) return;
+        if (!attempt.committed) {
+            fail(attempt, STOPPED);
+            try {
+                attempt.child.onExit().get(settings.killTimeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                attempt.child.descendants().forEach(ProcessHandle::destroyForcibly);
+                attempt.child.destroyForcibly();
+            }
+        }
+        attempt.giver.close();
+        thread.shutdown();
     }
 
     /**
@@ -180,23 +247,28 @@ final class Upgrade implements UpgradeControl {
      * process exits unless the new one says it is the main one now (Type=notify).
      */
     private void refuseWhereItCannotWork() throws Handover.Failed {
+        if (ProcessHandle.current().pid() == 1) {
+            throw new Handover.Failed("refused: this runner is PID 1 (of a container): when it exits, every process"
+                    + " of the container ends, the next runner too: replace the container instead");
+        }
         long parent = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(0L);
-        if (parent == 1 && isTini()) {
-            throw new Handover.Failed("refused: this runner is the child of tini (a container's PID 1), which ends the"
-                    + " container when it exits: replace the container instead (docker/README.md)");
+        String init = initName();
+        if (parent == 1 && !init.equals("systemd") && !init.equals("init")) {
+            throw new Handover.Failed("refused: this runner is the child of " + init + " (PID 1, a container's init),"
+                    + " which ends the container when its child exits: replace the container instead (docker/README.md)");
         }
         if (env.containsKey("INVOCATION_ID") && !SystemdNotify.expected(env)) {
-            throw new Handover.Failed("refused: under systemd the main pid changes: the unit needs Type=notify and"
-                    + " NotifyAccess=all (conf/actor-runner.service), or systemd stops the service when this runner exits");
+            throw new Handover.Failed("refused: under systemd the main pid changes: the unit needs Type=notify"
+                    + " (conf/actor-runner.service), or systemd stops the service when this runner exits");
         }
     }
 
-    private static boolean isTini() {
+    /** PID 1's command name (tini, docker-init, dumb-init, systemd, ...); "init" if it cannot be read. */
+    private static String initName() {
         try {
-            String comm = Files.readString(Path.of("/proc/1/comm")).strip();
-            return comm.equals("tini") || comm.equals("docker-init");
+            return Files.readString(Path.of("/proc/1/comm")).strip();
         } catch (IOException | RuntimeException e) {
-            return false;
+            return "init";
         }
     }
 
@@ -221,8 +293,9 @@ final class Upgrade implements UpgradeControl {
             }
         }
         if (argv.isEmpty()) throw new Handover.Failed("refused: this runner's command line is empty (/proc/self/cmdline)");
-        // argv[0] may be a bare "java" found on a PATH that the working directory or environment changes.
-        ProcessHandle.current().info().command().ifPresent(exe -> argv.set(0, exe));
+        // This JVM's launcher by its path, not argv[0] (a bare "java" looked up on PATH) nor /proc/self/exe
+        // (after a JDK package update: ".../bin/java (deleted)"): the JDK at that path now, updated or not.
+        argv.set(0, Path.of(System.getProperty("java.home"), "bin", "java").toString());
         return argv;
     }
 

@@ -101,7 +101,9 @@ public final class SocketPaths {
     static void removeDead(Path socket, Map<String, String> env) {
         Path dir = socket.getParent();
         String prefix = xdgDir(env).filter(dir::equals).isPresent() ? "actor-runner-" : "";
-        for (Path dead : sockets(dir, prefix, false)) {
+        List<Path> stale = new ArrayList<>(sockets(dir, prefix, false));
+        stale.addAll(sockets(dir, prefix, false, ".handover")); // an upgrade's, of a runner killed during it
+        for (Path dead : stale) {
             try {
                 Files.deleteIfExists(dead);
             } catch (IOException e) {
@@ -112,12 +114,16 @@ public final class SocketPaths {
 
     /** The {@code PREFIXpid.sock} files of {@code dir} whose pid is alive (or dead). */
     private static List<Path> sockets(Path dir, String prefix, boolean alive) {
+        return sockets(dir, prefix, alive, ".sock");
+    }
+
+    private static List<Path> sockets(Path dir, String prefix, boolean alive, String suffix) {
         List<Path> found = new ArrayList<>();
         if (!Files.isDirectory(dir)) return found;
-        try (DirectoryStream<Path> sockets = Files.newDirectoryStream(dir, prefix + "*.sock")) {
+        try (DirectoryStream<Path> sockets = Files.newDirectoryStream(dir, prefix + "*" + suffix)) {
             for (Path p : sockets) {
                 String name = p.getFileName().toString();
-                String pid = name.substring(prefix.length(), name.length() - ".sock".length());
+                String pid = name.substring(prefix.length(), name.length() - suffix.length());
                 if (!pid.matches("\\d{1,10}")) continue;
                 boolean running = ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
                 if (running == alive) found.add(p);

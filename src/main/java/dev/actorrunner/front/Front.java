@@ -309,22 +309,20 @@ public final class Front implements Router {
 
     /**
      * Hands the clients over (an upgrade, once the next runner accepts from the same sockets):
-     * stops accepting, and every HTTP connection (auto mode: each routed per request) gets
-     * {@code Connection: close} on its next response and is closed after it, or once idle for a
-     * second; pinned connections are left to the workers' drain, as in a reload. Completes when
-     * every connection but the pinned ones has closed; the caller bounds the wait (drain-timeout).
+     * {@link #stopAccepting}, which lets the HTTP clients go, and completes when every connection
+     * but the pinned ones has closed; the caller bounds the wait (drain-timeout).
      */
     public CompletableFuture<Void> lastCall() {
-        rotation.callLast();
-        stopAccepting();
         List<CompletableFuture<Void>> closed = new ArrayList<>();
         for (Channel ch : clients) {
             if (ch.pipeline().get(TcpRelay.class) != null) continue; // pinned: the drain's
+            HttpRelay http = ch.pipeline().get(HttpRelay.class);
+            if (http != null && http.upgraded()) continue; // a raw stream now (WebSocket): drained as pinned ones are
             CompletableFuture<Void> done = new CompletableFuture<>();
             ch.closeFuture().addListener(f -> done.complete(null));
             closed.add(done);
-            ch.pipeline().fireUserEventTriggered(LastCall.INSTANCE);
         }
+        stopAccepting();
         return CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new));
     }
 
@@ -333,9 +331,20 @@ public final class Front implements Router {
         return clients.size();
     }
 
+    /**
+     * Closes this process's listening descriptors, and lets every HTTP client go (auto mode: each
+     * connection routed per request): its next response says {@code Connection: close} and the
+     * connection closes after it, or once idle for a second. A client moved that way reconnects:
+     * under socket activation or after an upgrade, to the runner that accepts from the same socket
+     * next, instead of finding its kept-alive connection cut when this runner exits. Pinned
+     * connections are left to the workers' drain.
+     */
     @Override
     public void stopAccepting() {
         listeners.forEach(Channel::close);
+        if (rotation.lastCall()) return;
+        rotation.callLast();
+        for (Channel ch : clients) ch.pipeline().fireUserEventTriggered(LastCall.INSTANCE);
     }
 
     @Override

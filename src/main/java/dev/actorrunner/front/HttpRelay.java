@@ -106,6 +106,10 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     /** One per connection, not per request: re-armed while an exchange runs; due at watchdogAt. */
     private ScheduledFuture<?> watchdog;
     private long watchdogAt;
+    /** The last call's idle check, while one is due. */
+    private ScheduledFuture<?> idleTimer;
+    /** When bytes last came from the client (the ticker's nanoseconds). */
+    private long lastBytesAt;
 
     HttpRelay(Rotation rotation, WorkerConnections pool, Dialer dialer) {
         this.rotation = rotation;
@@ -169,6 +173,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             Object m = inbox.poll();
             if (m == null) {
                 client.read();
+                if (state == State.IDLE && rotation.lastCall()) closeIfIdle(); // every way back to IDLE passes here
                 return;
             }
             if (m instanceof HttpRequest) headsTaken++;
@@ -393,7 +398,8 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
             e.workerKeepAlive = HttpUtil.isKeepAlive(res) && !e.backend.draining();
         }
         // Letting the clients go (an upgrade): this response is the connection's last, and says so.
-        if (!informational && rotation.lastCall()) e.clientKeepAlive = false;
+        // A request pipelined behind this one is served first; its response says it instead.
+        if (!informational && rotation.lastCall() && headsRead == e.seq) e.clientKeepAlive = false;
         HttpHeaderRules.toClient(res, !informational, e.isHead(), e.clientKeepAlive);
         Channel from = e.worker;
         client.write(res).addListener((ChannelFuture f) -> { // flushed at the end of the worker's read
@@ -450,7 +456,6 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
         } else {
             state = State.IDLE;
             drive();
-            if (state == State.IDLE && rotation.lastCall()) closeIfIdle(); // its head left before the last call
         }
     }
 
@@ -463,12 +468,30 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     static final Duration LAST_CALL_IDLE = Duration.ofSeconds(1);
 
     private void closeIfIdle() {
-        client.eventLoop().schedule(() -> {
-            if (state == State.IDLE && ex == null && inbox.isEmpty() && client.isActive()) {
-                state = State.CLOSING;
-                client.close();
+        if (idleTimer != null) return;
+        long since = ticker.nanoTime();
+        idleTimer = client.eventLoop().schedule(() -> {
+            idleTimer = null;
+            if (state != State.IDLE || ex != null || !inbox.isEmpty() || !client.isActive()) return;
+            if (lastBytesAt - since > 0) {
+                closeIfIdle(); // part of a next request is in the codec: not idle, look again later
+                return;
             }
+            state = State.CLOSING;
+            client.close();
         }, LAST_CALL_IDLE.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Bytes came from the client, whether or not the codec made a message of them yet. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        lastBytesAt = ticker.nanoTime();
+        ctx.fireChannelReadComplete();
+    }
+
+    /** Whether the connection became a raw stream (an upgrade, such as WebSocket): a last call has no say over it. */
+    boolean upgraded() {
+        return state == State.UPGRADED;
     }
 
     /** Gives the exchange's worker connection back to the pool, or closes it. The count is the caller's. */
@@ -683,7 +706,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == Front.LastCall.INSTANCE) {
-            if (state == State.IDLE && ex == null) closeIfIdle();
+            if (state == State.IDLE && ex == null && inbox.isEmpty()) closeIfIdle();
             return;
         }
         if (evt instanceof ChannelInputShutdownEvent) {
@@ -715,7 +738,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     }
 
     private void answerHealth(HttpRequest r) {
-        boolean keepAlive = HttpUtil.isKeepAlive(r);
+        boolean keepAlive = HttpUtil.isKeepAlive(r) && !rotation.lastCall();
         boolean ready = !rotation.table().isEmpty();
         FullHttpResponse res = response(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
                 ready ? "ok\n" : "no worker is ready\n");

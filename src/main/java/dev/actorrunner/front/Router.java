@@ -58,7 +58,10 @@ public interface Router extends AutoCloseable {
         return 100;
     }
 
-    /** Stops accepting connections; those open stay until they close (StopAll drains them). */
+    /**
+     * Stops accepting connections; those open stay until they close (StopAll drains them), and
+     * HTTP clients are told to go with their next response ({@code Connection: close}).
+     */
     void stopAccepting();
 
     /** Releases the port and the threads; open connections are cut. Idempotent. */

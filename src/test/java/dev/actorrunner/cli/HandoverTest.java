@@ -68,7 +68,32 @@ class HandoverTest {
         taker.ready();
         giver.ready().get(5, TimeUnit.SECONDS);
         giver.release();
-        assertTrue(taker.released().get(5, TimeUnit.SECONDS), "RELEASED heard");
+        assertEquals(Handover.Outcome.RELEASED, taker.released().get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void anUpgradeGivenUpIsSaidSoBeforeTheHandoverCloses() throws Exception {
+        before = Front.bind(SETTINGS);
+        giver = Handover.Giver.listen(dir.resolve("h.sock"), before.listeningSockets());
+        giver.expect(ProcessHandle.current().pid());
+        taker = Handover.Taker.connect(env(giver.path(), 1)).orElseThrow();
+        taker.ready();
+        giver.ready().get(5, TimeUnit.SECONDS);
+        giver.abort();
+        giver.close();
+        giver = null;
+        assertEquals(Handover.Outcome.ABORTED, taker.released().get(5, TimeUnit.SECONDS), "not taken for gone");
+    }
+
+    @Test
+    void theNextRunnerThatCannotGetReadySaysWhy() throws Exception {
+        before = Front.bind(SETTINGS);
+        giver = Handover.Giver.listen(dir.resolve("h.sock"), before.listeningSockets());
+        giver.expect(ProcessHandle.current().pid());
+        taker = Handover.Taker.connect(env(giver.path(), 1)).orElseThrow();
+        taker.failed("the app failed to boot 3 times");
+        Exception failed = assertThrows(java.util.concurrent.ExecutionException.class, () -> giver.ready().get(5, TimeUnit.SECONDS));
+        assertEquals("the app failed to boot 3 times", failed.getCause().getMessage());
     }
 
     @Test
@@ -88,6 +113,6 @@ class HandoverTest {
         taker = Handover.Taker.connect(env(giver.path(), 1)).orElseThrow();
         giver.close();
         giver = null;
-        assertEquals(false, taker.released().get(5, TimeUnit.SECONDS), "gone, not released");
+        assertEquals(Handover.Outcome.GONE, taker.released().get(5, TimeUnit.SECONDS), "gone, not released");
     }
 }

@@ -170,6 +170,42 @@ class HttpRelayTest {
     }
 
     @Test
+    void atTheLastCallAPipelinedRequestIsStillAnsweredAndOnlyTheLastResponseSaysClose() {
+        start(9001);
+        send("GET /a HTTP/1.1\r\nHost: app\r\n\r\nGET /b HTTP/1.1\r\nHost: app\r\n\r\n");
+        Dialed w = dialed.get(0);
+        assertTrue(w.received().startsWith("GET /a"));
+        rotation.callLast();
+        client.pipeline().fireUserEventTriggered(Front.LastCall.INSTANCE);
+        w.answer("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
+        String first = clientGot();
+        assertFalse(first.toLowerCase().contains("connection: close"), "/b is already sent: not the last: " + first);
+        assertTrue(client.isActive());
+        assertTrue(w.received().startsWith("GET /b"), "the pipelined request goes on");
+        w.answer("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
+        assertTrue(clientGot().toLowerCase().contains("connection: close"));
+        assertFalse(client.isActive());
+    }
+
+    @Test
+    void atTheLastCallPartOfANextRequestKeepsTheConnectionFromBeingClosedAsIdle() {
+        start(9001);
+        rotation.callLast();
+        client.pipeline().fireUserEventTriggered(Front.LastCall.INSTANCE);
+        client.advanceTimeBy(HttpRelay.LAST_CALL_IDLE.toMillis() - 100, TimeUnit.MILLISECONDS);
+        send("GET /a HTTP/1.1\r\nHo"); // a head still in the codec: no message for the relay yet
+        client.pipeline().fireChannelReadComplete();
+        client.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        client.runPendingTasks();
+        assertTrue(client.isActive(), "bytes of a request came: not idle");
+        send("st: app\r\n\r\n");
+        assertTrue(dialed.get(0).received().startsWith("GET /a"));
+        dialed.get(0).answer("HTTP/1.1 204 No Content\r\n\r\n");
+        assertTrue(clientGot().toLowerCase().contains("connection: close"));
+        assertFalse(client.isActive());
+    }
+
+    @Test
     void theWorkerGetsOriginFormAndAHostEvenWhenTheClientSentNeither() {
         start(9001);
         send("GET http://app:8080/x?q=1 HTTP/1.1\r\nHost: app:8080\r\n\r\n");

@@ -187,6 +187,13 @@ class UpgradeIT {
         long next = nextPid(old);
         old.awaitLine(l -> l.contains("took 1 listening socket over from the runner pid " + old.pid()), BOOT,
                 "the next runner to take the socket");
+        // Meanwhile one upgrade at a time, and no reload.
+        Cli.Result second = cli("upgrade");
+        assertEquals(2, second.code(), second.out() + second.err());
+        assertTrue(second.err().contains("an upgrade or the takeover of one is under way"), second.err());
+        Cli.Result reload = cli("reload");
+        assertEquals(1, reload.code(), reload.out() + reload.err());
+        assertTrue(reload.err().contains("an upgrade of the runner is under way"), reload.err());
         old.signal("KILL");
         RunnerProcess.awaitDead(List.of(old.pid()), BOOT);
         // Its worker dies with it (the kernel's parent-death signal), the next runner lives on.
@@ -214,5 +221,28 @@ class UpgradeIT {
         assertEquals(0, status.code(), status.err());
         assertTrue(status.out().contains("\"pid\":" + next), status.out());
         // (the new runner's own log went to the old one's stdout, a pipe the JDK closed when the old one died)
+    }
+
+    @Test
+    void sigtermOfTheOldRunnerMidUpgradeStopsItAndTheNextRunnerToo() throws Exception {
+        Path gate = dir.resolve("gate");
+        Files.createFile(gate);
+        RunnerProcess old = runner(List.of("-w", "1"), fixture("serve-when", gate.toString()));
+        List<RunnerProcess.Worker> oldWorkers = old.awaitInRotation(1, BOOT);
+        Files.delete(gate); // the next runner's worker never gets ready
+        Cli.Result started = cli("upgrade");
+        assertEquals(0, started.code(), started.out() + started.err());
+        long next = nextPid(old);
+        old.awaitLine(l -> l.contains("took 1 listening socket over"), BOOT, "the next runner to take the socket");
+        List<Long> nextWorkers = ProcessHandle.of(next).map(p -> p.descendants().map(ProcessHandle::pid).toList())
+                .orElse(List.of());
+        old.signal("TERM"); // a stop is a stop: the upgrade is given up, and the next runner stopped with it
+        assertEquals(0, old.awaitExit(BOOT), old.output());
+        assertFalse(RunnerProcess.alive(next), "the next runner outlived the old one");
+        RunnerProcess.awaitDead(oldWorkers.stream().map(RunnerProcess.Worker::pid).toList(), BOOT);
+        RunnerProcess.awaitDead(nextWorkers, BOOT);
+        assertTrue(old.output().contains("upgrade failed: this runner stopped"), old.output());
+        assertFalse(Files.exists(dev.actorrunner.control.SocketPaths.handoverPath(old.pid(), System.getenv())));
+        assertFalse(Files.exists(socket()));
     }
 }
