@@ -185,7 +185,7 @@ public final class FleetNode {
     // A member of the fleet: publishing its entry, answering for the fleet.
     private Behavior<Command> running() {
         return Behaviors.receive(Command.class)
-                .onMessageEquals(Poll.INSTANCE, this::poll)
+                .onMessageEquals(Poll.INSTANCE, () -> nameChecked ? poll() : checkName())
                 .onMessage(RunnerStatusIs.class, this::onRunnerStatus)
                 .onMessage(RunnerEventIs.class, this::onRunnerEvent)
                 .onMessage(EntriesChanged.class, this::onEntriesChanged)
@@ -263,18 +263,31 @@ public final class FleetNode {
         } else if (e instanceof ClusterEvent.MemberRemoved r && selfIsMember()) {
             context.getLog().info("fleet: {} left the fleet ({})", FleetStatus.nameOf(r.member()), r.member().address());
         }
-        if (!(e instanceof ClusterEvent.MemberUp)) return Behaviors.same();
-        Cluster cluster = Cluster.get(context.getSystem());
-        List<Member> up = StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
-                .filter(m2 -> m2.status() == MemberStatus.up()).toList();
-        watcher.membersSeen(up.stream().filter(m2 -> !m2.equals(cluster.selfMember())).map(m2 -> m2.address().toString())
-                .collect(Collectors.toSet()));
-        Optional<Member> namesake = up.stream().filter(m2 -> !m2.equals(cluster.selfMember())
-                && FleetStatus.nameOf(m2).equals(name) && m2.isOlderThan(cluster.selfMember())).findFirst();
-        if (cluster.selfMember().status() != MemberStatus.up() || refused) return Behaviors.same();
+        if (e instanceof ClusterEvent.MemberUp) {
+            watcher.membersSeen(upMembers().stream().filter(o -> !o.equals(Cluster.get(context.getSystem()).selfMember()))
+                    .map(o -> o.address().toString()).collect(Collectors.toSet()));
+            return checkName();
+        }
+        return Behaviors.same();
+    }
+
+    private List<Member> upMembers() {
+        return StreamSupport.stream(Cluster.get(context.getSystem()).state().getMembers().spliterator(), false)
+                .filter(o -> o.status() == MemberStatus.up()).toList();
+    }
+
+    /**
+     * Once this node is up: does an older member have its name? Looked at on every MemberUp and
+     * poll until decided, since the cluster's view of itself may lag its events by a moment.
+     */
+    private Behavior<Command> checkName() {
+        Member me = Cluster.get(context.getSystem()).selfMember();
+        if (nameChecked || refused || me.status() != MemberStatus.up()) return Behaviors.same();
+        Optional<Member> namesake = upMembers().stream()
+                .filter(o -> !o.equals(me) && FleetStatus.nameOf(o).equals(name) && o.isOlderThan(me)).findFirst();
         if (namesake.isPresent()) return refuse(namesake.get());
         nameChecked = true;
-        return Behaviors.same();
+        return poll();
     }
 
     /**
