@@ -34,6 +34,9 @@ final class MachineStep {
 
     private record StatusIs(RunnerStatus status) implements Command {}
 
+    /** The runner's status when a reload under way is taken up: apart from StatusIs, which ends min-healthy-time. */
+    private record Joined(RunnerStatus status) implements Command {}
+
     /** The runner did not answer the reload within this: its mailbox is stuck, or it stopped. */
     static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(10);
 
@@ -88,7 +91,7 @@ final class MachineStep {
     private Behavior<Command> follow(int generation) {
         // Subscribed first, then asked: a reload that ends in between shows in the status's last reload.
         runner.tell(new ActorRunner.Subscribe(events));
-        runner.tell(new ActorRunner.GetStatus(context.messageAdapter(RunnerStatus.class, StatusIs::new)));
+        runner.tell(new ActorRunner.GetStatus(context.messageAdapter(RunnerStatus.class, Joined::new)));
         timers.startSingleTimer(NoAnswer.INSTANCE, ANSWER_TIMEOUT);
         context.getLog().info("fleet: plan {}: following this machine's reload {} to {}", planId, generation,
                 jar.map(Path::toString).orElse("the same settings"));
@@ -98,7 +101,7 @@ final class MachineStep {
     // Following a reload already under way: its state is asked for, its end may come first.
     private Behavior<Command> joining(int generation) {
         return common()
-                .onMessage(StatusIs.class, m -> {
+                .onMessage(Joined.class, m -> {
                     timers.cancel(NoAnswer.INSTANCE);
                     RunnerStatus s = m.status();
                     if (s.reload().isPresent() && s.reload().get().generation() == generation) return reloading(generation);
@@ -107,7 +110,12 @@ final class MachineStep {
                     return last.get().completed() ? healthyFrom(generation)
                             : end(false, "reload " + generation + " aborted: " + last.get().reason());
                 })
-                .onMessage(Event.class, m -> onReloadEvent(m, generation))
+                .onMessage(Event.class, m -> {
+                    // Its end may come before the status: then the status, come later, is not needed.
+                    Behavior<Command> next = onReloadEvent(m, generation);
+                    if (next != Behaviors.<Command>same()) timers.cancel(NoAnswer.INSTANCE);
+                    return next;
+                })
                 .onMessageEquals(NoAnswer.INSTANCE, () -> end(false, "the runner did not answer for its status"))
                 .build();
     }

@@ -39,6 +39,10 @@ class MachineAgentTest {
     private final List<ActorRef<RunnerEvent>> subscribers = new CopyOnWriteArrayList<>();
     private final List<Path> released = new CopyOnWriteArrayList<>();
     private ActorRef<ActorRunner.Command> runner;
+    /** When set, GetStatus after the first is held until the test answers it (a runner slow to answer). */
+    private final java.util.concurrent.atomic.AtomicBoolean hold = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    private final List<ActorRef<RunnerStatus>> held = new CopyOnWriteArrayList<>();
 
     private final FleetHost host = new FleetHost() {
         @Override
@@ -63,7 +67,11 @@ class MachineAgentTest {
         time = ManualTime.get(kit.system());
         runner = kit.spawn(Behaviors.receive(ActorRunner.Command.class)
                 .onMessage(ActorRunner.GetStatus.class, m -> {
-                    m.replyTo().tell(status.get());
+                    if (asked.getAndIncrement() > 0 && hold.get()) {
+                        held.add(m.replyTo());
+                    } else {
+                        m.replyTo().tell(status.get());
+                    }
                     return Behaviors.same();
                 })
                 .onMessage(ActorRunner.Subscribe.class, m -> {
@@ -146,5 +154,29 @@ class MachineAgentTest {
             assertEquals(1, reloads.size());
             return null;
         });
+    }
+
+    @Test
+    void aFollowedReloadThatEndsBeforeTheStatusComesStillProvesMinHealthyTime() {
+        status.set(status(Optional.of(2), 1));
+        hold.set(true);
+        TestProbe<Coordinator.StepReport> coordinator = kit.createTestProbe();
+        agent().tell(new MachineAgent.Run(new FleetNode.RunStep("p1", LINK, SHA8, 30_000, coordinator.ref())));
+        assertEquals(Plan.Step.RUNNING, coordinator.expectMessageClass(Coordinator.StepReport.class).state());
+        coordinator.awaitAssert(() -> {
+            assertTrue(!subscribers.isEmpty() && !held.isEmpty(), "following, its status asked for");
+            return null;
+        });
+        subscribers.forEach(s -> s.tell(new RunnerEvent.ReloadCompleted(2, Duration.ofSeconds(3), Duration.ofSeconds(2), 2)));
+        status.set(status(Optional.empty(), 2));
+        hold.set(false);
+        held.forEach(r -> r.tell(status.get())); // the status, late: min-healthy-time has begun, it ends nothing
+        coordinator.expectNoMessage(Duration.ofMillis(200));
+        time.timePasses(MachineStep.ANSWER_TIMEOUT.plusSeconds(1));
+        coordinator.expectNoMessage(Duration.ofMillis(200)); // nor does the status's timer, cancelled
+        time.timePasses(Duration.ofSeconds(20));
+        Coordinator.StepReport end = coordinator.expectMessageClass(Coordinator.StepReport.class);
+        assertEquals(Plan.Step.DONE, end.state(), end.detail());
+        assertEquals(List.of(), reloads);
     }
 }
