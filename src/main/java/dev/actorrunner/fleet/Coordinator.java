@@ -3,6 +3,7 @@ package dev.actorrunner.fleet;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.BehaviorBuilder;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.StashBuffer;
 import akka.actor.typed.javadsl.TimerScheduler;
@@ -213,29 +214,37 @@ public final class Coordinator {
 
     // Every machine checks the release before anything is touched.
     private Behavior<Command> checking(Plan plan, Set<String> waiting, List<JarChecked> answers, ActorRef<RollAnswer> replyTo) {
-        return Behaviors.receive(Command.class)
-                .onMessage(JarChecked.class, c -> {
-                    if (!c.planId().equals(plan.id()) || !waiting.remove(c.node())) return Behaviors.same();
-                    answers.add(c);
-                    if (!waiting.isEmpty()) return Behaviors.same();
-                    timers.cancel(CheckTimeout.INSTANCE);
-                    RollDecisions.Checked checked = RollDecisions.checked(plan, answers);
-                    return checked.plan() == null ? refuse(replyTo, checked.refusal()) : writingFirst(checked.plan(), replyTo);
-                })
+        return busy("another fleet reload is being checked")
+                .onMessage(JarChecked.class, c -> onJarChecked(plan, c, waiting, answers, replyTo))
                 .onMessageEquals(CheckTimeout.INSTANCE, () -> refuse(replyTo, "no answer to the check from "
                         + String.join(", ", waiting.stream().sorted().toList()) + "; nothing reloaded"))
-                .onMessage(NodesAre.class, this::onNodes)
-                .onMessage(StartRoll.class, s -> refused(s.replyTo(), "another fleet reload is being checked"))
-                .onMessage(Promote.class, s -> refused(s.replyTo(), "no fleet roll is in progress"))
-                .onMessage(Abort.class, s -> refused(s.replyTo(), "no fleet roll is in progress"))
                 .onAnyMessage(x -> Behaviors.same())
                 .build();
+    }
+
+    private Behavior<Command> onJarChecked(Plan plan, JarChecked c, Set<String> waiting, List<JarChecked> answers,
+                                           ActorRef<RollAnswer> replyTo) {
+        if (!c.planId().equals(plan.id()) || !waiting.remove(c.node())) return Behaviors.same();
+        answers.add(c);
+        if (!waiting.isEmpty()) return Behaviors.same();
+        timers.cancel(CheckTimeout.INSTANCE);
+        RollDecisions.Checked checked = RollDecisions.checked(plan, answers);
+        return checked.plan() == null ? refuse(replyTo, checked.refusal()) : writingFirst(checked.plan(), replyTo);
+    }
+
+    /** The requests of an operator while a roll is being started or aborted: answered 2 with {@code why}; the state goes on. */
+    private BehaviorBuilder<Command> busy(String why) {
+        return Behaviors.receive(Command.class)
+                .onMessage(NodesAre.class, this::onNodes)
+                .onMessage(StartRoll.class, s -> refused(s.replyTo(), why))
+                .onMessage(Promote.class, s -> refused(s.replyTo(), why))
+                .onMessage(Abort.class, s -> refused(s.replyTo(), why));
     }
 
     // The plan reaches a majority before any machine is touched: a roll without quorum is refused.
     private Behavior<Command> writingFirst(Plan plan, ActorRef<RollAnswer> replyTo) {
         write(plan);
-        return Behaviors.receive(Command.class)
+        return busy("another fleet reload is starting")
                 .onMessage(PlanWritten.class, w -> {
                     if (!w.written().ok()) {
                         return refuse(replyTo, "the plan could not be written to a majority of the fleet (no quorum);"
@@ -249,10 +258,6 @@ public final class Coordinator {
                     context.getLog().info("fleet coordinator: {}", plan.describe());
                     return rolling(plan);
                 })
-                .onMessage(NodesAre.class, this::onNodes)
-                .onMessage(StartRoll.class, s -> refused(s.replyTo(), "another fleet reload is starting"))
-                .onMessage(Promote.class, s -> refused(s.replyTo(), "no fleet roll is in progress"))
-                .onMessage(Abort.class, s -> refused(s.replyTo(), "no fleet roll is in progress"))
                 .onAnyMessage(x -> Behaviors.same())
                 .build();
     }
@@ -284,13 +289,9 @@ public final class Coordinator {
      */
     private Behavior<Command> aborting(Plan plan, Plan aborted, ActorRef<RollAnswer> replyTo) {
         write(aborted);
-        return Behaviors.receive(Command.class)
+        return busy("plan " + plan.id() + " is being aborted")
                 .onMessage(PlanWritten.class, w -> w.written().plan() != aborted ? Behaviors.same() : onAbortWritten(plan, w.written(), replyTo))
                 .onMessageEquals(Tick.INSTANCE, Behaviors::same)
-                .onMessage(NodesAre.class, this::onNodes)
-                .onMessage(Abort.class, a -> refused(a.replyTo(), "plan " + plan.id() + " is being aborted"))
-                .onMessage(Promote.class, p -> refused(p.replyTo(), "plan " + plan.id() + " is being aborted"))
-                .onMessage(StartRoll.class, s -> refused(s.replyTo(), "a fleet reload is being aborted: " + plan.describe()))
                 .onAnyMessage(m -> {
                     stash.stash(m);
                     return Behaviors.same();
