@@ -58,11 +58,28 @@ public record FleetSettings(boolean enabled, String name, RunnerSettings.HostPor
     }
 
     /**
-     * Whether {@code host} is a loopback address, by its text alone (no DNS, as every setting):
-     * 127.0.0.0/8, ::1 and localhost.
+     * Whether {@code host} is a loopback address, by its text alone (no DNS, as every setting): a
+     * literal IPv4 address in 127.0.0.0/8, ::1 and localhost. A name that merely begins with "127."
+     * ({@code 127.example.com}) is a name like any other, and may resolve anywhere.
      */
     public static boolean isLoopback(String host) {
-        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        return h.equals("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
+        String h = unbracketed(host);
+        return h.equals("localhost") || LOOPBACK_V4.matcher(h).matches() || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
+    }
+
+    /**
+     * Whether {@code host} is the wildcard address (0.0.0.0, ::): every interface, but no address a
+     * peer can reach, so not one a cluster node can advertise.
+     */
+    public static boolean isWildcard(String host) {
+        String h = unbracketed(host);
+        return h.equals("0.0.0.0") || h.equals("::") || h.equals("0:0:0:0:0:0:0:0");
+    }
+
+    private static final java.util.regex.Pattern LOOPBACK_V4 =
+            java.util.regex.Pattern.compile("127(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
+
+    private static String unbracketed(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 }

@@ -36,6 +36,11 @@ final class FleetSettingsReader {
         if (r.ok("fleet.bind") && bind.port() == 0) {
             r.problem("fleet.bind", "needs a fixed port: the other nodes list it among their seeds");
         }
+        // Artery advertises the address it binds: the others would be told to reach 0.0.0.0.
+        if (r.ok("fleet.bind") && FleetSettings.isWildcard(bind.host())) {
+            r.problem("fleet.bind", bind.host() + " is every interface, not an address the other nodes can reach:"
+                    + " give this machine's own address (10.0.0.1:2551)");
+        }
         List<RunnerSettings.HostPort> seeds = r.read("fleet.seeds", List.of(), FleetSettingsReader::seeds);
         String name = r.has("fleet.name") ? r.read("fleet.name", "?", v -> {
             String s = SettingsReader.scalar(v, "a name of letters, digits, '.', '_' and '-'").strip();
@@ -44,7 +49,8 @@ final class FleetSettingsReader {
         }) : hostName();
         boolean insecure = r.bool("fleet.insecure");
         Optional<FleetSettings.Tls> tls = tls(r);
-        if (r.ok("fleet.bind") && !FleetSettings.isLoopback(bind.host()) && tls.isEmpty() && !insecure) {
+        if (r.ok("fleet.bind") && !FleetSettings.isWildcard(bind.host()) && !FleetSettings.isLoopback(bind.host())
+                && tls.isEmpty() && !insecure) {
             r.problem("fleet.bind", bind.host() + " is not a loopback address: give fleet.tls-key, fleet.tls-cert"
                     + " and fleet.tls-ca (mutual TLS), or set fleet.insecure = on to run it in the clear");
         }

@@ -1,22 +1,12 @@
 package dev.actorrunner.fleet;
 
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.ActorRefResolver;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.BehaviorBuilder;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.StashBuffer;
 import akka.actor.typed.javadsl.TimerScheduler;
-import akka.cluster.Member;
-import akka.cluster.MemberStatus;
-import akka.cluster.ddata.Key;
-import akka.cluster.ddata.LWWRegister;
-import akka.cluster.ddata.LWWRegisterKey;
-import akka.cluster.ddata.SelfUniqueAddress;
-import akka.cluster.ddata.typed.javadsl.DistributedData;
-import akka.cluster.ddata.typed.javadsl.Replicator;
-import akka.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
-import akka.cluster.typed.Cluster;
 import dev.actorrunner.config.FleetSettings;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,30 +16,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.StreamSupport;
 
 /**
  * The fleet roll's coordinator, a cluster singleton: it checks every machine before it touches
  * any, then reloads {@code max-parallel} machines at a time through each machine's agent
  * ({@link FleetNode}), each with the local surge reload, and moves on once a machine's new
  * generation stayed healthy for min-healthy-time (the agent waits that out before it reports).
+ * What to do next is {@link RollDecisions}' to say; this actor carries it out.
  *
  * <p>Invariants: it starts no step while any member is unreachable; every change of the plan is
  * written to Distributed Data with a majority, so that a coordinator started elsewhere (this one's
  * node died) reads it and resumes; a step is identified by plan id and machine and is resent until
  * the agent reports its end (Akka's delivery is at most once), the agent answering a repeated one
- * with its state; a roll ends, completed or aborted, within progress-deadline of its last progress.
+ * with its state; a roll ends, completed or aborted, within progress-deadline of its last progress
+ * (a canary pause excepted: it waits for the operator); an abort is acknowledged once a majority
+ * holds it.
  */
 public final class Coordinator {
 
-    static final Key<LWWRegister<Plan>> PLAN = LWWRegisterKey.create("actor-runner-fleet-plan");
     /** How often the roll is looked at: steps started, deadlines checked. */
     static final Duration TICK = Duration.ofSeconds(1);
-    /** A running step is sent again this often until its end is reported. */
-    static final Duration RESEND = Duration.ofSeconds(5);
     /** Every machine must answer the pre-check within this (it hashes the jar). */
     static final Duration CHECK_TIMEOUT = Duration.ofSeconds(20);
-    static final Duration MAJORITY_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration MAJORITY_TIMEOUT = PlanRegister.MAJORITY_TIMEOUT;
     /** How often an idle coordinator looks for a member behind the current release. */
     static final Duration CATCH_UP = Duration.ofSeconds(5);
 
@@ -72,8 +61,15 @@ public final class Coordinator {
     /** The answer to StartRoll, Promote and Abort: {@code code} 0 done, 2 refused. */
     public record RollAnswer(int code, String planId, String message) implements FleetMessage {}
 
-    /** A machine's answer to {@link FleetNode.CheckJar}: {@code problem} "" when fit. */
-    public record JarChecked(String planId, String node, String problem) implements Command, FleetMessage {}
+    /**
+     * A machine's answer to {@link FleetNode.CheckJar}: {@code problem} "" when fit, and the hash of
+     * the jar it found ("" when not fit, for a reload to the same settings, or from an older agent).
+     */
+    public record JarChecked(String planId, String node, String problem, String sha256) implements Command, FleetMessage {
+        public JarChecked {
+            sha256 = sha256 == null ? "" : sha256;
+        }
+    }
 
     /** A machine's report on its step of {@code planId}: running, done or failed, with {@code detail}. */
     public record StepReport(String planId, String node, String state, String detail) implements Command, FleetMessage {}
@@ -87,53 +83,46 @@ public final class Coordinator {
 
     private record NodesAre(Map<String, NodeEntry> entries) implements Command {}
 
-    private record PlanRead(Replicator.GetResponse<LWWRegister<Plan>> response) implements Command {}
+    private record PlanRead(PlanRegister.ReadResult result) implements Command {}
 
-    private record PlanWritten(Plan plan, Replicator.UpdateResponse<LWWRegister<Plan>> response) implements Command {}
+    private record PlanWritten(PlanRegister.Written written) implements Command {}
 
     public static Behavior<Command> create(FleetSettings settings) {
+        return Behaviors.setup(context -> create(settings, Fleetwide.of(context.getSystem())));
+    }
+
+    /** As above, in {@code fleet} (a cluster, or a stand-in for tests). */
+    static Behavior<Command> create(FleetSettings settings, Fleetwide fleet) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> Behaviors.withStash(64, stash ->
-                DistributedData.<Command, LWWRegister<Plan>>withReplicatorMessageAdapter(replicator ->
-                        new Coordinator(context, timers, stash, replicator, settings).recovering()))));
+                new Coordinator(context, timers, stash, settings, fleet).recovering())));
     }
 
     private final ActorContext<Command> context;
     private final TimerScheduler<Command> timers;
     private final StashBuffer<Command> stash;
-    private final ReplicatorMessageAdapter<Command, LWWRegister<Plan>> replicator;
     private final FleetSettings settings;
-    private final SelfUniqueAddress self;
-    private final ActorRefResolver resolver;
+    private final Fleetwide fleet;
+    private final ActorRef<PlanRegister.Command> register;
     /** When each running step was last sent, by node. */
     private final Map<String, Long> sent = new HashMap<>();
     private boolean waitingForReachability;
-    /** The last roll that ended (or Plan.NONE): its release is the fleet's current one if it completed. */
+    /** The fleet's current release: the last roll that ended (or Plan.NONE), see RollDecisions.current. */
     private Plan last = Plan.NONE;
     /** Every node's published entry, as replicated here. */
     private Map<String, NodeEntry> entries = Map.of();
-    /** Members already sent to catch up with a release ("address release"): never twice. */
+    /** Members already sent to catch up with a release (RollDecisions.catchUpKey): never twice. */
     private final Set<String> caughtUp = new HashSet<>();
 
     private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers, StashBuffer<Command> stash,
-                        ReplicatorMessageAdapter<Command, LWWRegister<Plan>> replicator, FleetSettings settings) {
+                        FleetSettings settings, Fleetwide fleet) {
         this.context = context;
         context.setLoggerName(Coordinator.class); // not "ActorCell": the log names who speaks
         this.timers = timers;
         this.stash = stash;
-        this.replicator = replicator;
         this.settings = settings;
-        this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
-        this.resolver = ActorRefResolver.get(context.getSystem());
-        // A child of its own for the nodes' entries: one ReplicatorMessageAdapter per actor (see FleetNode).
-        ActorRef<Map<String, NodeEntry>> nodes = context.messageAdapter(castMap(), NodesAre::new);
-        context.spawn(DistributedData.<Map<String, NodeEntry>, akka.cluster.ddata.LWWMap<String, NodeEntry>>withReplicatorMessageAdapter(r -> {
-            r.subscribe(FleetNode.NODES, c -> c instanceof Replicator.Changed<akka.cluster.ddata.LWWMap<String, NodeEntry>> ch
-                    ? ch.dataValue().getEntries() : Map.of());
-            return Behaviors.receiveMessage(m -> {
-                nodes.tell(m);
-                return Behaviors.same();
-            });
-        }), "nodes-watcher");
+        this.fleet = fleet;
+        this.register = context.spawn(fleet.planRegister(), "plan");
+        fleet.watchEntries(context, context.messageAdapter(castMap(), NodesAre::new));
     }
 
     @SuppressWarnings("unchecked")
@@ -143,8 +132,7 @@ public final class Coordinator {
 
     // Reading the plan a previous coordinator may have left, from a majority.
     private Behavior<Command> recovering() {
-        replicator.askGet(replyTo -> new Replicator.Get<>(PLAN, new Replicator.ReadMajority(MAJORITY_TIMEOUT), replyTo),
-                PlanRead::new);
+        register.tell(new PlanRegister.Read(context.messageAdapter(PlanRegister.ReadResult.class, PlanRead::new)));
         return Behaviors.receive(Command.class)
                 .onMessage(PlanRead.class, this::onPlanRead)
                 .onAnyMessage(m -> {
@@ -155,20 +143,18 @@ public final class Coordinator {
     }
 
     private Behavior<Command> onPlanRead(PlanRead m) {
-        Plan plan = Plan.NONE;
-        if (m.response() instanceof Replicator.GetSuccess<LWWRegister<Plan>> ok) {
-            plan = ok.get(PLAN).getValue();
-        } else if (m.response() instanceof Replicator.GetFailure) {
+        if (m.result().plan().isEmpty()) {
             // No majority now: a roll is resumed only from what a majority saw; nothing starts
             // without one either (the plan's first write needs it).
             context.getLog().warn("fleet coordinator: no majority answered for the plan; reading it again");
             return recovering();
         }
+        Plan plan = m.result().plan().get();
         if (plan.active()) {
             context.getLog().info("fleet coordinator: resuming {}", plan.describe());
             return stash.unstashAll(rolling(plan));
         }
-        last = plan;
+        last = RollDecisions.current(plan, Plan.NONE);
         return stash.unstashAll(idle());
     }
 
@@ -180,31 +166,31 @@ public final class Coordinator {
                 .onMessage(StartRoll.class, this::onStartRoll)
                 .onMessageEquals(CatchUp.INSTANCE, this::onCatchUp)
                 .onMessage(NodesAre.class, this::onNodes)
-                .onMessage(Promote.class, m -> refuse(m.replyTo(), "no fleet roll is in progress"))
-                .onMessage(Abort.class, m -> refuse(m.replyTo(), "no fleet roll is in progress"))
+                .onMessage(Promote.class, m -> refused(m.replyTo(), "no fleet roll is in progress"))
+                .onMessage(Abort.class, m -> refused(m.replyTo(), "no fleet roll is in progress"))
                 .onAnyMessage(m -> Behaviors.same()) // late reports of a roll that ended
                 .build();
     }
 
     private Behavior<Command> onStartRoll(StartRoll m) {
-        List<String> unreachable = unreachable();
-        if (!unreachable.isEmpty()) {
-            return refuse(m.replyTo(), "unreachable members: " + String.join(", ", unreachable) + "; nothing reloaded");
+        RollDecisions.Membership members = fleet.membership();
+        if (!members.unreachable().isEmpty()) {
+            return refuse(m.replyTo(), "unreachable members: " + String.join(", ", members.unreachable()) + "; nothing reloaded");
         }
-        return begin(m.jar(), m.sha256(), m.maxParallel(), m.canary(), upMembers(), m.replyTo());
+        return check(Plan.start(newId(), m.jar(), m.sha256(), m.maxParallel(), m.canary(),
+                members.up().keySet().stream().sorted().toList(), now()), m.replyTo());
     }
 
-    /** Checks the release on {@code members}, then rolls them; {@code replyTo} null for a catch-up of the coordinator's own. */
-    private Behavior<Command> begin(String jar, String sha256, int maxParallel, int canary, Map<String, Member> members,
-                                    ActorRef<RollAnswer> replyTo) {
+    /** Checks the release on the plan's machines, then rolls them; {@code replyTo} null for a catch-up of the coordinator's own. */
+    private Behavior<Command> check(Plan plan, ActorRef<RollAnswer> replyTo) {
         timers.cancel(CatchUp.INSTANCE);
-        Plan plan = Plan.start(UUID.randomUUID().toString().substring(0, 8), jar, sha256, maxParallel,
-                canary, members.keySet().stream().sorted().toList(), System.currentTimeMillis());
-        for (Member member : members.values()) {
-            agent(member).tell(new FleetNode.CheckJar(plan.id(), jar, sha256, context.getSelf().narrow()));
+        Set<String> waiting = new HashSet<>();
+        for (Plan.Step step : plan.steps()) {
+            fleet.agent(step.node()).tell(new FleetNode.CheckJar(plan.id(), plan.jar(), plan.sha256(), context.getSelf().narrow()));
+            waiting.add(step.node());
         }
         timers.startSingleTimer(CheckTimeout.INSTANCE, CHECK_TIMEOUT);
-        return checking(plan, new HashSet<>(members.keySet()), new ArrayList<>(), replyTo);
+        return checking(plan, waiting, new ArrayList<>(), replyTo);
     }
 
     private Behavior<Command> onNodes(NodesAre m) {
@@ -214,56 +200,53 @@ public final class Coordinator {
 
     /**
      * A member that joined (or came back) after the last roll completed, and runs another release,
-     * is brought to it under the same budget: a roll of its own, checked first like any other.
-     * Only entries written after that roll ended count (an older one may predate its last step).
+     * is brought to it under the same budget: a roll of its own that keeps the release's identity,
+     * checked first like any other (RollDecisions.behind says who).
      */
     private Behavior<Command> onCatchUp() {
-        if (!last.state().equals(Plan.COMPLETED) || last.jar().isEmpty() || !unreachable().isEmpty()) return Behaviors.same();
-        Map<String, Member> behind = new HashMap<>();
-        upMembers().forEach((name, member) -> {
-            NodeEntry e = entries.get(name);
-            String key = member.uniqueAddress() + " " + last.id();
-            if (e == null || e.updatedAt() <= last.updatedAt() || e.reload().startsWith("reloading") || caughtUp.contains(key)) return;
-            boolean runsIt = last.sha256().isEmpty() ? e.jar().equals(last.jar()) : e.sha256().equalsIgnoreCase(last.sha256());
-            if (!runsIt) {
-                behind.put(name, member);
-                caughtUp.add(key);
-            }
-        });
+        RollDecisions.Membership members = fleet.membership();
+        List<String> behind = RollDecisions.behind(last, members, entries, caughtUp);
         if (behind.isEmpty()) return Behaviors.same();
-        context.getLog().info("fleet coordinator: bringing {} to the release of plan {} ({})",
-                behind.keySet().stream().sorted().toList(), last.id(), last.release());
-        return begin(last.jar(), last.sha256(), last.maxParallel(), 0, behind, null);
+        behind.forEach(name -> caughtUp.add(RollDecisions.catchUpKey(members.up().get(name), last)));
+        context.getLog().info("fleet coordinator: bringing {} to the release of plan {} ({})", behind, last.releaseId(), last.release());
+        return check(Plan.catchUp(newId(), last, behind, now()), null);
     }
 
     // Every machine checks the release before anything is touched.
-    private Behavior<Command> checking(Plan plan, Set<String> waiting, List<String> problems, ActorRef<RollAnswer> replyTo) {
-        return Behaviors.receive(Command.class)
-                .onMessage(JarChecked.class, c -> {
-                    if (!c.planId().equals(plan.id())) return Behaviors.same();
-                    waiting.remove(c.node());
-                    if (!c.problem().isEmpty()) problems.add(c.node() + ": " + c.problem());
-                    if (!waiting.isEmpty()) return Behaviors.same();
-                    timers.cancel(CheckTimeout.INSTANCE);
-                    if (!problems.isEmpty()) return refuse(replyTo, "refused, nothing reloaded: " + String.join("; ", problems));
-                    return writingFirst(plan, replyTo);
-                })
+    private Behavior<Command> checking(Plan plan, Set<String> waiting, List<JarChecked> answers, ActorRef<RollAnswer> replyTo) {
+        return busy("another fleet reload is being checked")
+                .onMessage(JarChecked.class, c -> onJarChecked(plan, c, waiting, answers, replyTo))
                 .onMessageEquals(CheckTimeout.INSTANCE, () -> refuse(replyTo, "no answer to the check from "
                         + String.join(", ", waiting.stream().sorted().toList()) + "; nothing reloaded"))
-                .onMessage(NodesAre.class, this::onNodes)
-                .onMessage(StartRoll.class, s -> refuse(s.replyTo(), "another fleet reload is being checked"))
-                .onMessage(Promote.class, s -> refuse(s.replyTo(), "no fleet roll is in progress"))
-                .onMessage(Abort.class, s -> refuse(s.replyTo(), "no fleet roll is in progress"))
                 .onAnyMessage(x -> Behaviors.same())
                 .build();
+    }
+
+    private Behavior<Command> onJarChecked(Plan plan, JarChecked c, Set<String> waiting, List<JarChecked> answers,
+                                           ActorRef<RollAnswer> replyTo) {
+        if (!c.planId().equals(plan.id()) || !waiting.remove(c.node())) return Behaviors.same();
+        answers.add(c);
+        if (!waiting.isEmpty()) return Behaviors.same();
+        timers.cancel(CheckTimeout.INSTANCE);
+        RollDecisions.Checked checked = RollDecisions.checked(plan, answers);
+        return checked.plan() == null ? refuse(replyTo, checked.refusal()) : writingFirst(checked.plan(), replyTo);
+    }
+
+    /** The requests of an operator while a roll is being started or aborted: answered 2 with {@code why}; the state goes on. */
+    private BehaviorBuilder<Command> busy(String why) {
+        return Behaviors.receive(Command.class)
+                .onMessage(NodesAre.class, this::onNodes)
+                .onMessage(StartRoll.class, s -> refused(s.replyTo(), why))
+                .onMessage(Promote.class, s -> refused(s.replyTo(), why))
+                .onMessage(Abort.class, s -> refused(s.replyTo(), why));
     }
 
     // The plan reaches a majority before any machine is touched: a roll without quorum is refused.
     private Behavior<Command> writingFirst(Plan plan, ActorRef<RollAnswer> replyTo) {
         write(plan);
-        return Behaviors.receive(Command.class)
+        return busy("another fleet reload is starting")
                 .onMessage(PlanWritten.class, w -> {
-                    if (!(w.response() instanceof Replicator.UpdateSuccess)) {
+                    if (!w.written().ok()) {
                         return refuse(replyTo, "the plan could not be written to a majority of the fleet (no quorum);"
                                 + " nothing reloaded");
                     }
@@ -275,8 +258,6 @@ public final class Coordinator {
                     context.getLog().info("fleet coordinator: {}", plan.describe());
                     return rolling(plan);
                 })
-                .onMessage(NodesAre.class, this::onNodes)
-                .onMessage(StartRoll.class, s -> refuse(s.replyTo(), "another fleet reload is starting"))
                 .onAnyMessage(x -> Behaviors.same())
                 .build();
     }
@@ -288,14 +269,11 @@ public final class Coordinator {
                 .onMessageEquals(Tick.INSTANCE, () -> onTick(plan))
                 .onMessage(StepReport.class, r -> onStepReport(plan, r))
                 .onMessage(Promote.class, p -> onPromote(plan, p))
-                .onMessage(Abort.class, a -> {
-                    a.replyTo().tell(new RollAnswer(0, plan.id(), "plan " + plan.id() + " aborted"));
-                    return changed(plan.withState(Plan.ABORTED, "aborted by the operator", now()));
-                })
+                .onMessage(Abort.class, a -> aborting(plan, plan.withState(Plan.ABORTED, "aborted by the operator", now()), a.replyTo()))
                 .onMessage(NodesAre.class, this::onNodes)
-                .onMessage(StartRoll.class, s -> refuse(s.replyTo(), "a fleet reload is in progress: " + plan.describe()))
+                .onMessage(StartRoll.class, s -> refused(s.replyTo(), "a fleet reload is in progress: " + plan.describe()))
                 .onMessage(PlanWritten.class, w -> {
-                    if (!(w.response() instanceof Replicator.UpdateSuccess)) {
+                    if (!w.written().ok()) {
                         context.getLog().warn("fleet coordinator: plan {} not written to a majority; it goes on, and is written again at its next change", plan.id());
                     }
                     return Behaviors.same();
@@ -304,60 +282,53 @@ public final class Coordinator {
                 .build();
     }
 
+    /**
+     * The operator's abort is acknowledged only once a majority holds it: a coordinator started
+     * elsewhere would otherwise resume the roll that was reported aborted. Meanwhile no step
+     * starts (no Tick is handled); reports wait in the stash.
+     */
+    private Behavior<Command> aborting(Plan plan, Plan aborted, ActorRef<RollAnswer> replyTo) {
+        write(aborted);
+        return busy("plan " + plan.id() + " is being aborted")
+                .onMessage(PlanWritten.class, w -> w.written().plan() != aborted ? Behaviors.same() : onAbortWritten(plan, w.written(), replyTo))
+                .onMessageEquals(Tick.INSTANCE, Behaviors::same)
+                .onAnyMessage(m -> {
+                    stash.stash(m);
+                    return Behaviors.same();
+                })
+                .build();
+    }
+
+    private Behavior<Command> onAbortWritten(Plan plan, PlanRegister.Written w, ActorRef<RollAnswer> replyTo) {
+        if (w.ok()) {
+            replyTo.tell(new RollAnswer(0, plan.id(), "plan " + plan.id() + " aborted"));
+            return stash.unstashAll(ended(w.plan()));
+        }
+        replyTo.tell(new RollAnswer(2, plan.id(), "plan " + plan.id() + " was not aborted: the abort could not be written"
+                + " to a majority of the fleet (no quorum?); the roll goes on: try again"));
+        return stash.unstashAll(rolling(plan));
+    }
+
     private Behavior<Command> onTick(Plan plan) {
-        long now = now();
-        if (now - plan.updatedAt() > settings.progressDeadline().toMillis()) {
-            return changed(plan.withState(Plan.ABORTED, "no progress for progress-deadline ("
-                    + settings.progressDeadline().toSeconds() + "s)", now));
+        RollDecisions.Tick t = RollDecisions.tick(plan, fleet.membership(), sent, now(),
+                new RollDecisions.Deadlines(settings.machineDeadline(), settings.progressDeadline()));
+        if (!t.blocked().isEmpty() && !waitingForReachability) {
+            context.getLog().warn("fleet coordinator: no new step while {} unreachable", t.blocked());
         }
-        for (Plan.Step s : plan.inState(Plan.Step.RUNNING)) {
-            if (now - s.startedAt() > settings.machineDeadline().toMillis()) {
-                return changed(plan.withStep(s.node(), Plan.Step.FAILED, "missed machine-deadline", now)
-                        .withState(Plan.ABORTED, s.node() + " missed machine-deadline ("
-                                + settings.machineDeadline().toSeconds() + "s)", now));
-            }
-        }
-        Map<String, Member> members = upMembers();
-        for (Plan.Step s : plan.inState(Plan.Step.RUNNING)) {
-            if (now - sent.getOrDefault(s.node(), 0L) >= RESEND.toMillis() && members.containsKey(s.node())) {
-                send(plan, members.get(s.node()));
-            }
-        }
-        List<String> unreachable = unreachable();
-        if (!unreachable.isEmpty()) {
-            if (!waitingForReachability) context.getLog().warn("fleet coordinator: no new step while {} unreachable", unreachable);
-            waitingForReachability = true;
-            return Behaviors.same();
-        }
-        waitingForReachability = false;
-        Plan next = plan;
-        for (String node : plan.toStart()) {
-            if (!members.containsKey(node)) {
-                // Gone from the fleet (stopped, or downed): it is not reloaded now.
-                next = next.withStep(node, Plan.Step.SKIPPED, "not a member when its turn came", now);
-                continue;
-            }
-            next = next.withStep(node, Plan.Step.RUNNING, "", now);
-            send(next, members.get(node));
-        }
-        return next == plan ? Behaviors.same() : changed(next);
+        waitingForReachability = !t.blocked().isEmpty();
+        for (String node : t.send()) send(t.plan(), node);
+        return t.plan() == plan ? Behaviors.same() : changed(t.plan());
     }
 
     private Behavior<Command> onStepReport(Plan plan, StepReport r) {
-        if (!r.planId().equals(plan.id())) return Behaviors.same();
-        boolean known = plan.inState(Plan.Step.RUNNING).stream().anyMatch(s -> s.node().equals(r.node()));
-        if (!known || r.state().equals(Plan.Step.RUNNING)) return Behaviors.same();
+        Plan next = RollDecisions.reported(plan, r, now());
+        if (next == plan) return Behaviors.same();
         sent.remove(r.node());
-        long now = now();
-        if (r.state().equals(Plan.Step.DONE)) return changed(plan.withStep(r.node(), Plan.Step.DONE, r.detail(), now));
-        return changed(plan.withStep(r.node(), Plan.Step.FAILED, r.detail(), now)
-                .withState(Plan.ABORTED, r.node() + ": " + r.detail(), now));
+        return changed(next);
     }
 
     private Behavior<Command> onPromote(Plan plan, Promote p) {
-        if (!plan.state().equals(Plan.PAUSED)) {
-            return refuse(p.replyTo(), "plan " + plan.id() + " is not paused: " + plan.describe());
-        }
+        if (!plan.state().equals(Plan.PAUSED)) return refused(p.replyTo(), "plan " + plan.id() + " is not paused: " + plan.describe());
         p.replyTo().tell(new RollAnswer(0, plan.id(), "plan " + plan.id() + " promoted: the roll goes on"));
         return changed(plan.promoted(now()));
     }
@@ -365,30 +336,34 @@ public final class Coordinator {
     /** Records a new state of the plan (written to a majority) and carries on in the state it calls for. */
     private Behavior<Command> changed(Plan plan) {
         write(plan);
-        if (plan.active()) return rolling(plan);
+        return plan.active() ? rolling(plan) : ended(plan);
+    }
+
+    /** The roll ended (its end is being written): its release may now be the fleet's current one. */
+    private Behavior<Command> ended(Plan plan) {
         context.getLog().info("fleet coordinator: {}", plan.describe());
         sent.clear();
-        // A catch-up of a few machines to the current release leaves that release current.
-        last = plan.state().equals(Plan.COMPLETED) && last.state().equals(Plan.COMPLETED) && plan.jar().equals(last.jar())
-                && plan.sha256().equals(last.sha256()) && plan.steps().size() < last.steps().size()
-                ? new Plan(last.id(), last.jar(), last.sha256(), last.maxParallel(), 0, Plan.COMPLETED, "", last.steps(),
-                        last.startedAt(), plan.updatedAt())
-                : plan;
+        last = RollDecisions.current(plan, last);
         return idle();
     }
 
-    private void send(Plan plan, Member member) {
-        sent.put(FleetStatus.nameOf(member), now());
-        agent(member).tell(new FleetNode.RunStep(plan.id(), plan.jar(), plan.sha256(),
+    private void send(Plan plan, String node) {
+        sent.put(node, now());
+        fleet.agent(node).tell(new FleetNode.RunStep(plan.id(), plan.jar(), plan.sha256(),
                 settings.minHealthyTime().toMillis(), context.getSelf().narrow()));
     }
 
     private void write(Plan plan) {
-        replicator.askUpdate(replyTo -> new Replicator.Update<>(PLAN, LWWRegister.create(self, Plan.NONE),
-                new Replicator.WriteMajority(MAJORITY_TIMEOUT), replyTo, reg -> reg.withValue(self, plan)),
-                response -> new PlanWritten(plan, response));
+        register.tell(new PlanRegister.Write(plan, context.messageAdapter(PlanRegister.Written.class, PlanWritten::new)));
     }
 
+    /** Answers a request that does not fit the state (2, why) and stays in that state. */
+    private Behavior<Command> refused(ActorRef<RollAnswer> replyTo, String why) {
+        replyTo.tell(new RollAnswer(2, "", why));
+        return Behaviors.same();
+    }
+
+    /** The roll being started is refused (or, {@code replyTo} null, the catch-up): back to idle. */
     private Behavior<Command> refuse(ActorRef<RollAnswer> replyTo, String why) {
         if (replyTo != null) {
             replyTo.tell(new RollAnswer(2, "", why));
@@ -398,24 +373,11 @@ public final class Coordinator {
         return idle();
     }
 
-    /** The agent of a member: the guardian of its fleet system. */
-    private ActorRef<FleetNode.Command> agent(Member member) {
-        return resolver.resolveActorRef(member.address().toString() + "/user");
+    private static String newId() {
+        return UUID.randomUUID().toString().substring(0, 8);
     }
 
-    private Map<String, Member> upMembers() {
-        Map<String, Member> up = new HashMap<>();
-        StreamSupport.stream(Cluster.get(context.getSystem()).state().getMembers().spliterator(), false)
-                .filter(m -> m.status() == MemberStatus.up())
-                .forEach(m -> up.put(FleetStatus.nameOf(m), m));
-        return up;
-    }
-
-    private List<String> unreachable() {
-        return Cluster.get(context.getSystem()).state().getUnreachable().stream().map(FleetStatus::nameOf).sorted().toList();
-    }
-
-    private static long now() {
-        return System.currentTimeMillis();
+    private long now() {
+        return fleet.now();
     }
 }

@@ -15,6 +15,7 @@ import dev.actorrunner.control.FleetControl;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
@@ -62,6 +63,10 @@ public final class Fleet implements FleetControl, AutoCloseable {
     private volatile boolean closing;
     private volatile int incarnations;
     private Duration backoff = BACKOFF_MIN;
+    /** The other members last seen up: a restarted system rejoins through them (FleetConfig.rejoinSeeds). */
+    private volatile Set<String> lastSeen = Set.of();
+    /** Why this node left its fleet for good (another member has its name): not started again. */
+    private volatile String refused = "";
 
     private Fleet(FleetSettings settings, ActorRef<ActorRunner.Command> runner, FleetHost host, Config base) {
         this.settings = settings;
@@ -109,9 +114,22 @@ public final class Fleet implements FleetControl, AutoCloseable {
         if (closing) return;
         long startedAt = System.nanoTime();
         ActorSystem<FleetNode.Command> started = null;
+        // The first start uses the seeds as configured; a restart never lets this node form a fleet alone.
+        List<String> seeds = incarnations == 0 ? FleetConfig.seedAddresses(settings) : FleetConfig.rejoinSeeds(settings, lastSeen);
+        FleetNode.Watcher watcher = new FleetNode.Watcher() {
+            @Override
+            public void membersSeen(Set<String> addresses) {
+                if (!addresses.isEmpty()) lastSeen = Set.copyOf(addresses);
+            }
+
+            @Override
+            public void refused(String why) {
+                refused = why;
+            }
+        };
         try {
-            started = ActorSystem.create(FleetNode.create(settings.name(), runner, host), FleetConfig.SYSTEM_NAME,
-                    FleetConfig.of(settings, base));
+            started = ActorSystem.create(FleetNode.create(settings.name(), runner, host, watcher), FleetConfig.SYSTEM_NAME,
+                    FleetConfig.of(settings, base, seeds));
             // On every node: the singleton runs on the oldest, and moves when that one leaves or is downed.
             // Supervised: the singleton manager does not restart a coordinator that failed, and every
             // fleet reload would then time out until the oldest node left. It owns no process and
@@ -131,7 +149,7 @@ public final class Fleet implements FleetControl, AutoCloseable {
         incarnations++;
         system = started;
         log.info("fleet: node {} at {}, seeds {}, {}", settings.name(), FleetConfig.address(settings.bind()),
-                FleetConfig.seedAddresses(settings), settings.tls().isPresent() ? "mutual TLS" : "plain tcp");
+                seeds, settings.tls().isPresent() ? "mutual TLS" : "plain tcp");
         ActorSystem<FleetNode.Command> up = started;
         up.getWhenTerminated().thenRun(() -> thread.execute(() -> onTerminated(up, startedAt)));
     }
@@ -139,6 +157,10 @@ public final class Fleet implements FleetControl, AutoCloseable {
     private void onTerminated(ActorSystem<FleetNode.Command> ended, long startedAt) {
         if (system == ended) system = null;
         if (closing) return;
+        if (!refused.isEmpty()) {
+            log.error("fleet: node {} does not rejoin its fleet: {}", settings.name(), refused);
+            return;
+        }
         if (Duration.ofNanos(System.nanoTime() - startedAt).compareTo(BACKOFF_RESET) >= 0) backoff = BACKOFF_MIN;
         log.warn("fleet: node {} left the fleet (downed, or its fleet system failed); the workers serve on;"
                 + " joining again in {}s", settings.name(), backoff.toSeconds());
@@ -155,6 +177,7 @@ public final class Fleet implements FleetControl, AutoCloseable {
     public CompletionStage<Reply> handle(Map<String, Object> request, Consumer<String> progress) {
         ActorSystem<FleetNode.Command> s = system;
         ActorRef<Coordinator.Command> coord = coordinator;
+        if (!refused.isEmpty()) return done(2, "this node is not in its fleet: " + refused);
         if (s == null || coord == null) {
             return done(2, "this node is not in its fleet now (starting, or rejoining after it was downed)");
         }

@@ -28,13 +28,34 @@ public final class FleetConfig {
         return fleet.seedsOrSelf().stream().map(FleetConfig::address).toList();
     }
 
+    /**
+     * The seeds of a fleet system started again (the node was downed, or its system failed): the
+     * configured seeds and the members last seen up, without this node. Akka lets only the first
+     * seed form a cluster alone, after seed-node-timeout; a first seed downed while cut off would
+     * otherwise, once restarted, form a second fleet of one beside the majority's. It joins through
+     * the others, however long that takes. Only a node that knows no other (a fleet of one) joins
+     * itself, since there is no other fleet to split from.
+     */
+    static List<String> rejoinSeeds(FleetSettings fleet, java.util.Collection<String> lastSeen) {
+        String self = address(fleet.bind());
+        java.util.LinkedHashSet<String> seeds = new java.util.LinkedHashSet<>(seedAddresses(fleet));
+        seeds.addAll(lastSeen.stream().sorted().toList());
+        seeds.remove(self);
+        return seeds.isEmpty() ? List.of(self) : List.copyOf(seeds);
+    }
+
     static String address(RunnerSettings.HostPort at) {
         String host = at.host().contains(":") && !at.host().startsWith("[") ? "[" + at.host() + "]" : at.host();
         return "akka://" + SYSTEM_NAME + "@" + host + ":" + at.port();
     }
 
-    /** The fleet system's config over {@code base} (the runner's Akka logging settings). */
+    /** The fleet system's config over {@code base} (the runner's Akka logging settings), for its first start. */
     public static Config of(FleetSettings fleet, Config base) {
+        return of(fleet, base, seedAddresses(fleet));
+    }
+
+    /** As above, with these seed nodes (see {@link #rejoinSeeds}). */
+    static Config of(FleetSettings fleet, Config base, List<String> seeds) {
         Config own = ConfigFactory.parseString("""
                 akka {
                   actor {
@@ -81,7 +102,7 @@ public final class FleetConfig {
         values.put("akka.remote.artery.transport", fleet.tls().isPresent() ? "tls-tcp" : "tcp");
         values.put("akka.remote.artery.canonical.hostname", fleet.bind().host());
         values.put("akka.remote.artery.canonical.port", fleet.bind().port());
-        values.put("akka.cluster.seed-nodes", seedAddresses(fleet));
+        values.put("akka.cluster.seed-nodes", seeds);
         values.put("akka.cluster.roles", List.of(NAME_ROLE_PREFIX + fleet.name()));
         values.put("akka.cluster.failure-detector.acceptable-heartbeat-pause", fleet.heartbeatPause().toMillis() + "ms");
         values.put("akka.cluster.split-brain-resolver.stable-after", fleet.stableAfter().toMillis() + "ms");

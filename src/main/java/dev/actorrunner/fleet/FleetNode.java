@@ -20,10 +20,16 @@ import akka.cluster.typed.Subscribe;
 import dev.actorrunner.ActorRunner;
 import dev.actorrunner.RunnerEvent;
 import dev.actorrunner.RunnerStatus;
+import akka.cluster.Member;
+import akka.cluster.MemberStatus;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
 
 /**
  * The fleet agent of one runner: the guardian of the fleet's ActorSystem. It follows its runner
@@ -31,8 +37,10 @@ import java.util.Objects;
  * on a timer and its events) and publishes the node's {@link NodeEntry} in Distributed Data,
  * where only this node writes it; it answers {@link GetFleetStatus} from what it has replicated.
  *
- * <p>Invariants: it writes no entry but its own; a write happens when the entry changed, or every
- * {@link #REFRESH} so that a stale entry shows its age; nothing here waits on the runner.
+ * <p>Invariants: it writes no entry but its own, and none while it is not an up member or while
+ * an older member has its name (entries are kept by name: two nodes of one name would overwrite
+ * each other, and a roll would reload one of them twice); a write happens when the entry changed,
+ * or every {@link #REFRESH} so that a stale entry shows its age; nothing here waits on the runner.
  */
 public final class FleetNode {
 
@@ -79,10 +87,8 @@ public final class FleetNode {
     public record Follow(String planId, java.util.function.Consumer<String> progress,
                          java.util.concurrent.CompletableFuture<dev.actorrunner.control.FleetControl.Reply> done) implements Command {}
 
-    /** From a {@link MachineStep} child: its step ended. */
-    record StepEnded(String planId, boolean ok, String detail) implements Command {}
-
-    private record Checked(String planId, String problem, ActorRef<Coordinator.JarChecked> replyTo) implements Command {}
+    /** From the {@link MachineAgent} child: the line on this machine's last fleet step changed. */
+    private record LastStepIs(String line) implements Command {}
 
     private record PlanChanged(Plan plan) implements Command {}
 
@@ -103,9 +109,24 @@ public final class FleetNode {
      * @param runner the local runner, in the runner's own ActorSystem
      */
     public static Behavior<Command> create(String name, ActorRef<ActorRunner.Command> runner, FleetHost host) {
+        return create(name, runner, host, Watcher.NONE);
+    }
+
+    /** What the fleet system's owner ({@link Fleet}) learns from its agent. Called on the agent's thread. */
+    interface Watcher {
+        Watcher NONE = new Watcher() {};
+
+        /** The other up members' addresses, whenever membership changed: where to rejoin after a restart. */
+        default void membersSeen(Set<String> addresses) {}
+
+        /** This node left its fleet for good and must not rejoin by itself ({@code why}, for the log and status). */
+        default void refused(String why) {}
+    }
+
+    static Behavior<Command> create(String name, ActorRef<ActorRunner.Command> runner, FleetHost host, Watcher watcher) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
                 DistributedData.<Command, LWWMap<String, NodeEntry>>withReplicatorMessageAdapter(replicator ->
-                        new FleetNode(context, timers, replicator, name, runner, host).running())));
+                        new FleetNode(context, timers, replicator, name, runner, host, watcher).running())));
     }
 
     private final ActorContext<Command> context;
@@ -116,23 +137,25 @@ public final class FleetNode {
     private final String address;
     private final ActorRef<RunnerEvent> events;
     private LWWMap<String, NodeEntry> nodes = LWWMap.empty();
-    private final FleetHost host;
     private NodeEntry published;
     private String lastStep = "";
-    private RunnerStatus lastStatus;
-    private Plan plan = Plan.NONE;
-    /** This machine's steps, by plan id: running, done or failed, and what to say about it. */
-    private final Map<String, Coordinator.StepReport> steps = new java.util.HashMap<>();
-    /** Who waits for a running step's end, by plan id: the latest coordinator to ask. */
-    private final Map<String, ActorRef<Coordinator.StepReport>> stepWaiters = new java.util.HashMap<>();
-    private final List<Follow> followers = new java.util.ArrayList<>();
+    private final Watcher watcher;
+    /** Set when an older member has this node's name: it publishes nothing and leaves. */
+    private boolean refused;
+    /** Set once this node was up and no older member had its name: it may publish. */
+    private boolean nameChecked;
+    /** This machine's part of fleet reloads: checks and steps. */
+    private final ActorRef<MachineAgent.Command> machine;
+    private final Followers followers = new Followers();
 
     private FleetNode(ActorContext<Command> context, TimerScheduler<Command> timers,
                       ReplicatorMessageAdapter<Command, LWWMap<String, NodeEntry>> replicator, String name,
-                      ActorRef<ActorRunner.Command> runner, FleetHost host) {
+                      ActorRef<ActorRunner.Command> runner, FleetHost host, Watcher watcher) {
         this.context = context;
+        this.watcher = watcher;
         context.setLoggerName(FleetNode.class); // not "ActorCell": the log names who speaks
-        this.host = host;
+        this.machine = context.spawn(MachineAgent.create(name, runner, host,
+                context.messageAdapter(String.class, LastStepIs::new)), "machine");
         this.replicator = replicator;
         this.name = name;
         this.runner = runner;
@@ -143,8 +166,8 @@ public final class FleetNode {
         // first one's adapters (they are kept by message class), and NODES' changes would come as plans.
         ActorRef<Plan> plans = context.messageAdapter(Plan.class, PlanChanged::new);
         context.spawn(DistributedData.<Plan, LWWRegister<Plan>>withReplicatorMessageAdapter(plansOnly -> {
-            plansOnly.subscribe(Coordinator.PLAN, r -> r instanceof Replicator.Changed<LWWRegister<Plan>> c
-                    ? c.get(Coordinator.PLAN).getValue() : Plan.NONE);
+            plansOnly.subscribe(PlanRegister.PLAN, r -> r instanceof Replicator.Changed<LWWRegister<Plan>> c
+                    ? c.get(PlanRegister.PLAN).getValue() : Plan.NONE);
             return Behaviors.receiveMessage(p -> {
                 if (!p.id().isEmpty()) plans.tell(p);
                 return Behaviors.same();
@@ -162,29 +185,36 @@ public final class FleetNode {
     // A member of the fleet: publishing its entry, answering for the fleet.
     private Behavior<Command> running() {
         return Behaviors.receive(Command.class)
-                .onMessageEquals(Poll.INSTANCE, this::poll)
+                .onMessageEquals(Poll.INSTANCE, () -> nameChecked ? poll() : checkName())
                 .onMessage(RunnerStatusIs.class, this::onRunnerStatus)
                 .onMessage(RunnerEventIs.class, this::onRunnerEvent)
                 .onMessage(EntriesChanged.class, this::onEntriesChanged)
                 .onMessage(Written.class, m -> Behaviors.same())
                 .onMessage(MemberChanged.class, this::onMemberChanged)
                 .onMessage(GetFleetStatus.class, this::onGetFleetStatus)
-                .onMessage(CheckJar.class, this::onCheckJar)
-                .onMessage(Checked.class, this::onChecked)
-                .onMessage(RunStep.class, this::onRunStep)
-                .onMessage(StepEnded.class, this::onStepEnded)
-                .onMessage(PlanChanged.class, this::onPlanChanged)
-                .onMessage(Follow.class, this::onFollow)
+                .onMessage(CheckJar.class, m -> {
+                    machine.tell(new MachineAgent.Check(m));
+                    return Behaviors.same();
+                })
+                .onMessage(RunStep.class, m -> {
+                    machine.tell(new MachineAgent.Run(m));
+                    return Behaviors.same();
+                })
+                .onMessage(LastStepIs.class, m -> {
+                    lastStep = m.line();
+                    return poll();
+                })
+                .onMessage(PlanChanged.class, m -> {
+                    followers.planChanged(m.plan());
+                    return Behaviors.same();
+                })
+                .onMessage(Follow.class, f -> {
+                    followers.add(f);
+                    return Behaviors.same();
+                })
                 .onSignal(PostStop.class, s -> {
                     runner.tell(new ActorRunner.Unsubscribe(events));
-                    // This node left its fleet (downed, partitioned, closing): nobody will tell its
-                    // followers how the roll ends, so they hear it now instead of waiting for ever.
-                    for (Follow f : followers) {
-                        f.done().complete(new dev.actorrunner.control.FleetControl.Reply(1, "this node left its fleet while"
-                                + " following plan " + f.planId() + "; `actor-runner fleet status` on another node shows how"
-                                + " the roll ends", Map.of()));
-                    }
-                    followers.clear();
+                    followers.leftFleet();
                     return Behaviors.same();
                 })
                 .build();
@@ -196,7 +226,8 @@ public final class FleetNode {
     }
 
     private Behavior<Command> onRunnerStatus(RunnerStatusIs m) {
-        lastStatus = m.status();
+        // Not before this node is an up member that checked its name: see the invariants.
+        if (!nameChecked || refused || !selfIsMember()) return Behaviors.same();
         long now = System.currentTimeMillis();
         NodeEntry entry = Entries.of(name, address, m.status(), lastStep, now);
         if (entry.sameAs(published) && now - published.updatedAt() < REFRESH.toMillis()) return Behaviors.same();
@@ -232,6 +263,44 @@ public final class FleetNode {
         } else if (e instanceof ClusterEvent.MemberRemoved r && selfIsMember()) {
             context.getLog().info("fleet: {} left the fleet ({})", FleetStatus.nameOf(r.member()), r.member().address());
         }
+        if (e instanceof ClusterEvent.MemberUp) {
+            watcher.membersSeen(upMembers().stream().filter(o -> !o.equals(Cluster.get(context.getSystem()).selfMember()))
+                    .map(o -> o.address().toString()).collect(Collectors.toSet()));
+            return checkName();
+        }
+        return Behaviors.same();
+    }
+
+    private List<Member> upMembers() {
+        return StreamSupport.stream(Cluster.get(context.getSystem()).state().getMembers().spliterator(), false)
+                .filter(o -> o.status() == MemberStatus.up()).toList();
+    }
+
+    /**
+     * Once this node is up: does an older member have its name? Looked at on every MemberUp and
+     * poll until decided, since the cluster's view of itself may lag its events by a moment.
+     */
+    private Behavior<Command> checkName() {
+        Member me = Cluster.get(context.getSystem()).selfMember();
+        if (nameChecked || refused || me.status() != MemberStatus.up()) return Behaviors.same();
+        Optional<Member> namesake = upMembers().stream()
+                .filter(o -> !o.equals(me) && FleetStatus.nameOf(o).equals(name) && o.isOlderThan(me)).findFirst();
+        if (namesake.isPresent()) return refuse(namesake.get());
+        nameChecked = true;
+        return poll();
+    }
+
+    /**
+     * Another, older member has this node's name: entries and steps are kept by name, so this one
+     * leaves rather than overwrite the other's entry and share its steps. Its workers serve on.
+     */
+    private Behavior<Command> refuse(Member namesake) {
+        refused = true;
+        String why = "another member, at " + namesake.address() + ", already has the name " + name
+                + "; this node left the fleet (its workers serve on): give each node its own --fleet-name and restart it";
+        context.getLog().error("fleet: {}", why);
+        watcher.refused(why);
+        Cluster.get(context.getSystem()).manager().tell(akka.cluster.typed.Leave.create(Cluster.get(context.getSystem()).selfMember().address()));
         return Behaviors.same();
     }
 
@@ -244,109 +313,7 @@ public final class FleetNode {
     private Behavior<Command> onGetFleetStatus(GetFleetStatus m) {
         Map<String, NodeEntry> entries = nodes.getEntries();
         m.replyTo().tell(FleetStatus.of(name, entries.values(), Cluster.get(context.getSystem()).state(),
-                plan.active() ? List.of(plan.describe()) : List.of(), System.currentTimeMillis()));
+                followers.plan().active() ? List.of(followers.plan().describe()) : List.of(), System.currentTimeMillis()));
         return Behaviors.same();
-    }
-
-    // ---- fleet reload: this machine's part ----
-
-    private Behavior<Command> onCheckJar(CheckJar m) {
-        if (m.jar().isEmpty()) {
-            m.replyTo().tell(new Coordinator.JarChecked(m.planId(), name, ""));
-        } else if (!host.runsJar()) {
-            m.replyTo().tell(new Coordinator.JarChecked(m.planId(), name, "this runner runs a command, not an app jar"));
-        } else {
-            java.util.concurrent.Executor blocking = context.getSystem().dispatchers()
-                    .lookup(akka.actor.typed.DispatcherSelector.blocking());
-            context.pipeToSelf(java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> JarCheck.problem(java.nio.file.Path.of(m.jar()), m.sha256()), blocking),
-                    (problem, failure) -> new Checked(m.planId(), problem != null ? problem
-                            : "the check failed: " + failure.getMessage(), m.replyTo()));
-        }
-        return Behaviors.same();
-    }
-
-    private Behavior<Command> onChecked(Checked m) {
-        m.replyTo().tell(new Coordinator.JarChecked(m.planId(), name, m.problem()));
-        return Behaviors.same();
-    }
-
-    private Behavior<Command> onRunStep(RunStep m) {
-        Coordinator.StepReport known = steps.get(m.planId());
-        if (known != null) {
-            // A repeated step (the coordinator resends until it hears the end): its state, never a second run.
-            m.replyTo().tell(known);
-            if (known.state().equals(Plan.Step.RUNNING)) stepWaiters.put(m.planId(), m.replyTo());
-            return Behaviors.same();
-        }
-        if (alreadyRuns(m.jar(), m.sha256())) {
-            // This node's agent restarted mid-step (its memory went with its system) or the step
-            // was done before: the runner already runs the release, idle and whole.
-            Coordinator.StepReport done = new Coordinator.StepReport(m.planId(), name, Plan.Step.DONE, "already runs " + m.jar());
-            steps.put(m.planId(), done);
-            m.replyTo().tell(done);
-            return Behaviors.same();
-        }
-        Coordinator.StepReport running = new Coordinator.StepReport(m.planId(), name, Plan.Step.RUNNING, "");
-        steps.put(m.planId(), running);
-        stepWaiters.put(m.planId(), m.replyTo());
-        m.replyTo().tell(running);
-        lastStep = "plan " + m.planId() + ": reloading";
-        context.spawnAnonymous(MachineStep.create(m.planId(),
-                m.jar().isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(java.nio.file.Path.of(m.jar())),
-                Duration.ofMillis(m.minHealthyMillis()), runner, host, context.getSelf().narrow()));
-        return poll();
-    }
-
-    private boolean alreadyRuns(String jar, String sha256) {
-        RunnerStatus s = lastStatus;
-        if (jar.isEmpty() || s == null || s.reload().isPresent() || s.readyCount() < s.desiredWorkers()) return false;
-        return s.generations().stream().filter(g -> g.generation() == s.generation()).flatMap(g -> g.jar().stream())
-                .anyMatch(j -> sha256.isEmpty() ? j.path().equals(java.nio.file.Path.of(jar)) : j.sha256().equalsIgnoreCase(sha256));
-    }
-
-    private Behavior<Command> onStepEnded(StepEnded m) {
-        Coordinator.StepReport end = new Coordinator.StepReport(m.planId(), name,
-                m.ok() ? Plan.Step.DONE : Plan.Step.FAILED, m.detail());
-        steps.put(m.planId(), end);
-        lastStep = "plan " + m.planId() + ": " + end.state() + " (" + m.detail() + ")";
-        ActorRef<Coordinator.StepReport> waiter = stepWaiters.remove(m.planId());
-        if (waiter != null) waiter.tell(end);
-        return poll();
-    }
-
-    private Behavior<Command> onPlanChanged(PlanChanged m) {
-        Plan before = plan;
-        plan = m.plan();
-        followers.removeIf(f -> tellFollower(f, before));
-        return Behaviors.same();
-    }
-
-    private Behavior<Command> onFollow(Follow f) {
-        if (!tellFollower(f, Plan.NONE)) followers.add(f);
-        return Behaviors.same();
-    }
-
-    /** Passes the plan's news on to {@code f}; true when the roll ended and {@code f} is done. */
-    private boolean tellFollower(Follow f, Plan before) {
-        if (!plan.id().equals(f.planId())) {
-            if (!before.id().equals(f.planId())) return false;
-            // Replaced by a newer plan before this node saw the followed one end.
-            f.done().complete(new dev.actorrunner.control.FleetControl.Reply(1, "plan " + f.planId() + " was replaced by plan "
-                    + plan.id() + " before this node saw it end; see `actor-runner fleet status`", Map.of()));
-            return true;
-        }
-        for (Plan.Step s : plan.steps()) {
-            Plan.Step was = before.id().equals(plan.id()) ? before.steps().stream()
-                    .filter(b -> b.node().equals(s.node())).findFirst().orElse(null) : null;
-            if (!s.state().equals(Plan.Step.PENDING) && (was == null || !was.state().equals(s.state()))) {
-                f.progress().accept(s.node() + ": " + s.state() + (s.detail().isEmpty() ? "" : " (" + s.detail() + ")"));
-            }
-        }
-        if (plan.state().equals(Plan.PAUSED) && !before.state().equals(Plan.PAUSED)) f.progress().accept(plan.describe());
-        if (plan.active()) return false;
-        f.done().complete(new dev.actorrunner.control.FleetControl.Reply(plan.state().equals(Plan.COMPLETED) ? 0 : 1,
-                plan.describe(), Map.of()));
-        return true;
     }
 }

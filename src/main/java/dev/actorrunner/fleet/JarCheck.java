@@ -16,22 +16,39 @@ import java.util.jar.Manifest;
 final class JarCheck {
     private JarCheck() {}
 
-    /** "" when {@code jar} is fit to run; otherwise why not, in a few words. {@code sha256} "" skips the hash check. */
-    static String problem(Path jar, String sha256) {
-        if (!Files.isRegularFile(jar)) return jar + ": no such file";
+    /**
+     * What the check found: {@code problem} "" when the jar is fit to run, else why not in a few
+     * words; {@code sha256} its hash ("" when it is not fit). The hash goes back to the
+     * coordinator, which pins the release by it: the path may be a symlink that each machine
+     * resolves, and only the bytes say which release a machine runs.
+     */
+    record Result(String problem, String sha256) {
+        static Result bad(String problem) {
+            return new Result(problem, "");
+        }
+    }
+
+    /** {@code sha256} "" skips the comparison (the hash is still reported). */
+    static Result check(Path jar, String sha256) {
+        if (!Files.isRegularFile(jar)) return Result.bad(jar + ": no such file");
         try (JarFile file = new JarFile(jar.toFile(), false)) {
             Manifest manifest = file.getManifest();
             if (manifest == null || manifest.getMainAttributes().getValue(Attributes.Name.MAIN_CLASS) == null) {
-                return jar + ": no Main-Class in its manifest";
+                return Result.bad(jar + ": no Main-Class in its manifest");
             }
         } catch (IOException e) {
-            return jar + ": not a jar (" + e.getMessage() + ")";
+            return Result.bad(jar + ": not a jar (" + e.getMessage() + ")");
         }
         AppJar read = AppJar.read(jar);
-        if (!read.problem().isEmpty()) return jar + ": " + read.problem();
+        if (!read.problem().isEmpty()) return Result.bad(jar + ": " + read.problem());
         if (!sha256.isEmpty() && !read.sha256().equalsIgnoreCase(sha256)) {
-            return jar + ": SHA-256 is " + read.sha256() + ", not " + sha256.toLowerCase(java.util.Locale.ROOT);
+            return Result.bad(jar + ": SHA-256 is " + read.sha256() + ", not " + sha256.toLowerCase(java.util.Locale.ROOT));
         }
-        return "";
+        return new Result("", read.sha256());
+    }
+
+    /** "" when {@code jar} is fit to run; otherwise why not, in a few words. {@code sha256} "" skips the hash check. */
+    static String problem(Path jar, String sha256) {
+        return check(jar, sha256).problem();
     }
 }

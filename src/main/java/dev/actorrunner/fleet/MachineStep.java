@@ -12,12 +12,15 @@ import dev.actorrunner.RunnerStatus;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * One machine's step of a fleet roll, on that machine: the local surge reload (the runner's
  * {@code Reload} with a {@code replyTo}, followed through its events), then min-healthy-time during
  * which no worker of the new generation may die or turn unhealthy, then every worker ready. Reports
- * its end once to {@code reportTo} and stops. It never retries: a failed step ends the roll.
+ * its end once to {@code reportTo} and stops. It never retries: a failed step ends the roll. Given
+ * a generation to follow (a reload an earlier incarnation of the fleet agent asked for, still under
+ * way), it asks for no reload and follows that one.
  */
 final class MachineStep {
 
@@ -31,16 +34,21 @@ final class MachineStep {
 
     private record StatusIs(RunnerStatus status) implements Command {}
 
+    /** The runner's status when a reload under way is taken up: apart from StatusIs, which ends min-healthy-time. */
+    private record Joined(RunnerStatus status) implements Command {}
+
     /** The runner did not answer the reload within this: its mailbox is stuck, or it stopped. */
     static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(10);
 
     private enum NoAnswer implements Command { INSTANCE }
 
-    static Behavior<Command> create(String planId, Optional<Path> jar, Duration minHealthy,
+    static Behavior<Command> create(String planId, Optional<Path> jar, OptionalInt follow, Duration minHealthy,
                                     ActorRef<ActorRunner.Command> runner, FleetHost host,
-                                    ActorRef<FleetNode.StepEnded> reportTo) {
-        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-                new MachineStep(context, timers, planId, jar, minHealthy, runner, host, reportTo).start()));
+                                    ActorRef<MachineAgent.StepEnded> reportTo) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+            MachineStep step = new MachineStep(context, timers, planId, jar, minHealthy, runner, host, reportTo);
+            return follow.isPresent() ? step.follow(follow.getAsInt()) : step.start();
+        }));
     }
 
     private final ActorContext<Command> context;
@@ -50,12 +58,12 @@ final class MachineStep {
     private final Duration minHealthy;
     private final ActorRef<ActorRunner.Command> runner;
     private final FleetHost host;
-    private final ActorRef<FleetNode.StepEnded> reportTo;
+    private final ActorRef<MachineAgent.StepEnded> reportTo;
     private final ActorRef<RunnerEvent> events;
 
     private MachineStep(ActorContext<Command> context, TimerScheduler<Command> timers, String planId, Optional<Path> jar,
                         Duration minHealthy, ActorRef<ActorRunner.Command> runner, FleetHost host,
-                        ActorRef<FleetNode.StepEnded> reportTo) {
+                        ActorRef<MachineAgent.StepEnded> reportTo) {
         this.context = context;
         context.setLoggerName(MachineStep.class); // not "ActorCell": the log names who speaks
         this.timers = timers;
@@ -80,6 +88,38 @@ final class MachineStep {
         return asked();
     }
 
+    private Behavior<Command> follow(int generation) {
+        // Subscribed first, then asked: a reload that ends in between shows in the status's last reload.
+        runner.tell(new ActorRunner.Subscribe(events));
+        runner.tell(new ActorRunner.GetStatus(context.messageAdapter(RunnerStatus.class, Joined::new)));
+        timers.startSingleTimer(NoAnswer.INSTANCE, ANSWER_TIMEOUT);
+        context.getLog().info("fleet: plan {}: following this machine's reload {} to {}", planId, generation,
+                jar.map(Path::toString).orElse("the same settings"));
+        return joining(generation);
+    }
+
+    // Following a reload already under way: its state is asked for, its end may come first.
+    private Behavior<Command> joining(int generation) {
+        return common()
+                .onMessage(Joined.class, m -> {
+                    timers.cancel(NoAnswer.INSTANCE);
+                    RunnerStatus s = m.status();
+                    if (s.reload().isPresent() && s.reload().get().generation() == generation) return reloading(generation);
+                    Optional<RunnerStatus.ReloadResult> last = s.lastReload().filter(r -> r.generation() == generation);
+                    if (last.isEmpty()) return end(false, "reload " + generation + " is neither under way nor ended");
+                    return last.get().completed() ? healthyFrom(generation)
+                            : end(false, "reload " + generation + " aborted: " + last.get().reason());
+                })
+                .onMessage(Event.class, m -> {
+                    // Its end may come before the status: then the status, come later, is not needed.
+                    Behavior<Command> next = onReloadEvent(m, generation);
+                    if (next != Behaviors.<Command>same()) timers.cancel(NoAnswer.INSTANCE);
+                    return next;
+                })
+                .onMessageEquals(NoAnswer.INSTANCE, () -> end(false, "the runner did not answer for its status"))
+                .build();
+    }
+
     // The reload was asked for; waiting for the runner's answer.
     private Behavior<Command> asked() {
         return common()
@@ -97,19 +137,21 @@ final class MachineStep {
 
     // The local reload to generation runs; its completion or abort decides.
     private Behavior<Command> reloading(int generation) {
-        return common()
-                .onMessage(Event.class, m -> {
-                    if (m.event() instanceof RunnerEvent.ReloadCompleted c && c.generation() == generation) {
-                        timers.startSingleTimer(HealthyLongEnough.INSTANCE, minHealthy);
-                        return provingHealthy(generation);
-                    }
-                    if (m.event() instanceof RunnerEvent.ReloadAborted a && a.generation() == generation) {
-                        return end(false, "reload " + generation + " aborted: " + a.reason());
-                    }
-                    if (m.event() instanceof RunnerEvent.Stopped) return end(false, "the runner stopped");
-                    return Behaviors.same();
-                })
-                .build();
+        return common().onMessage(Event.class, m -> onReloadEvent(m, generation)).build();
+    }
+
+    private Behavior<Command> onReloadEvent(Event m, int generation) {
+        if (m.event() instanceof RunnerEvent.ReloadCompleted c && c.generation() == generation) return healthyFrom(generation);
+        if (m.event() instanceof RunnerEvent.ReloadAborted a && a.generation() == generation) {
+            return end(false, "reload " + generation + " aborted: " + a.reason());
+        }
+        if (m.event() instanceof RunnerEvent.Stopped) return end(false, "the runner stopped");
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> healthyFrom(int generation) {
+        timers.startSingleTimer(HealthyLongEnough.INSTANCE, minHealthy);
+        return provingHealthy(generation);
     }
 
     // Generation is in place; it must stay healthy for min-healthy-time.
@@ -159,7 +201,7 @@ final class MachineStep {
         } else {
             context.getLog().warn("fleet: plan {}: this machine's step failed: {}", planId, detail);
         }
-        reportTo.tell(new FleetNode.StepEnded(planId, ok, detail));
+        reportTo.tell(new MachineAgent.StepEnded(planId, ok, detail));
         return Behaviors.stopped();
     }
 }

@@ -111,5 +111,27 @@ class FleetSettingsTest {
         assertTrue(FleetSettings.isLoopback("localhost"));
         assertFalse(FleetSettings.isLoopback("0.0.0.0"));
         assertFalse(FleetSettings.isLoopback("web-1.internal"));
+        assertTrue(FleetSettings.isLoopback("127.255.255.254"));
+        assertTrue(FleetSettings.isLoopback("[::1]"));
+    }
+
+    @Test
+    void aNameThatBeginsWith127IsNotLoopback() {
+        assertFalse(FleetSettings.isLoopback("127.example.com"));
+        assertFalse(FleetSettings.isLoopback("127.0.0.1.nip.io"));
+        assertFalse(FleetSettings.isLoopback("127.0.0.256"));
+        assertEquals(List.of("--fleet-bind: 127.evil.example is not a loopback address: give fleet.tls-key, fleet.tls-cert"
+                        + " and fleet.tls-ca (mutual TLS), or set fleet.insecure = on to run it in the clear"),
+                problems(demo().flag("fleet.bind", "--fleet-bind", "127.evil.example:2551")));
+    }
+
+    @Test
+    void aWildcardFleetBindIsRefusedInOneLine() throws IOException {
+        assertEquals(List.of("--fleet-bind: 0.0.0.0 is every interface, not an address the other nodes can reach:"
+                        + " give this machine's own address (10.0.0.1:2551)"),
+                problems(demo().flag("fleet.bind", "--fleet-bind", "0.0.0.0:2551")));
+        Path conf = Files.writeString(dir.resolve("r.conf"), "actor-runner.fleet { insecure = on }");
+        assertEquals(1, problems(demo().configFile(conf).flag("fleet.bind", "--fleet-bind", "[::]:2551")).size(),
+                "refused even in the clear on purpose");
     }
 }

@@ -23,6 +23,26 @@ class FleetConfigTest {
     }
 
     @Test
+    void aRestartedFirstSeedRejoinsThroughTheOthersNeverAlone() {
+        FleetSettings first = fleet(Optional.empty());
+        assertEquals(List.of("akka://actor-runner-fleet@[::1]:2552", "akka://actor-runner-fleet@10.0.0.9:2551"),
+                FleetConfig.rejoinSeeds(first, List.of("akka://actor-runner-fleet@10.0.0.9:2551")),
+                "the configured seeds and the members last seen, without itself");
+        assertEquals(List.of("akka://actor-runner-fleet@[::1]:2552"),
+                FleetConfig.of(first, ConfigFactory.load(), FleetConfig.rejoinSeeds(first, List.of())).getStringList("akka.cluster.seed-nodes"));
+    }
+
+    @Test
+    void aSeedListOfItselfAloneRejoinsThroughTheMembersLastSeenOrAloneInAFleetOfOne() {
+        FleetSettings alone = new FleetSettings(true, "solo", new HostPort("127.0.0.1", 2551), List.of(), false, Optional.empty(),
+                Duration.ofSeconds(7), Duration.ofSeconds(12), Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofMinutes(10), 1);
+        assertEquals(List.of("akka://actor-runner-fleet@127.0.0.1:2552"),
+                FleetConfig.rejoinSeeds(alone, List.of("akka://actor-runner-fleet@127.0.0.1:2552")));
+        assertEquals(List.of("akka://actor-runner-fleet@127.0.0.1:2551"), FleetConfig.rejoinSeeds(alone, List.of()),
+                "a fleet of one has no other fleet to split from");
+    }
+
+    @Test
     void tlsFilesMeanTlsTcpThroughTheRotatingKeysProvider() {
         Config c = FleetConfig.of(fleet(Optional.of(new FleetSettings.Tls(Path.of("/k"), Path.of("/c"), Path.of("/ca")))),
                 ConfigFactory.load());

@@ -17,7 +17,7 @@ final class FleetMessages {
         return List.of(
                 new NodeEntry("web-1", "akka://actor-runner-fleet@10.0.0.1:2551", "app.jar", "/srv/app/releases/7/app.jar",
                         sha, 3, 2, 2, "reloading to 3 (1 of 2 replaced)", "plan p-1: done \"ok\"\n", 1_764_000_000_123L),
-                new Plan("p-1", "/srv/app/releases/8/app.jar", sha, 2, 1, Plan.RUNNING, "",
+                new Plan("p-2", "p-1", "/srv/app/releases/8/app.jar", sha, 2, 1, Plan.RUNNING, "",
                         List.of(new Plan.Step("web-1", Plan.Step.DONE, "generation 4", 1_764_000_000_000L),
                                 new Plan.Step("web-2", Plan.Step.PENDING, "", 0)), 1_764_000_000_000L, 1_764_000_000_999L),
                 new FleetNode.CheckJar("p-1", "/srv/app.jar", sha, ref.narrow()),
@@ -26,7 +26,7 @@ final class FleetMessages {
                 new Coordinator.Promote(ref.narrow()),
                 new Coordinator.Abort(ref.narrow()),
                 new Coordinator.RollAnswer(2, "", "unreachable members: web-3"),
-                new Coordinator.JarChecked("p-1", "web-2", "/srv/app.jar: no such file"),
+                new Coordinator.JarChecked("p-1", "web-2", "", sha),
                 new Coordinator.StepReport("p-1", "web-2", Plan.Step.FAILED, "reload 4 aborted: worker 7 not ready"));
     }
 

@@ -89,26 +89,87 @@ class FleetTest {
         }
     }
 
+    private static final FleetHost HOST = new FleetHost() {
+        @Override
+        public boolean runsJar() {
+            return true;
+        }
+
+        @Override
+        public Optional<ActorRunner.Reload> reloadTo(Optional<Path> jar) {
+            return Optional.empty();
+        }
+
+        @Override
+        public void released(Path jar) {}
+    };
+
+    private static FleetSettings node(String name, RunnerSettings.HostPort bind, List<RunnerSettings.HostPort> seeds) {
+        return new FleetSettings(true, name, bind, seeds, false, Optional.empty(),
+                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMinutes(1),
+                Duration.ofMinutes(2), 1);
+    }
+
+    private static boolean isUp(Fleet fleet) {
+        ActorSystem<FleetNode.Command> s = fleet.system();
+        return s != null && Cluster.get(s).selfMember().status() == MemberStatus.up();
+    }
+
+    @Test
+    void aRestartedFirstSeedNeverFormsAFleetAlone() throws Exception {
+        List<Integer> ports = FleetPorts.free(2);
+        RunnerSettings.HostPort first = new RunnerSettings.HostPort("127.0.0.1", ports.get(0));
+        // The second seed never runs: as if the first one were cut off from the rest of its fleet.
+        Fleet fleet = Fleet.start(node("first", first, List.of(first, new RunnerSettings.HostPort("127.0.0.1", ports.get(1)))),
+                runner, HOST, Fleet.cliBase());
+        try {
+            await(() -> isUp(fleet), "the first seed to form the fleet alone at its first start");
+            Cluster cluster = Cluster.get(fleet.system());
+            cluster.manager().tell(new Down(cluster.selfMember().address()));
+            await(() -> fleet.incarnations() == 2, "a fresh fleet system");
+            // Akka's seed-node-timeout is 3 s here: a first seed would have formed its own fleet within it.
+            long until = System.nanoTime() + Duration.ofSeconds(12).toNanos();
+            while (System.nanoTime() < until) {
+                assertTrue(!isUp(fleet), "a restarted first seed joined itself: a second fleet beside the majority's");
+                Thread.sleep(100); // polling interval of an observation window
+            }
+        } finally {
+            fleet.close();
+        }
+    }
+
+    @Test
+    void aSecondNodeWithTheSameNameLeavesAndSaysWhy() throws Exception {
+        List<Integer> ports = FleetPorts.free(2);
+        RunnerSettings.HostPort a = new RunnerSettings.HostPort("127.0.0.1", ports.get(0));
+        RunnerSettings.HostPort b = new RunnerSettings.HostPort("127.0.0.1", ports.get(1));
+        Fleet older = Fleet.start(node("web-1", a, List.of(a, b)), runner, HOST, Fleet.cliBase());
+        Fleet younger = null;
+        try {
+            await(() -> showsItselfUp(older), "the first node up");
+            younger = Fleet.start(node("web-1", b, List.of(a, b)), runner, HOST, Fleet.cliBase());
+            Fleet second = younger;
+            await(() -> {
+                try {
+                    FleetControl.Reply r = second.handle(Map.of("action", "status"), line -> {}).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    return r.exitCode() == 2 && r.message().contains("already has the name web-1");
+                } catch (Exception e) {
+                    return false;
+                }
+            }, "the younger namesake to refuse");
+            await(() -> second.system() == null, "its fleet system to end, not to rejoin");
+            await(() -> showsItselfUp(older), "the older one to see itself alone again, its entry its own");
+        } finally {
+            if (younger != null) younger.close();
+            older.close();
+        }
+    }
+
     @Test
     void aDownedNodeStartsAFreshFleetSystemAndJoinsAgain() throws Exception {
         RunnerSettings.HostPort bind = new RunnerSettings.HostPort("127.0.0.1", FleetPorts.free());
-        FleetSettings settings = new FleetSettings(true, "solo", bind, List.of(), false, Optional.empty(),
-                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMinutes(1),
-                Duration.ofMinutes(2), 1);
-        Fleet fleet = Fleet.start(settings, runner, new FleetHost() {
-            @Override
-            public boolean runsJar() {
-                return true;
-            }
-
-            @Override
-            public Optional<ActorRunner.Reload> reloadTo(Optional<Path> jar) {
-                return Optional.empty();
-            }
-
-            @Override
-            public void released(Path jar) {}
-        }, Fleet.cliBase());
+        FleetSettings settings = node("solo", bind, List.of());
+        Fleet fleet = Fleet.start(settings, runner, HOST, Fleet.cliBase());
         try {
             await(() -> showsItselfUp(fleet), "the node to join itself and publish its entry");
             ActorSystem<FleetNode.Command> first = fleet.system();

@@ -63,4 +63,14 @@ class PlanTest {
                 .withState(Plan.ABORTED, "b: reload aborted", 3000);
         assertEquals("plan p to app.jar: aborted, 1 of 3 done: b: reload aborted", p.describe());
     }
+
+    @Test
+    void aCatchUpKeepsItsReleasesIdentityAndSaysWhatItIs() {
+        Plan done = plan(1, 1).withSha256("ab".repeat(32));
+        Plan c = Plan.catchUp("q", done, List.of("d"), 5000);
+        assertEquals("p", c.releaseId());
+        assertTrue(c.isCatchUp() && !done.isCatchUp());
+        assertEquals(0, c.canary(), "no canary pause for one late machine");
+        assertTrue(c.describe().startsWith("plan q (catch-up to plan p's release) to app.jar (sha256 abababababab)"), c.describe());
+    }
 }

@@ -191,5 +191,26 @@ class FleetIT {
             assertTrue(intervals.get(i)[0] >= intervals.get(i - 1)[1], "reload " + i + " began at " + intervals.get(i)[0]
                     + " before the previous one completed at " + intervals.get(i - 1)[1]);
         }
+
+        // Through a symlink (releases/current) and without --sha256: the machines publish the real
+        // path; the roll must settle, not bring every machine "up to date" again and again.
+        Path r3 = release(3);
+        Path current = Files.createSymbolicLink(dir.resolve("releases/current"), r3.getParent());
+        Cli.Result viaLink = cli(nodes.get(2), "fleet", "reload", "--jar", current.resolve("app.jar").toString(), "--wait");
+        assertEquals(0, viaLink.code(), viaLink.out() + viaLink.err());
+        for (Node node : nodes) {
+            node.runner().await(() -> fleetStatus(node).toString().contains(sha256(r3)) && fleetStatus(node).get("roll") == null,
+                    FORM, node.name() + " to see release 3");
+        }
+        // A loop shows within a refresh of the entries (15 s) and a catch-up look (5 s): watch longer.
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < until) {
+            for (Node node : nodes) {
+                assertEquals(2, node.runner().lines().stream().filter(l -> RELOAD_STARTED.matcher(l).find()).count(),
+                        node.name() + " reloaded to release 3 once, and"
+                        + " not again:\n" + node.runner().output());
+            }
+            Thread.sleep(500); // polling interval of an observation window
+        }
     }
 }

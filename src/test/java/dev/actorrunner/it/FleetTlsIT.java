@@ -96,8 +96,75 @@ class FleetTlsIT {
         runners.get(2).awaitLine(l -> l.contains("SSLHandshakeException") || l.contains("certificate"), FORM,
                 "n3's handshakes to fail");
         assertEquals(2L, fleetStatus("n1").get("members"), "n3 never joined: " + fleetStatus("n1"));
+        // Artery keeps one outbound connection per direction, so the joins above would pass even if
+        // a node never asked for a client certificate: a client that trusts the CA but presents none
+        // must be refused by the fleet port itself.
+        assertRefusesAClientWithoutACertificate(ports.get(0));
+        assertAcceptsAClientWithTheNodesCertificate(ports.get(1)); // the same client, with a key: the check can tell
         assertTrue(runners.get(2).output().contains("mutual TLS"), runners.get(2).output());
         runners.get(2).awaitInRotation(1, FORM); // its own workers serve all the same
+    }
+
+    /**
+     * A plain JSSE client: it trusts the fleet's CA (so the server's certificate is not what fails)
+     * and has no key of its own. In TLS 1.3 the server judges the client's (empty) certificate after
+     * the client's side of the handshake ended, so the refusal may come with the first read: an
+     * alert or the connection closed. Accepted, the port would wait for Artery's header instead,
+     * and the read would time out.
+     */
+    private void assertRefusesAClientWithoutACertificate(int port) throws Exception {
+        javax.net.ssl.SSLContext tls = clientTls(null);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(15_000);
+            socket.startHandshake();
+            socket.getOutputStream().write("AKKA".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            int read = socket.getInputStream().read();
+            assertEquals(-1, read, "the fleet port answered a client without a certificate");
+        } catch (javax.net.ssl.SSLException | java.net.SocketException refused) {
+            // refused: an alert (bad_certificate, certificate_required) or the connection reset
+        } catch (java.net.SocketTimeoutException accepted) {
+            throw new AssertionError("the fleet port accepted a TLS client without a certificate", accepted);
+        }
+    }
+
+    /** With n1's key and certificate the handshake passes, and the port waits for Artery's header. */
+    private void assertAcceptsAClientWithTheNodesCertificate(int port) throws Exception {
+        String pem = Files.readString(dir.resolve("n1.key")).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+        java.security.PrivateKey key = java.security.KeyFactory.getInstance("RSA")
+                .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(java.util.Base64.getDecoder().decode(pem)));
+        java.security.cert.Certificate cert;
+        try (java.io.InputStream in = Files.newInputStream(dir.resolve("n1.crt"))) {
+            cert = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry("n1", key, new char[0], new java.security.cert.Certificate[] {cert});
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, new char[0]);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) clientTls(kmf.getKeyManagers()).getSocketFactory()
+                .createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(3_000);
+            socket.startHandshake();
+            socket.getInputStream().read();
+            throw new AssertionError("the fleet port closed a connection from a client with a node's certificate");
+        } catch (java.net.SocketTimeoutException accepted) {
+            // the port waits for Artery's header: the client was let in
+        }
+    }
+
+    private javax.net.ssl.SSLContext clientTls(javax.net.ssl.KeyManager[] keyManagers) throws Exception {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (java.io.InputStream in = Files.newInputStream(dir.resolve("ca.crt"))) {
+            trust.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(keyManagers, tmf.getTrustManagers(), null);
+        return tls;
     }
 
     @Test
