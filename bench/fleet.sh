@@ -41,6 +41,7 @@ while [[ $# -gt 0 ]]; do
 done
 CASE=${1:-}
 [[ -n $CASE ]] || { usage; exit 2; }
+[[ $CASE == scale ]] && require_quiet # its figures: not beside other load (FORCE=1 to run anyway)
 JAR=$PWD/target/actor-runner.jar
 [[ -f $JAR ]] || die "no $JAR: mvn -o -q clean package -DskipTests"
 WORK=$(mktemp -d /tmp/actor-runner-fleet.XXXXXX)
@@ -138,7 +139,6 @@ case $CASE in
     grep -h "bringing\|fleet coordinator: plan" "$WORK"/n*.log | tail -3
     fleet status --control-socket "$WORK/n1.sock" ;;
   scale)
-    require_quiet # figures: not beside other load (FORCE=1 to run anyway)
     # The same runner without a fleet, beside the fleet nodes, over the same idle window.
     java -Xmx256m -jar "$WORK/actor-runner.jar" -w "$WORKERS" -p $((BASE + 100)) --slow-start 0s \
       --worker-ports "$((20000 + 100 * (BASE % 50)))-$((20099 + 100 * (BASE % 50)))" --jvm-opt -Xmx64m \
