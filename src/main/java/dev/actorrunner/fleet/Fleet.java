@@ -107,6 +107,7 @@ public final class Fleet implements FleetControl, AutoCloseable {
      */
     public static Fleet join(ActorSystem<?> hostSystem, FleetSettings settings, ActorRef<ActorRunner.Command> runner,
                              FleetHost host) {
+        java.util.Objects.requireNonNull(runner, "runner");
         String problem = FleetConfig.embeddingProblem(hostSystem, settings);
         if (!problem.isEmpty()) throw new IllegalArgumentException(problem);
         Fleet fleet = new Fleet(settings, runner, host, hostSystem.settings().config());
