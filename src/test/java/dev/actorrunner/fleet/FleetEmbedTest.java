@@ -195,7 +195,7 @@ class FleetEmbedTest {
                 hostCluster(port, port).withFallback(ConfigFactory.load()).resolve());
         hosts.add(host);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Fleet.join(host, fleet("shop-1"), host.deadLetters(), HOST));
+                () -> Fleet.join(host, FleetSettings.joining("shop-1"), host.deadLetters(), HOST));
         assertTrue(e.getMessage().contains("fleet-name:shop-1") && e.getMessage().contains("FleetSerializer"), e.getMessage());
     }
 }
