@@ -34,7 +34,8 @@ import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
 /**
- * The fleet agent of one runner: the guardian of the fleet's ActorSystem. It follows its runner
+ * The fleet agent of one runner: the guardian of the fleet's own ActorSystem, or an actor of a host's
+ * cluster system ({@link Fleet#join}), found by the others through {@link #AGENT}. It follows its runner
  * (in the other ActorSystem of the JVM, through the runner's public messages: {@code GetStatus}
  * on a timer and its events) and publishes the node's {@link NodeEntry} in Distributed Data,
  * where only this node writes it; it answers {@link GetFleetStatus} from what it has replicated.
