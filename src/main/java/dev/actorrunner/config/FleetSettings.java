@@ -43,6 +43,17 @@ public record FleetSettings(boolean enabled, String name, RunnerSettings.HostPor
         tls = tls == null ? Optional.empty() : tls;
     }
 
+    /**
+     * A node named {@code name} of a fleet that joins a host's own cluster ({@code Fleet.join}):
+     * bind, seeds, TLS and failure detection are the host's, so only the name and the roll's
+     * defaults (those of {@code conf/actor-runner.conf}) are set here.
+     */
+    public static FleetSettings joining(String name) {
+        if (name.isBlank()) throw new IllegalArgumentException("a fleet node needs a name");
+        return new FleetSettings(true, name, OFF.bind(), List.of(), false, Optional.empty(), OFF.heartbeatPause(),
+                OFF.stableAfter(), OFF.minHealthyTime(), OFF.machineDeadline(), OFF.progressDeadline(), OFF.maxParallel());
+    }
+
     /** The seeds to contact: the configured ones, or this node alone. */
     public List<RunnerSettings.HostPort> seedsOrSelf() {
         return seeds.isEmpty() ? List.of(bind) : seeds;

@@ -88,7 +88,7 @@ public final class Coordinator {
     private record PlanWritten(PlanRegister.Written written) implements Command {}
 
     public static Behavior<Command> create(FleetSettings settings) {
-        return Behaviors.setup(context -> create(settings, Fleetwide.of(context.getSystem())));
+        return Behaviors.setup(context -> create(settings, Fleetwide.of(context)));
     }
 
     /** As above, in {@code fleet} (a cluster, or a stand-in for tests). */

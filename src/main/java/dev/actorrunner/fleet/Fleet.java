@@ -4,6 +4,8 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
+import akka.cluster.typed.Cluster;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.cluster.typed.ClusterSingleton;
 import akka.cluster.typed.SingletonActor;
@@ -57,9 +59,10 @@ public final class Fleet implements FleetControl, AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** The fleet's own system running now; null when not, or when joined to a host's ({@link #join}). */
     private volatile ActorSystem<FleetNode.Command> system;
-    /** The coordinator singleton's proxy in the current fleet system. */
-    private volatile ActorRef<Coordinator.Command> coordinator;
+    /** Where this node is in its fleet now: null while starting or rejoining. */
+    private volatile Joined joined;
     private volatile boolean closing;
     private volatile int incarnations;
     private Duration backoff = BACKOFF_MIN;
@@ -85,6 +88,56 @@ public final class Fleet implements FleetControl, AutoCloseable {
         Fleet fleet = new Fleet(settings, runner, host, base);
         fleet.thread.execute(fleet::startSystem);
         return fleet;
+    }
+
+    /** A member of the fleet: the system of its cluster, this node's agent, the coordinator singleton's proxy. */
+    private record Joined(ActorSystem<?> system, ActorRef<FleetNode.Command> agent, ActorRef<Coordinator.Command> coordinator) {}
+
+    /**
+     * Joins the fleet as the agent of {@code runner} inside {@code hostSystem}, an ActorSystem that
+     * is already a member of the host's Akka Cluster (its name, seeds, TLS and downing are the
+     * host's): the agent is spawned there and the coordinator singleton initialised there, and no
+     * system of the fleet's own is started. The host's config must carry
+     * {@link FleetConfig#embedded} (the fleet's serializer and this node's fleet-name role); every
+     * node of the fleet joins this way, in one cluster. Of {@code settings} only the name and the
+     * roll's timings count: bind, seeds and TLS are the host's. If the host's node is downed, its
+     * system ends with this node's part of the fleet; the host decides what comes next.
+     *
+     * @throws IllegalArgumentException when {@code hostSystem} is not a cluster member configured for the fleet
+     */
+    public static Fleet join(ActorSystem<?> hostSystem, FleetSettings settings, ActorRef<ActorRunner.Command> runner,
+                             FleetHost host) {
+        java.util.Objects.requireNonNull(runner, "runner");
+        String problem = FleetConfig.embeddingProblem(hostSystem, settings);
+        if (!problem.isEmpty()) throw new IllegalArgumentException(problem);
+        Fleet fleet = new Fleet(settings, runner, host, hostSystem.settings().config());
+        fleet.closing = true; // nothing of the host's is ever started again by this class
+        FleetNode.Watcher watcher = new FleetNode.Watcher() {
+            @Override
+            public void refused(String why) {
+                fleet.refused = why;
+            }
+        };
+        ActorRef<FleetNode.Command> agent = hostSystem.systemActorOf(
+                FleetNode.create(settings.name(), runner, host, watcher, false), "actor-runner-fleet-agent", Props.empty());
+        fleet.joined = new Joined(hostSystem, agent, initCoordinator(hostSystem, settings));
+        fleet.incarnations = 1;
+        log.info("fleet: node {} joined the fleet in the cluster of {}", settings.name(),
+                Cluster.get(hostSystem).selfMember().address());
+        return fleet;
+    }
+
+    /**
+     * On every node: the singleton runs on the oldest, and moves when that one leaves or is downed.
+     * Supervised: the singleton manager does not restart a coordinator that failed, and every fleet
+     * reload would then time out until the oldest node left. It owns no process and re-reads the
+     * plan when it starts, so a restart is safe.
+     */
+    private static ActorRef<Coordinator.Command> initCoordinator(ActorSystem<?> system, FleetSettings settings) {
+        return ClusterSingleton.get(system).init(SingletonActor.of(
+                Behaviors.supervise(Coordinator.create(settings)).onFailure(
+                        SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2)),
+                "fleet-coordinator"));
     }
 
     /** The CLI's base for the fleet system: logs through slf4j only, Akka's defaults otherwise. */
@@ -128,16 +181,9 @@ public final class Fleet implements FleetControl, AutoCloseable {
             }
         };
         try {
-            started = ActorSystem.create(FleetNode.create(settings.name(), runner, host, watcher), FleetConfig.SYSTEM_NAME,
+            started = ActorSystem.create(FleetNode.create(settings.name(), runner, host, watcher, true), FleetConfig.SYSTEM_NAME,
                     FleetConfig.of(settings, base, seeds));
-            // On every node: the singleton runs on the oldest, and moves when that one leaves or is downed.
-            // Supervised: the singleton manager does not restart a coordinator that failed, and every
-            // fleet reload would then time out until the oldest node left. It owns no process and
-            // re-reads the plan when it starts, so a restart is safe.
-            coordinator = ClusterSingleton.get(started).init(SingletonActor.of(
-                    Behaviors.supervise(Coordinator.create(settings)).onFailure(
-                            SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2)),
-                    "fleet-coordinator"));
+            joined = new Joined(started, started, initCoordinator(started, settings));
         } catch (Exception | LinkageError e) {
             if (started != null) started.terminate(); // half started: its port must be free for the next try
             // Anything: a scheduled task that throws is dropped silently, and the node would never rejoin.
@@ -155,7 +201,10 @@ public final class Fleet implements FleetControl, AutoCloseable {
     }
 
     private void onTerminated(ActorSystem<FleetNode.Command> ended, long startedAt) {
-        if (system == ended) system = null;
+        if (system == ended) {
+            system = null;
+            joined = null;
+        }
         if (closing) return;
         if (!refused.isEmpty()) {
             log.error("fleet: node {} does not rejoin its fleet: {}", settings.name(), refused);
@@ -175,31 +224,33 @@ public final class Fleet implements FleetControl, AutoCloseable {
 
     @Override
     public CompletionStage<Reply> handle(Map<String, Object> request, Consumer<String> progress) {
-        ActorSystem<FleetNode.Command> s = system;
-        ActorRef<Coordinator.Command> coord = coordinator;
+        Joined j = joined;
         if (!refused.isEmpty()) return done(2, "this node is not in its fleet: " + refused);
-        if (s == null || coord == null) {
+        if (j == null || j.system().whenTerminated().isCompleted()) {
             return done(2, "this node is not in its fleet now (starting, or rejoining after it was downed)");
         }
+        ActorSystem<?> s = j.system();
+        ActorRef<Coordinator.Command> coord = j.coordinator();
         String action = String.valueOf(request.get("action"));
         return switch (action) {
-            case "status" -> AskPattern.<FleetNode.Command, FleetStatus>ask(s, FleetNode.GetFleetStatus::new, ASK_TIMEOUT, s.scheduler())
+            case "status" -> AskPattern.<FleetNode.Command, FleetStatus>ask(j.agent(), FleetNode.GetFleetStatus::new, ASK_TIMEOUT, s.scheduler())
                     .handle((status, failure) -> status != null
                             ? new Reply(0, status.summary() + "\n" + FleetStatus.table(status.toJson()), Map.of("fleet", status.toJson()))
                             : new Reply(2, "this node's fleet agent did not answer within " + ASK_TIMEOUT.toSeconds() + "s", Map.of()));
-            case "reload" -> reload(s, coord, FleetRequest.reload(request, settings), progress);
+            case "reload" -> reload(j, FleetRequest.reload(request, settings), progress);
             case "promote" -> answer(s, coord, Coordinator.Promote::new);
             case "abort" -> answer(s, coord, Coordinator.Abort::new);
             default -> done(2, "unknown fleet action \"" + action + "\"");
         };
     }
 
-    private CompletionStage<Reply> reload(ActorSystem<FleetNode.Command> s, ActorRef<Coordinator.Command> coord,
-                                          FleetRequest.Reload r, Consumer<String> progress) {
+    private CompletionStage<Reply> reload(Joined j, FleetRequest.Reload r, Consumer<String> progress) {
+        ActorSystem<?> s = j.system();
+        ActorRef<Coordinator.Command> coord = j.coordinator();
         if (!r.problem().isEmpty()) return done(2, r.problem());
         // Fail fast on the minority side of a partition: its coordinator could not write the plan anyway.
         List<String> unreachable = s.classicSystem() == null ? List.of()
-                : akka.cluster.Cluster.get(s.classicSystem()).state().getUnreachable().stream().map(FleetStatus::nameOf).sorted().toList();
+                : akka.cluster.Cluster.get(s.classicSystem()).state().getUnreachable().stream().filter(Fleetwide::inFleet).map(FleetStatus::nameOf).sorted().toList();
         if (!unreachable.isEmpty()) return done(2, "unreachable members: " + String.join(", ", unreachable) + "; nothing reloaded");
         CompletionStage<Reply> accepted = AskPattern.<Coordinator.Command, Coordinator.RollAnswer>ask(coord,
                 replyTo -> new Coordinator.StartRoll(r.jar(), r.sha256(), r.maxParallel(), r.canary(), replyTo),
@@ -212,7 +263,7 @@ public final class Fleet implements FleetControl, AutoCloseable {
             if (reply.exitCode() != 0) return CompletableFuture.completedFuture(reply);
             progress.accept(reply.message());
             CompletableFuture<Reply> end = new CompletableFuture<>();
-            s.tell(new FleetNode.Follow(String.valueOf(reply.data().get("plan")), progress, end));
+            j.agent().tell(new FleetNode.Follow(String.valueOf(reply.data().get("plan")), progress, end));
             // A roll ends by progress-deadline at the latest; a follower is never left waiting longer.
             Duration bound = settings.progressDeadline().plusMinutes(1);
             return end.completeOnTimeout(new Reply(1, "no end of the roll seen within " + bound.toMinutes()
@@ -221,7 +272,7 @@ public final class Fleet implements FleetControl, AutoCloseable {
         });
     }
 
-    private static CompletionStage<Reply> answer(ActorSystem<FleetNode.Command> s, ActorRef<Coordinator.Command> coord,
+    private static CompletionStage<Reply> answer(ActorSystem<?> s, ActorRef<Coordinator.Command> coord,
                                                  java.util.function.Function<ActorRef<Coordinator.RollAnswer>, Coordinator.Command> make) {
         return AskPattern.<Coordinator.Command, Coordinator.RollAnswer>ask(coord, make::apply, ASK_TIMEOUT, s.scheduler())
                 .handle((answer, failure) -> answer != null ? new Reply(answer.code(), answer.message(), Map.of())
@@ -232,10 +283,16 @@ public final class Fleet implements FleetControl, AutoCloseable {
         return CompletableFuture.completedFuture(new Reply(code, message, Map.of()));
     }
 
-    /** Leaves the fleet (the runner is stopping): the system ends and is not started again. */
+    /**
+     * Leaves the fleet (the runner is stopping): the fleet's own system ends and is not started
+     * again; joined to a host's cluster, only this node's agent stops (the host's system, its
+     * membership and the coordinator singleton are the host's).
+     */
     @Override
     public void close() {
         closing = true;
+        Joined j = joined;
+        if (j != null && j.system() != system) j.agent().tell(FleetNode.Stop.INSTANCE);
         ActorSystem<FleetNode.Command> s = system;
         if (s != null) {
             s.terminate();

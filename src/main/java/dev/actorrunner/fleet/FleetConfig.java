@@ -62,8 +62,6 @@ public final class FleetConfig {
                     provider = cluster
                     allow-java-serialization = off
                     warn-about-java-serializer-usage = on
-                    serializers { actor-runner-fleet = "dev.actorrunner.fleet.FleetSerializer" }
-                    serialization-bindings { "dev.actorrunner.fleet.FleetMessage" = actor-runner-fleet }
                     # Two threads: the fleet's actors do little, and the machine runs the workers.
                     default-dispatcher.fork-join-executor { parallelism-min = 2, parallelism-max = 2 }
                     internal-dispatcher.fork-join-executor { parallelism-min = 1, parallelism-max = 2 }
@@ -115,6 +113,48 @@ public final class FleetConfig {
         for (Map.Entry<String, Object> e : values.entrySet()) {
             computed = computed.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
         }
-        return computed.withFallback(own).withFallback(base).resolve();
+        return computed.withFallback(own).withFallback(SERIALIZATION).withFallback(base).resolve();
+    }
+
+    /** The fleet's messages through its own serializer: in the fleet's system, and in a host's that it joins. */
+    private static final Config SERIALIZATION = ConfigFactory.parseString("""
+            akka.actor {
+              serializers { actor-runner-fleet = "dev.actorrunner.fleet.FleetSerializer" }
+              serialization-bindings { "dev.actorrunner.fleet.FleetMessage" = actor-runner-fleet }
+            }
+            """);
+
+    /**
+     * What a host's cluster config needs so that {@link Fleet#join} may join the fleet in it: the
+     * fleet's serializer and this node's fleet-name role, added to the roles the host gives
+     * (as {@code roles = ${?akka.cluster.roles} [...]}, resolved once it is over the host's config).
+     * Use it over the host's own: {@code FleetConfig.embedded(fleet).withFallback(hostConfig).resolve()}.
+     */
+    public static Config embedded(FleetSettings fleet) {
+        return ConfigFactory.parseString("akka.cluster.roles = ${?akka.cluster.roles} [\"" + NAME_ROLE_PREFIX + fleet.name() + "\"]")
+                .withFallback(SERIALIZATION);
+    }
+
+    /** Why {@code system} cannot host this fleet node ("" : it can): each problem says what to add. */
+    static String embeddingProblem(akka.actor.typed.ActorSystem<?> system, FleetSettings fleet) {
+        List<String> problems = new java.util.ArrayList<>();
+        if (!(system.classicSystem() instanceof akka.actor.ExtendedActorSystem e)
+                || !(e.provider() instanceof akka.cluster.ClusterActorRefProvider)) {
+            return "the host's ActorSystem " + system.name() + " is not a cluster member (akka.actor.provider = cluster)";
+        }
+        String role = NAME_ROLE_PREFIX + fleet.name();
+        if (!akka.cluster.typed.Cluster.get(system).selfMember().getRoles().contains(role)) {
+            problems.add("akka.cluster.roles lacks \"" + role + "\"");
+        }
+        Object probe = new Coordinator.RollAnswer(0, "", "");
+        boolean bound;
+        try {
+            bound = akka.serialization.SerializationExtension.get(system.classicSystem()).findSerializerFor(probe) instanceof FleetSerializer;
+        } catch (Exception noSerializer) { // none bound, and Java serialization off
+            bound = false;
+        }
+        if (!bound) problems.add("dev.actorrunner.fleet.FleetMessage is not bound to dev.actorrunner.fleet.FleetSerializer");
+        return problems.isEmpty() ? "" : "the host's ActorSystem " + system.name() + " is not configured for the fleet: "
+                + String.join("; ", problems) + " (add FleetConfig.embedded(settings) over its config)";
     }
 }

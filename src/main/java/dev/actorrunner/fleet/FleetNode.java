@@ -3,6 +3,8 @@ package dev.actorrunner.fleet;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.PostStop;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.actor.typed.receptionist.ServiceKey;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
@@ -32,7 +34,8 @@ import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
 /**
- * The fleet agent of one runner: the guardian of the fleet's ActorSystem. It follows its runner
+ * The fleet agent of one runner: the guardian of the fleet's own ActorSystem, or an actor of a host's
+ * cluster system ({@link Fleet#join}), found by the others through {@link #AGENT}. It follows its runner
  * (in the other ActorSystem of the JVM, through the runner's public messages: {@code GetStatus}
  * on a timer and its events) and publishes the node's {@link NodeEntry} in Distributed Data,
  * where only this node writes it; it answers {@link GetFleetStatus} from what it has replicated.
@@ -50,6 +53,13 @@ public final class FleetNode {
     static final Duration POLL = Duration.ofSeconds(1);
     /** An unchanged entry is written again this often, so its updated-at says the node is alive. */
     static final Duration REFRESH = Duration.ofSeconds(15);
+
+    /**
+     * Every agent registers under this key with its system's Receptionist, and the coordinator
+     * finds them by it: the agent is then the same Behavior whether it is the guardian of the
+     * fleet's own system or an actor of a host's cluster, whatever that system's name.
+     */
+    public static final ServiceKey<Command> AGENT = ServiceKey.create(Command.class, "actor-runner-fleet-agent");
 
     public sealed interface Command {}
 
@@ -104,12 +114,15 @@ public final class FleetNode {
 
     private record MemberChanged(ClusterEvent.ClusterDomainEvent event) implements Command {}
 
+    /** Local only, from {@link Fleet#close} of a node joined to a host's cluster: the agent stops, the cluster stays. */
+    enum Stop implements Command { INSTANCE }
+
     /**
      * @param name   this node's fleet name
      * @param runner the local runner, in the runner's own ActorSystem
      */
     public static Behavior<Command> create(String name, ActorRef<ActorRunner.Command> runner, FleetHost host) {
-        return create(name, runner, host, Watcher.NONE);
+        return create(name, runner, host, Watcher.NONE, true);
     }
 
     /** What the fleet system's owner ({@link Fleet}) learns from its agent. Called on the agent's thread. */
@@ -123,10 +136,15 @@ public final class FleetNode {
         default void refused(String why) {}
     }
 
-    static Behavior<Command> create(String name, ActorRef<ActorRunner.Command> runner, FleetHost host, Watcher watcher) {
+    /**
+     * @param ownsCluster whether this agent's ActorSystem is the fleet's own (it may then leave the
+     *                    cluster when refused), or a host's (it then only stops: the host's node stays)
+     */
+    static Behavior<Command> create(String name, ActorRef<ActorRunner.Command> runner, FleetHost host, Watcher watcher,
+                                    boolean ownsCluster) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
                 DistributedData.<Command, LWWMap<String, NodeEntry>>withReplicatorMessageAdapter(replicator ->
-                        new FleetNode(context, timers, replicator, name, runner, host, watcher).running())));
+                        new FleetNode(context, timers, replicator, name, runner, host, watcher, ownsCluster).running())));
     }
 
     private final ActorContext<Command> context;
@@ -147,12 +165,14 @@ public final class FleetNode {
     /** This machine's part of fleet reloads: checks and steps. */
     private final ActorRef<MachineAgent.Command> machine;
     private final Followers followers = new Followers();
+    private final boolean ownsCluster;
 
     private FleetNode(ActorContext<Command> context, TimerScheduler<Command> timers,
                       ReplicatorMessageAdapter<Command, LWWMap<String, NodeEntry>> replicator, String name,
-                      ActorRef<ActorRunner.Command> runner, FleetHost host, Watcher watcher) {
+                      ActorRef<ActorRunner.Command> runner, FleetHost host, Watcher watcher, boolean ownsCluster) {
         this.context = context;
         this.watcher = watcher;
+        this.ownsCluster = ownsCluster;
         context.setLoggerName(FleetNode.class); // not "ActorCell": the log names who speaks
         this.machine = context.spawn(MachineAgent.create(name, runner, host,
                 context.messageAdapter(String.class, LastStepIs::new)), "machine");
@@ -178,6 +198,8 @@ public final class FleetNode {
         Cluster.get(context.getSystem()).subscriptions().tell(Subscribe.create(
                 context.messageAdapter(ClusterEvent.ClusterDomainEvent.class, MemberChanged::new),
                 ClusterEvent.ClusterDomainEvent.class));
+        // Deregistered by the Receptionist when this actor stops or its node leaves.
+        context.getSystem().receptionist().tell(Receptionist.register(AGENT, context.getSelf()));
         timers.startTimerWithFixedDelay(Poll.INSTANCE, POLL);
         context.getSelf().tell(Poll.INSTANCE);
     }
@@ -212,6 +234,7 @@ public final class FleetNode {
                     followers.add(f);
                     return Behaviors.same();
                 })
+                .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                 .onSignal(PostStop.class, s -> {
                     runner.tell(new ActorRunner.Unsubscribe(events));
                     followers.leftFleet();
@@ -300,6 +323,8 @@ public final class FleetNode {
                 + "; this node left the fleet (its workers serve on): give each node its own --fleet-name and restart it";
         context.getLog().error("fleet: {}", why);
         watcher.refused(why);
+        // In a host's cluster the node is the host's: only the agent goes (and with it its registration).
+        if (!ownsCluster) return Behaviors.stopped();
         Cluster.get(context.getSystem()).manager().tell(akka.cluster.typed.Leave.create(Cluster.get(context.getSystem()).selfMember().address()));
         return Behaviors.same();
     }

@@ -6,6 +6,8 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.actor.Address;
 import akka.cluster.Member;
 import akka.cluster.MemberStatus;
 import akka.cluster.ddata.LWWMap;
@@ -14,6 +16,7 @@ import akka.cluster.ddata.typed.javadsl.Replicator;
 import akka.cluster.typed.Cluster;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.StreamSupport;
 
 /**
@@ -40,8 +43,27 @@ interface Fleetwide {
         return System.currentTimeMillis();
     }
 
-    /** The fleet system's own cluster. */
-    static Fleetwide of(ActorSystem<?> system) {
+    /**
+     * The cluster of {@code context}'s system, the fleet's own or a host's. The agents are found
+     * through the Receptionist ({@link FleetNode#AGENT}), by the address of the member of a name.
+     */
+    static Fleetwide of(ActorContext<?> context) {
+        ActorSystem<?> system = context.getSystem();
+        Address selfAddress = Cluster.get(system).selfMember().address();
+        // Written by the watcher child, read by the coordinator: an immutable map behind a volatile field.
+        AtomicReference<Map<Address, ActorRef<FleetNode.Command>>> agents = new AtomicReference<>(Map.of());
+        context.spawn(Behaviors.<Receptionist.Listing>setup(watcher -> {
+            system.receptionist().tell(Receptionist.subscribe(FleetNode.AGENT, watcher.getSelf()));
+            return Behaviors.receiveMessage(listing -> {
+                Map<Address, ActorRef<FleetNode.Command>> byAddress = new HashMap<>();
+                for (ActorRef<FleetNode.Command> a : listing.getServiceInstances(FleetNode.AGENT)) {
+                    Address at = a.path().address();
+                    byAddress.put(at.hasLocalScope() ? selfAddress : at, a);
+                }
+                agents.set(Map.copyOf(byAddress));
+                return Behaviors.same();
+            });
+        }), "agents-watcher");
         ActorRefResolver resolver = ActorRefResolver.get(system);
         return new Fleetwide() {
             @Override
@@ -49,19 +71,29 @@ interface Fleetwide {
                 Map<String, String> up = new HashMap<>();
                 upMembers().forEach((name, m) -> up.put(name, m.uniqueAddress().toString()));
                 return new RollDecisions.Membership(up, Cluster.get(system).state().getUnreachable().stream()
-                        .map(FleetStatus::nameOf).sorted().toList());
+                        .filter(Fleetwide::inFleet).map(FleetStatus::nameOf).sorted().toList());
             }
 
             @Override
             public ActorRef<FleetNode.Command> agent(String name) {
-                // The agent is the guardian of its node's fleet system.
-                return resolver.resolveActorRef(upMembers().get(name).address() + "/user");
+                Member member = upMembers().get(name);
+                if (member == null) return system.deadLetters().unsafeUpcast();
+                ActorRef<FleetNode.Command> agent = agents.get().get(member.address());
+                if (agent != null) return agent;
+                // A runner older than the Receptionist's use: its agent is the guardian of its own
+                // fleet system. Never in a host's system, whose guardian is the host's.
+                if (member.address().system().equals(FleetConfig.SYSTEM_NAME)) {
+                    return resolver.resolveActorRef(member.address() + "/user");
+                }
+                // Not registered yet (the registration gossips a moment behind the membership):
+                // lost as any message may be; the check times out, a step is sent again.
+                return system.deadLetters().unsafeUpcast();
             }
 
             private Map<String, Member> upMembers() {
                 Map<String, Member> up = new HashMap<>();
                 StreamSupport.stream(Cluster.get(system).state().getMembers().spliterator(), false)
-                        .filter(m -> m.status() == MemberStatus.up()).forEach(m -> up.put(FleetStatus.nameOf(m), m));
+                        .filter(m -> m.status() == MemberStatus.up() && inFleet(m)).forEach(m -> up.put(FleetStatus.nameOf(m), m));
                 return up;
             }
 
@@ -83,5 +115,13 @@ interface Fleetwide {
                 }), "nodes-watcher");
             }
         };
+    }
+
+    /**
+     * A member runs a fleet agent if it has a fleet name (every fleet system has one; in a host's
+     * cluster, the members that embed no runner have none and are no part of a roll).
+     */
+    static boolean inFleet(Member m) {
+        return m.getRoles().stream().anyMatch(r -> r.startsWith(FleetConfig.NAME_ROLE_PREFIX));
     }
 }
