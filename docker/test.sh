@@ -617,7 +617,39 @@ for p in $old; do
 done
 ok "a runner killed by SIGKILL is restarted (Restart=on-failure) after ${restart_s}s$restart_note; its workers did not outlive it"
 
+# The runner upgraded under systemd: the unit made Type=notify (the variant the shipped unit
+# describes in a comment), so `systemctl start` returns at READY=1, and at `actor-runner upgrade`
+# the old runner tells systemd MAINPID= of the new one before it exits. systemd 252 cannot wait for
+# a main process that is not its child ("We'll most likely not notice when it exits"): without
+# ExecStop it sent SIGTERM and SIGKILL at once at the next stop (Result=signal, seen here), so the
+# variant stops through `actor-runner stop --wait` first.
 in_sd systemctl stop my-service || fail "systemctl stop"
+in_sd sh -c 'mkdir -p /etc/systemd/system/my-service.service.d && printf "[Service]\nType=notify\nTimeoutStartSec=300\nExecStop=/opt/actor-runner/bin/actor-runner stop --wait --control-socket /run/my-service/control.sock\n" >/etc/systemd/system/my-service.service.d/notify.conf && systemctl daemon-reload' \
+  || fail "the Type=notify drop-in"
+in_sd systemctl start my-service || fail "systemctl start my-service (Type=notify: waits for READY=1)"
+sd_two_ready || fail "systemctl start (Type=notify) returned before 2 workers were ready"
+main=$(unit MainPID)
+upgrade_out=$(in_sd runuser -u my-service -- /opt/actor-runner/bin/actor-runner upgrade --wait \
+  --control-socket /run/my-service/control.sock 2>&1) || fail "actor-runner upgrade --wait under systemd: $upgrade_out"
+main_is_not() { [[ $(unit MainPID) != "$1" && $(unit MainPID) != 0 ]]; }
+pid_gone() { ! in_sd test -d "/proc/$1"; }
+sd_until 60 "systemd to follow the new main pid" main_is_not "$main"
+new_main=$(unit MainPID)
+sd_until 60 "the old runner $main to exit" pid_gone "$main"
+unit_is active || fail "after the upgrade: ActiveState=$(unit ActiveState)"
+[[ $(in_sd cat "/proc/$new_main/comm") == java ]] || fail "the new main pid $new_main is not java"
+# shellcheck disable=SC2016
+answer=$(in_sd bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET / HTTP/1.0\r\n\r\n" >&3 && cat <&3' | tr -d '\r' | tail -1)
+[[ $answer == "hello from pid "* ]] || fail "after the upgrade, port 8080 answered: $answer"
+ok "Type=notify: start waited for READY=1; actor-runner upgrade moved the main pid $main -> $new_main, the old runner exited, the unit stayed active, port 8080 answers"
+in_sd systemctl stop my-service || fail "systemctl stop"
+in_sd journalctl -u my-service --no-pager >"$OUT/my-service-upgrade.log" 2>&1 || true
+[[ $(unit Result) == success ]] || fail "stop after the upgrade: Result=$(unit Result) (journal: $OUT/my-service-upgrade.log)"
+grep -q "actor-runner\[$new_main\].*all workers stopped" "$OUT/my-service-upgrade.log" \
+  || fail "stop after the upgrade: the new runner did not stop its workers itself (journal: $OUT/my-service-upgrade.log)"
+ok "systemctl stop after the upgrade (ExecStop: actor-runner stop --wait): the new runner stopped its workers itself, Result=success"
+in_sd sh -c 'rm -r /etc/systemd/system/my-service.service.d && systemctl daemon-reload' || fail "removing the drop-in"
+
 in_sd sh -c 'cp /etc/my-service/actor-runner.conf /tmp/good.conf && echo "actor-runner { workers = abc }" >/etc/my-service/actor-runner.conf' || fail "writing a bad config"
 in_sd systemctl start my-service || true
 sd_until 30 "the unit to fail on a bad config" unit_is failed

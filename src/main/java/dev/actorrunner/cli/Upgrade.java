@@ -187,9 +187,11 @@ final class Upgrade implements UpgradeControl {
         attempt.committed = true;
         long me = ProcessHandle.current().pid();
         long next = attempt.child.pid();
-        attempt.giver.release();
-        // This runner is still the unit's main process: systemd takes MAINPID= from it whatever NotifyAccess says.
+        // This runner is still the unit's main process: systemd takes MAINPID= from it whatever
+        // NotifyAccess says, and must have it before the next runner's own message (refused from a
+        // process that is not the main one yet).
         if (SystemdNotify.expected(env)) SystemdNotify.send(env, "MAINPID=" + next + "\n");
+        attempt.giver.release();
         CompletableFuture<Void> clientsGone = front.lastCall(); // stops accepting: the next runner's queue now
         services.handOver();
         log.info("upgrade: the runner pid {} is ready and accepts; this one stopped accepting, lets its clients go"
