@@ -16,6 +16,7 @@
 #                                     the runner CPU and RSS the fleet adds (each node beside one
 #                                     runner of the same shape without a fleet, same 30 s window),
 #                                     then a fleet reload --wait: its total and each machine's step
+#                                     (the idle window starts WARMUP seconds after forming, 150)
 #   options (before the case):
 #     --nodes N      runners (3)
 #     --workers W    workers per runner (2)
@@ -145,7 +146,8 @@ case $CASE in
       --control-socket "$WORK/plain.sock" "$R1" >> "$WORK/plain.log" 2>&1 &
     PIDS[0]=$!
     wait_http $((BASE + 100)) 120 "the runner without a fleet" "${PIDS[0]}"
-    sleep 20 # past both kinds' start-up work (JIT, the fleet's first gossip rounds)
+    # Past both kinds' start-up work: a profile of a node 20-50 s after forming was 44% JIT compiling.
+    sleep "${WARMUP:-150}"
     hz=$(getconf CLK_TCK)
     declare -A c0; for i in "${!PIDS[@]}"; do c0[$i]=$(cpu_ticks "${PIDS[$i]}"); done
     sleep 30

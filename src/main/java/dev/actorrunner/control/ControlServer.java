@@ -364,11 +364,11 @@ public final class ControlServer implements AutoCloseable {
                 }
                 RunnerHandle r = runner;
                 if (request.command() == ControlProtocol.Command.FLEET && r.fleet().isPresent()) {
-                    fleet(r.fleet().get()::handle, request, connection);
+                    delegate(r.fleet().get()::handle, request, connection);
                     return;
                 }
                 if (request.command() == ControlProtocol.Command.UPGRADE && r.upgrade().isPresent()) {
-                    fleet(r.upgrade().get()::upgrade, request, connection);
+                    delegate(r.upgrade().get()::upgrade, request, connection);
                     return;
                 }
                 session = r.system().systemActorOf(ControlSession.create(request, r.runner(), r.reload(), host, connection,
@@ -383,7 +383,7 @@ public final class ControlServer implements AutoCloseable {
          * A fleet or upgrade request goes to the layer that carries it out, which answers with
          * progress lines and a last one.
          */
-        private void fleet(java.util.function.BiFunction<java.util.Map<String, Object>, java.util.function.Consumer<String>,
+        private void delegate(java.util.function.BiFunction<java.util.Map<String, Object>, java.util.function.Consumer<String>,
                 java.util.concurrent.CompletionStage<FleetControl.Reply>> handler, Request request, ControlConnection out) {
             handler.apply(request.fleet(), out::progress).whenComplete((reply, failure) -> {
                 if (failure != null) {

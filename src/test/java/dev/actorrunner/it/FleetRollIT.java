@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.jar.Attributes;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -78,24 +77,11 @@ class FleetRollIT {
                 .collect(Collectors.toMap(r -> (String) r.get("name"), r -> ((String) r.get("sha256")).substring(0, 12)));
     }
 
-    /** A release jar: the demo server (or another main class of the test classpath) behind a path of its own. */
+    /** A release jar: the demo server (or a fixture of the test classes) behind a path of its own. */
     private Path release(int n, String mainClass) throws IOException {
         Path releaseDir = Files.createDirectories(dir.resolve("releases").resolve(String.valueOf(n)));
         Path lib = Files.createSymbolicLink(releaseDir.resolve("actor-runner.jar"), JAR);
-        Path jar = TestJars.withMainClass(releaseDir.resolve("app.jar"), mainClass, lib);
-        if (!mainClass.startsWith("dev.actorrunner.demo")) {
-            // the fixtures live in the test classes: add them to the jar's Class-Path
-            java.util.jar.Manifest m;
-            try (var in = new java.util.jar.JarFile(jar.toFile())) {
-                m = in.getManifest();
-            }
-            m.getMainAttributes().put(Attributes.Name.CLASS_PATH, m.getMainAttributes().getValue(Attributes.Name.CLASS_PATH)
-                    + " " + Path.of("target/test-classes").toAbsolutePath().toUri());
-            try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), m)) {
-                out.flush();
-            }
-        }
-        return jar;
+        return TestJars.withMainClass(releaseDir.resolve("app.jar"), mainClass, lib, Path.of("target/test-classes"));
     }
 
     private static String sha12(Path file) {
