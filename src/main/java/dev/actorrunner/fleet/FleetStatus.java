@@ -44,7 +44,8 @@ public record FleetStatus(String self, List<Node> nodes, Optional<String> roll, 
         Map<String, Node> byName = new LinkedHashMap<>();
         Map<String, NodeEntry> entryByName = new LinkedHashMap<>();
         entries.forEach(e -> entryByName.put(e.name(), e));
-        for (Member m : StreamSupport.stream(state.getMembers().spliterator(), false).toList()) {
+        // In a host's cluster, members that embed no runner have no fleet name: not part of the fleet.
+        for (Member m : StreamSupport.stream(state.getMembers().spliterator(), false).filter(Fleetwide::inFleet).toList()) {
             String name = nameOf(m);
             String status = unreachable.contains(m) ? "unreachable" : m.status().toString().toLowerCase(Locale.ROOT);
             byName.put(name, new Node(name, status, Optional.ofNullable(entryByName.get(name))));

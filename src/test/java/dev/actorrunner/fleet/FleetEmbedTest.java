@@ -148,7 +148,7 @@ class FleetEmbedTest {
 
     @Test
     void runnersInAHostsClusterJoinOneFleetAndEachShowsAll() throws Exception {
-        List<Integer> ports = FleetPorts.free(NODES);
+        List<Integer> ports = FleetPorts.free(NODES + 1);
         for (int i = 0; i < NODES; i++) {
             FleetSettings settings = fleet("shop-" + (i + 1));
             CompletableFuture<ActorRef<ActorRunner.Command>> runner = new CompletableFuture<>();
@@ -160,6 +160,9 @@ class FleetEmbedTest {
             assertTrue(Cluster.get(host).selfMember().getRoles().contains("web"), "the host's own roles are kept");
             fleets.add(Fleet.join(host, settings, runner.get(10, TimeUnit.SECONDS), HOST));
         }
+        // A member of the host's cluster that embeds no runner: no part of the fleet, nor of its status.
+        hosts.add(ActorSystem.create(Behaviors.empty(), "shop", hostCluster(ports.get(NODES), ports.get(0))
+                .withFallback(ConfigFactory.load()).resolve()));
         for (ActorSystem<Void> host : hosts) {
             await(() -> Cluster.get(host).selfMember().status() == MemberStatus.up(), "the host's node up");
         }
@@ -168,7 +171,8 @@ class FleetEmbedTest {
         Map<String, Object> seen = status(fleets.get(NODES - 1));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> nodes = (List<Map<String, Object>>) seen.get("nodes");
-        assertEquals(List.of("shop-1", "shop-2", "shop-3"), nodes.stream().map(n -> n.get("name")).toList());
+        assertEquals(List.of("shop-1", "shop-2", "shop-3"), nodes.stream().map(n -> n.get("name")).toList(),
+                "the runners' nodes only, not the host's member without a runner");
         assertEquals(null, fleets.get(0).system(), "no fleet system of its own");
 
         // A fleet reload (same settings) from the youngest node: the coordinator, wherever it runs,
