@@ -38,6 +38,8 @@ public final class Coordinator {
     static final Duration TICK = Duration.ofSeconds(1);
     /** Every machine must answer the pre-check within this (it hashes the jar). */
     static final Duration CHECK_TIMEOUT = Duration.ofSeconds(20);
+    /** How often the check is sent to a machine whose agent was not known yet (registered a moment after its node). */
+    static final Duration CHECK_RESEND = Duration.ofMillis(500);
     static final Duration MAJORITY_TIMEOUT = PlanRegister.MAJORITY_TIMEOUT;
     /** How often an idle coordinator looks for a member behind the current release. */
     static final Duration CATCH_UP = Duration.ofSeconds(5);
@@ -77,6 +79,8 @@ public final class Coordinator {
     private enum Tick implements Command { INSTANCE }
 
     private enum CheckTimeout implements Command { INSTANCE }
+
+    private enum CheckResend implements Command { INSTANCE }
 
     /** While idle: is a member behind the last completed release (it joined, or came back, since)? */
     private enum CatchUp implements Command { INSTANCE }
@@ -161,6 +165,7 @@ public final class Coordinator {
     // No roll: waiting for StartRoll.
     private Behavior<Command> idle() {
         timers.cancel(Tick.INSTANCE);
+        timers.cancel(CheckResend.INSTANCE);
         if (!timers.isTimerActive(CatchUp.INSTANCE)) timers.startTimerWithFixedDelay(CatchUp.INSTANCE, CATCH_UP);
         return Behaviors.receive(Command.class)
                 .onMessage(StartRoll.class, this::onStartRoll)
@@ -184,13 +189,23 @@ public final class Coordinator {
     /** Checks the release on the plan's machines, then rolls them; {@code replyTo} null for a catch-up of the coordinator's own. */
     private Behavior<Command> check(Plan plan, ActorRef<RollAnswer> replyTo) {
         timers.cancel(CatchUp.INSTANCE);
-        Set<String> waiting = new HashSet<>();
-        for (Plan.Step step : plan.steps()) {
-            fleet.agent(step.node()).tell(new FleetNode.CheckJar(plan.id(), plan.jar(), plan.sha256(), context.getSelf().narrow()));
-            waiting.add(step.node());
-        }
+        Set<String> unsent = new HashSet<>(plan.steps().stream().map(Plan.Step::node).toList());
+        sendChecks(plan, unsent);
         timers.startSingleTimer(CheckTimeout.INSTANCE, CHECK_TIMEOUT);
-        return checking(plan, waiting, new ArrayList<>(), replyTo);
+        return checking(plan, new HashSet<>(plan.steps().stream().map(Plan.Step::node).toList()), unsent, new ArrayList<>(), replyTo);
+    }
+
+    /** Sends the check to the machines in {@code unsent} whose agents are known, and keeps the others for the next CheckResend. */
+    private void sendChecks(Plan plan, Set<String> unsent) {
+        unsent.removeIf(node -> fleet.agent(node).map(agent -> {
+            agent.tell(new FleetNode.CheckJar(plan.id(), plan.jar(), plan.sha256(), context.getSelf().narrow()));
+            return true;
+        }).orElse(false));
+        if (unsent.isEmpty()) {
+            timers.cancel(CheckResend.INSTANCE);
+        } else if (!timers.isTimerActive(CheckResend.INSTANCE)) {
+            timers.startTimerWithFixedDelay(CheckResend.INSTANCE, CHECK_RESEND);
+        }
     }
 
     private Behavior<Command> onNodes(NodesAre m) {
@@ -213,11 +228,18 @@ public final class Coordinator {
     }
 
     // Every machine checks the release before anything is touched.
-    private Behavior<Command> checking(Plan plan, Set<String> waiting, List<JarChecked> answers, ActorRef<RollAnswer> replyTo) {
+    private Behavior<Command> checking(Plan plan, Set<String> waiting, Set<String> unsent, List<JarChecked> answers,
+                                       ActorRef<RollAnswer> replyTo) {
         return busy("another fleet reload is being checked")
                 .onMessage(JarChecked.class, c -> onJarChecked(plan, c, waiting, answers, replyTo))
+                .onMessageEquals(CheckResend.INSTANCE, () -> {
+                    sendChecks(plan, unsent);
+                    return Behaviors.same();
+                })
                 .onMessageEquals(CheckTimeout.INSTANCE, () -> refuse(replyTo, "no answer to the check from "
-                        + String.join(", ", waiting.stream().sorted().toList()) + "; nothing reloaded"))
+                        + String.join(", ", waiting.stream().sorted().toList())
+                        + (unsent.isEmpty() ? "" : " (no fleet agent found on " + String.join(", ", unsent.stream().sorted().toList()) + ")")
+                        + "; nothing reloaded"))
                 .onAnyMessage(x -> Behaviors.same())
                 .build();
     }
@@ -228,6 +250,7 @@ public final class Coordinator {
         answers.add(c);
         if (!waiting.isEmpty()) return Behaviors.same();
         timers.cancel(CheckTimeout.INSTANCE);
+        timers.cancel(CheckResend.INSTANCE);
         RollDecisions.Checked checked = RollDecisions.checked(plan, answers);
         return checked.plan() == null ? refuse(replyTo, checked.refusal()) : writingFirst(checked.plan(), replyTo);
     }
@@ -348,9 +371,9 @@ public final class Coordinator {
     }
 
     private void send(Plan plan, String node) {
-        sent.put(node, now());
-        fleet.agent(node).tell(new FleetNode.RunStep(plan.id(), plan.jar(), plan.sha256(),
-                settings.minHealthyTime().toMillis(), context.getSelf().narrow()));
+        sent.put(node, now()); // an agent not known yet gets it at the next resend, as a lost step would
+        fleet.agent(node).ifPresent(agent -> agent.tell(new FleetNode.RunStep(plan.id(), plan.jar(), plan.sha256(),
+                settings.minHealthyTime().toMillis(), context.getSelf().narrow())));
     }
 
     private void write(Plan plan) {

@@ -16,6 +16,7 @@ import akka.cluster.ddata.typed.javadsl.Replicator;
 import akka.cluster.typed.Cluster;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.StreamSupport;
 
@@ -29,8 +30,11 @@ interface Fleetwide {
     /** The membership now. */
     RollDecisions.Membership membership();
 
-    /** The fleet agent of the up member {@code name}. */
-    ActorRef<FleetNode.Command> agent(String name);
+    /**
+     * The fleet agent of the up member {@code name}; empty while it is not known yet (its
+     * Receptionist registration reaches the others a moment after its membership) or gone.
+     */
+    Optional<ActorRef<FleetNode.Command>> agent(String name);
 
     /** The plan's register, spawned once as the coordinator's child. */
     Behavior<PlanRegister.Command> planRegister();
@@ -75,19 +79,17 @@ interface Fleetwide {
             }
 
             @Override
-            public ActorRef<FleetNode.Command> agent(String name) {
+            public Optional<ActorRef<FleetNode.Command>> agent(String name) {
                 Member member = upMembers().get(name);
-                if (member == null) return system.deadLetters().unsafeUpcast();
+                if (member == null) return Optional.empty();
                 ActorRef<FleetNode.Command> agent = agents.get().get(member.address());
-                if (agent != null) return agent;
+                if (agent != null) return Optional.of(agent);
                 // A runner older than the Receptionist's use: its agent is the guardian of its own
                 // fleet system. Never in a host's system, whose guardian is the host's.
                 if (member.address().system().equals(FleetConfig.SYSTEM_NAME)) {
-                    return resolver.resolveActorRef(member.address() + "/user");
+                    return Optional.of(resolver.resolveActorRef(member.address() + "/user"));
                 }
-                // Not registered yet (the registration gossips a moment behind the membership):
-                // lost as any message may be; the check times out, a step is sent again.
-                return system.deadLetters().unsafeUpcast();
+                return Optional.empty(); // not registered yet: the coordinator asks again
             }
 
             private Map<String, Member> upMembers() {

@@ -68,9 +68,12 @@ class CoordinatorTest {
             return members.get();
         }
 
+        /** Members whose agents are not registered yet (the Receptionist lags the membership). */
+        final java.util.Set<String> unregistered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
         @Override
-        public ActorRef<FleetNode.Command> agent(String name) {
-            return agents.get(name).ref();
+        public Optional<ActorRef<FleetNode.Command>> agent(String name) {
+            return unregistered.contains(name) ? Optional.empty() : Optional.ofNullable(agents.get(name)).map(TestProbe::ref);
         }
 
         @Override
@@ -323,5 +326,39 @@ class CoordinatorTest {
         pass(Coordinator.CATCH_UP.plusSeconds(1));
         agent("c").expectNoMessage(Duration.ofMillis(100));
         agent("a").expectNoMessage(Duration.ofMillis(50));
+    }
+
+    @Test
+    void anAgentRegisteredAMomentAfterItsNodeIsCheckedOnceKnownNotRefusedAfterTheTimeout() {
+        fleet.up("a", "b", "c");
+        fleet.unregistered.add("c");
+        ActorRef<Coordinator.Command> c = coordinator();
+        TestProbe<Coordinator.RollAnswer> answer = kit.createTestProbe();
+        c.tell(new Coordinator.StartRoll(JAR, "", 1, 0, answer.ref()));
+        passCheck("a", "b");
+        pass(Duration.ofSeconds(2));
+        agent("c").expectNoMessage(Duration.ofMillis(50));
+        fleet.unregistered.remove("c");
+        pass(Coordinator.CHECK_RESEND);
+        passCheck("c");
+        Coordinator.RollAnswer accepted = answer.expectMessageClass(Coordinator.RollAnswer.class);
+        assertEquals(0, accepted.code(), accepted.message());
+        step("a"); // the roll begins, in order
+        pass(Coordinator.CHECK_RESEND.multipliedBy(4));
+        agent("c").expectNoMessage(Duration.ofMillis(50)); // no further check: the resend stopped
+    }
+
+    @Test
+    void aMachineWhoseAgentNeverShowsIsNamedWhenTheCheckTimesOut() {
+        fleet.up("a", "b");
+        fleet.unregistered.add("b");
+        ActorRef<Coordinator.Command> c = coordinator();
+        TestProbe<Coordinator.RollAnswer> answer = kit.createTestProbe();
+        c.tell(new Coordinator.StartRoll(JAR, "", 1, 0, answer.ref()));
+        passCheck("a");
+        pass(Coordinator.CHECK_TIMEOUT);
+        Coordinator.RollAnswer refused = answer.expectMessageClass(Coordinator.RollAnswer.class);
+        assertEquals(2, refused.code());
+        assertTrue(refused.message().contains("no answer to the check from b (no fleet agent found on b)"), refused.message());
     }
 }
