@@ -68,6 +68,8 @@ public final class Fleet implements FleetControl, AutoCloseable {
     private Duration backoff = BACKOFF_MIN;
     /** The other members last seen up: a restarted system rejoins through them (FleetConfig.rejoinSeeds). */
     private volatile Set<String> lastSeen = Set.of();
+    /** The reloads this node's fleet steps asked the runner for: a resent step follows them (each fleet system forgets). */
+    private final AskedReloads asked = new AskedReloads();
     /** Why this node left its fleet for good (another member has its name): not started again. */
     private volatile String refused = "";
 
@@ -119,7 +121,7 @@ public final class Fleet implements FleetControl, AutoCloseable {
             }
         };
         ActorRef<FleetNode.Command> agent = hostSystem.systemActorOf(
-                FleetNode.create(settings.name(), runner, host, watcher, false), "actor-runner-fleet-agent", Props.empty());
+                FleetNode.create(settings.name(), runner, host, watcher, fleet.asked, false), "actor-runner-fleet-agent", Props.empty());
         fleet.joined = new Joined(hostSystem, agent, initCoordinator(hostSystem, settings));
         fleet.incarnations = 1;
         log.info("fleet: node {} joined the fleet in the cluster of {}", settings.name(),
@@ -181,7 +183,7 @@ public final class Fleet implements FleetControl, AutoCloseable {
             }
         };
         try {
-            started = ActorSystem.create(FleetNode.create(settings.name(), runner, host, watcher, true), FleetConfig.SYSTEM_NAME,
+            started = ActorSystem.create(FleetNode.create(settings.name(), runner, host, watcher, asked, true), FleetConfig.SYSTEM_NAME,
                     FleetConfig.of(settings, base, seeds));
             joined = new Joined(started, started, initCoordinator(started, settings));
         } catch (Exception | LinkageError e) {

@@ -122,7 +122,7 @@ public final class FleetNode {
      * @param runner the local runner, in the runner's own ActorSystem
      */
     public static Behavior<Command> create(String name, ActorRef<ActorRunner.Command> runner, FleetHost host) {
-        return create(name, runner, host, Watcher.NONE, true);
+        return create(name, runner, host, Watcher.NONE, new AskedReloads(), true);
     }
 
     /** What the fleet system's owner ({@link Fleet}) learns from its agent. Called on the agent's thread. */
@@ -139,12 +139,13 @@ public final class FleetNode {
     /**
      * @param ownsCluster whether this agent's ActorSystem is the fleet's own (it may then leave the
      *                    cluster when refused), or a host's (it then only stops: the host's node stays)
+     * @param asked       the reloads this node's steps asked for, kept by the owner across fleet systems
      */
     static Behavior<Command> create(String name, ActorRef<ActorRunner.Command> runner, FleetHost host, Watcher watcher,
-                                    boolean ownsCluster) {
+                                    AskedReloads asked, boolean ownsCluster) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
                 DistributedData.<Command, LWWMap<String, NodeEntry>>withReplicatorMessageAdapter(replicator ->
-                        new FleetNode(context, timers, replicator, name, runner, host, watcher, ownsCluster).running())));
+                        new FleetNode(context, timers, replicator, name, runner, host, watcher, asked, ownsCluster).running())));
     }
 
     private final ActorContext<Command> context;
@@ -169,12 +170,13 @@ public final class FleetNode {
 
     private FleetNode(ActorContext<Command> context, TimerScheduler<Command> timers,
                       ReplicatorMessageAdapter<Command, LWWMap<String, NodeEntry>> replicator, String name,
-                      ActorRef<ActorRunner.Command> runner, FleetHost host, Watcher watcher, boolean ownsCluster) {
+                      ActorRef<ActorRunner.Command> runner, FleetHost host, Watcher watcher, AskedReloads asked,
+                      boolean ownsCluster) {
         this.context = context;
         this.watcher = watcher;
         this.ownsCluster = ownsCluster;
         context.setLoggerName(FleetNode.class); // not "ActorCell": the log names who speaks
-        this.machine = context.spawn(MachineAgent.create(name, runner, host,
+        this.machine = context.spawn(MachineAgent.create(name, runner, host, asked,
                 context.messageAdapter(String.class, LastStepIs::new)), "machine");
         this.replicator = replicator;
         this.name = name;

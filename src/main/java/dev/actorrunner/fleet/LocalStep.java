@@ -3,6 +3,7 @@ package dev.actorrunner.fleet;
 import dev.actorrunner.RunnerStatus;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * How a machine's step begins, decided from what its runner actually runs (a status asked for
@@ -27,12 +28,28 @@ final class LocalStep {
 
     /**
      * @param jar     the release's jar as the plan names it ("" : a reload to the same settings,
-     *                which has no release to recognise, and always reloads)
+     *                which has no release to recognise)
      * @param sha256  its hash ("" : compare real paths)
      * @param realJar {@code jar} with symlinks resolved, if it could be (the runner shows real paths)
+     * @param asked   the generation an earlier step of this plan on this node asked the runner for, if one did
+     *                ({@link AskedReloads}): that reload is followed, under way, queued or ended, never asked again
      */
-    static Start decide(RunnerStatus s, String jar, String sha256, Optional<Path> realJar) {
-        if (jar.isEmpty() || s.stopping() || s.reloadQueued()) {
+    static Start decide(RunnerStatus s, String jar, String sha256, Optional<Path> realJar, OptionalInt asked) {
+        if (s.stopping()) return Reload.INSTANCE; // refused by the runner: the step fails and says why
+        // The generations that serve: after an aborted reload the old one's workers serve on.
+        var serving = s.workers().stream().filter(w -> w.state() == RunnerStatus.State.READY)
+                .map(RunnerStatus.Worker::generation).distinct().toList();
+        boolean whole = s.readyCount() >= s.desiredWorkers() && !serving.isEmpty();
+        int newest = serving.stream().mapToInt(Integer::intValue).max().orElse(s.generation());
+        if (asked.isPresent()) {
+            int g = asked.getAsInt();
+            boolean underWay = s.reload().isPresent() && (s.reload().get().generation() == g
+                    || s.reloadQueued() && s.reload().get().generation() < g);
+            if (underWay || s.lastReload().filter(r -> r.generation() == g).isPresent()) return new Follow(g);
+            // Reloaded again since (a SIGHUP): the step's reload is behind what serves now.
+            if (whole && serving.stream().allMatch(gen -> gen >= g)) return new AlreadyRuns(newest);
+        }
+        if (jar.isEmpty() || s.reloadQueued()) {
             // A queued reload is one whose jar the status does not show; asking for another
             // coalesces with it (the runner merges queued reloads into one, the newest settings winning).
             return Reload.INSTANCE;
@@ -41,13 +58,7 @@ final class LocalStep {
             int target = s.reload().get().generation();
             return runs(s, target, jar, sha256, realJar) ? new Follow(target) : Reload.INSTANCE;
         }
-        // The generations that serve: after an aborted reload the old one's workers serve on.
-        var serving = s.workers().stream().filter(w -> w.state() == RunnerStatus.State.READY)
-                .map(RunnerStatus.Worker::generation).distinct().toList();
-        boolean whole = s.readyCount() >= s.desiredWorkers() && !serving.isEmpty();
-        if (whole && serving.stream().allMatch(g -> runs(s, g, jar, sha256, realJar))) {
-            return new AlreadyRuns(serving.stream().mapToInt(Integer::intValue).max().orElse(s.generation()));
-        }
+        if (whole && serving.stream().allMatch(g -> runs(s, g, jar, sha256, realJar))) return new AlreadyRuns(newest);
         return Reload.INSTANCE;
     }
 

@@ -41,15 +41,20 @@ final class MachineAgent {
     /** How a step begins, from the runner's status ({@code start} null: it did not answer, {@code failure} says how). */
     private record StepDecided(FleetNode.RunStep step, LocalStep.Start start, Throwable failure) implements Command {}
 
-    /** @param lastStep gets the line on this machine's last fleet step whenever it changes (for its entry) */
-    static Behavior<Command> create(String name, ActorRef<ActorRunner.Command> runner, FleetHost host, ActorRef<String> lastStep) {
-        return Behaviors.setup(context -> new MachineAgent(context, name, runner, host, lastStep).running());
+    /**
+     * @param asked    the reloads steps on this node asked for, kept across fleet systems
+     * @param lastStep gets the line on this machine's last fleet step whenever it changes (for its entry)
+     */
+    static Behavior<Command> create(String name, ActorRef<ActorRunner.Command> runner, FleetHost host, AskedReloads asked,
+                                    ActorRef<String> lastStep) {
+        return Behaviors.setup(context -> new MachineAgent(context, name, runner, host, asked, lastStep).running());
     }
 
     private final ActorContext<Command> context;
     private final String name;
     private final ActorRef<ActorRunner.Command> runner;
     private final FleetHost host;
+    private final AskedReloads asked;
     private final ActorRef<String> lastStep;
     /** This machine's steps, by plan id: running, done or failed, and what to say about it. */
     private final Map<String, Coordinator.StepReport> steps = new HashMap<>();
@@ -57,12 +62,13 @@ final class MachineAgent {
     private final Map<String, ActorRef<Coordinator.StepReport>> stepWaiters = new HashMap<>();
 
     private MachineAgent(ActorContext<Command> context, String name, ActorRef<ActorRunner.Command> runner, FleetHost host,
-                         ActorRef<String> lastStep) {
+                         AskedReloads asked, ActorRef<String> lastStep) {
         this.context = context;
         context.setLoggerName(MachineAgent.class); // not "ActorCell": the log names who speaks
         this.name = name;
         this.runner = runner;
         this.host = host;
+        this.asked = asked;
         this.lastStep = lastStep;
     }
 
@@ -117,7 +123,8 @@ final class MachineAgent {
                 : CompletableFuture.supplyAsync(() -> realPath(m.jar()), blocking());
         CompletionStage<RunnerStatus> status = AskPattern.ask(runner, ActorRunner.GetStatus::new, MachineStep.ANSWER_TIMEOUT,
                 context.getSystem().scheduler());
-        context.pipeToSelf(real.thenCombine(status, (r, s) -> LocalStep.decide(s, m.jar(), m.sha256(), r)),
+        context.pipeToSelf(real.thenCombine(status, (r, s) -> LocalStep.decide(s, m.jar(), m.sha256(), r,
+                        asked.generationFor(m.planId()))),
                 (start, failure) -> new StepDecided(m, start, failure));
         return Behaviors.same();
     }
@@ -136,7 +143,7 @@ final class MachineAgent {
         }
         OptionalInt follow = d.start() instanceof LocalStep.Follow f ? OptionalInt.of(f.generation()) : OptionalInt.empty();
         context.spawnAnonymous(MachineStep.create(m.planId(), jar, follow, Duration.ofMillis(m.minHealthyMillis()), runner, host,
-                context.getSelf().narrow()));
+                asked, context.getSelf().narrow()));
         return Behaviors.same();
     }
 

@@ -42,11 +42,12 @@ final class MachineStep {
 
     private enum NoAnswer implements Command { INSTANCE }
 
+    /** @param asked where the reload this step asks for is recorded, for a later incarnation's resent step */
     static Behavior<Command> create(String planId, Optional<Path> jar, OptionalInt follow, Duration minHealthy,
-                                    ActorRef<ActorRunner.Command> runner, FleetHost host,
+                                    ActorRef<ActorRunner.Command> runner, FleetHost host, AskedReloads asked,
                                     ActorRef<MachineAgent.StepEnded> reportTo) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-            MachineStep step = new MachineStep(context, timers, planId, jar, minHealthy, runner, host, reportTo);
+            MachineStep step = new MachineStep(context, timers, planId, jar, minHealthy, runner, host, asked, reportTo);
             return follow.isPresent() ? step.follow(follow.getAsInt()) : step.start();
         }));
     }
@@ -58,11 +59,12 @@ final class MachineStep {
     private final Duration minHealthy;
     private final ActorRef<ActorRunner.Command> runner;
     private final FleetHost host;
+    private final AskedReloads asked;
     private final ActorRef<MachineAgent.StepEnded> reportTo;
     private final ActorRef<RunnerEvent> events;
 
     private MachineStep(ActorContext<Command> context, TimerScheduler<Command> timers, String planId, Optional<Path> jar,
-                        Duration minHealthy, ActorRef<ActorRunner.Command> runner, FleetHost host,
+                        Duration minHealthy, ActorRef<ActorRunner.Command> runner, FleetHost host, AskedReloads asked,
                         ActorRef<MachineAgent.StepEnded> reportTo) {
         this.context = context;
         context.setLoggerName(MachineStep.class); // not "ActorCell": the log names who speaks
@@ -72,6 +74,7 @@ final class MachineStep {
         this.minHealthy = minHealthy;
         this.runner = runner;
         this.host = host;
+        this.asked = asked;
         this.reportTo = reportTo;
         this.events = context.messageAdapter(RunnerEvent.class, Event::new);
     }
@@ -104,7 +107,11 @@ final class MachineStep {
                 .onMessage(Joined.class, m -> {
                     timers.cancel(NoAnswer.INSTANCE);
                     RunnerStatus s = m.status();
-                    if (s.reload().isPresent() && s.reload().get().generation() == generation) return reloading(generation);
+                    // Under way, or queued behind the reload under way (it then starts when that one ends).
+                    if (s.reload().isPresent() && (s.reload().get().generation() == generation
+                            || s.reloadQueued() && s.reload().get().generation() < generation)) {
+                        return reloading(generation);
+                    }
                     Optional<RunnerStatus.ReloadResult> last = s.lastReload().filter(r -> r.generation() == generation);
                     if (last.isEmpty()) return end(false, "reload " + generation + " is neither under way nor ended");
                     return last.get().completed() ? healthyFrom(generation)
@@ -125,7 +132,10 @@ final class MachineStep {
         return common()
                 .onMessage(Replied.class, m -> {
                     timers.cancel(NoAnswer.INSTANCE);
-                    if (m.reply() instanceof ActorRunner.ReloadAccepted a) return reloading(a.generation());
+                    if (m.reply() instanceof ActorRunner.ReloadAccepted a) {
+                        asked.asked(planId, a.generation());
+                        return reloading(a.generation());
+                    }
                     if (m.reply() instanceof ActorRunner.ReloadRefused r) return end(false, "reload refused: " + String.join("; ", r.problems()));
                     return end(false, "the runner refused the reload: " + ((ActorRunner.Refused) m.reply()).reason());
                 })

@@ -104,8 +104,11 @@ class MachineAgentTest {
         return new RunnerStatus.Worker(id, generation, 100 + id, 20000 + id, RunnerStatus.State.READY, Instant.now());
     }
 
+    /** Kept by the fleet's owner across fleet systems: every agent of a test shares it, as incarnations do. */
+    private final AskedReloads askedReloads = new AskedReloads();
+
     private ActorRef<MachineAgent.Command> agent() {
-        return kit.spawn(MachineAgent.create("web-1", runner, host, kit.<String>createTestProbe().ref()));
+        return kit.spawn(MachineAgent.create("web-1", runner, host, askedReloads, kit.<String>createTestProbe().ref()));
     }
 
     @Test
@@ -178,5 +181,40 @@ class MachineAgentTest {
         Coordinator.StepReport end = coordinator.expectMessageClass(Coordinator.StepReport.class);
         assertEquals(Plan.Step.DONE, end.state(), end.detail());
         assertEquals(List.of(), reloads);
+    }
+
+    @Test
+    void aStepToTheSameSettingsResentToTheNextAgentFollowsTheReloadTheFormerOneAskedFor() {
+        status.set(status(Optional.empty(), 2));
+        TestProbe<Coordinator.StepReport> coordinator = kit.createTestProbe();
+        ActorRef<MachineAgent.Command> former = agent();
+        former.tell(new MachineAgent.Run(new FleetNode.RunStep("p1", "", "", 10_000, coordinator.ref())));
+        assertEquals(Plan.Step.RUNNING, coordinator.expectMessageClass(Coordinator.StepReport.class).state());
+        coordinator.awaitAssert(() -> {
+            assertEquals(1, reloads.size());
+            return null;
+        });
+        reloads.get(0).replyTo().tell(new ActorRunner.ReloadAccepted(3, false, 2));
+        coordinator.awaitAssert(() -> {
+            assertEquals(java.util.OptionalInt.of(3), askedReloads.generationFor("p1"));
+            return null;
+        });
+        // The fleet system ends mid-step (downed); the next one's agent gets the step again.
+        kit.stop(former);
+        status.set(status(Optional.of(3), 2));
+        subscribers.clear();
+        ActorRef<MachineAgent.Command> next = agent();
+        next.tell(new MachineAgent.Run(new FleetNode.RunStep("p1", "", "", 10_000, coordinator.ref())));
+        assertEquals(Plan.Step.RUNNING, coordinator.expectMessageClass(Coordinator.StepReport.class).state());
+        coordinator.awaitAssert(() -> {
+            assertTrue(!subscribers.isEmpty(), "the step follows the runner's events");
+            return null;
+        });
+        subscribers.forEach(sub -> sub.tell(new RunnerEvent.ReloadCompleted(3, Duration.ofSeconds(3), Duration.ofSeconds(2), 2)));
+        status.set(status(Optional.empty(), 3));
+        time.timePasses(Duration.ofSeconds(10));
+        Coordinator.StepReport end = coordinator.expectMessageClass(Coordinator.StepReport.class);
+        assertEquals(Plan.Step.DONE, end.state(), end.detail());
+        assertEquals(1, reloads.size(), "the resent step asked for no second reload");
     }
 }
