@@ -17,6 +17,9 @@
 #                                     runner of the same shape without a fleet, same 30 s window),
 #                                     then a fleet reload --wait: its total and each machine's step
 #                                     (the idle window starts WARMUP seconds after forming, 150)
+#   bench/fleet.sh profile            where an idle fleet node's CPU goes: WARMUP s after forming, n1's
+#                                     CPU per thread over 60 s, then async-profiler's CPU samples (60 s)
+#                                     by thread and by self frame
 #   options (before the case):
 #     --nodes N      runners (3)
 #     --workers W    workers per runner (2)
@@ -42,7 +45,7 @@ while [[ $# -gt 0 ]]; do
 done
 CASE=${1:-}
 [[ -n $CASE ]] || { usage; exit 2; }
-[[ $CASE == scale ]] && require_quiet # its figures: not beside other load (FORCE=1 to run anyway)
+[[ $CASE == scale || $CASE == profile ]] && require_quiet # its figures: not beside other load (FORCE=1 to run anyway)
 JAR=$PWD/target/actor-runner.jar
 [[ -f $JAR ]] || die "no $JAR: mvn -o -q clean package -DskipTests"
 WORK=$(mktemp -d /tmp/actor-runner-fleet.XXXXXX)
@@ -171,6 +174,33 @@ case $CASE in
         BEGIN {printf "%.1f", (ms(b) - ms(a)) / 1000}')"
     done > "$WORK/steps"
     log "machine steps (s, from 'reloading this machine' to 'done'): $(tr '\n' ' ' < "$WORK/steps")median $(median $(awk '{print $2}' "$WORK/steps"))" ;;
+  profile)
+    AP_VERSION=4.2
+    AP_JAR=$HOME/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION.jar
+    [[ -f $AP_JAR ]] || mvn -B -q dependency:get -Dartifact=tools.profiler:async-profiler:$AP_VERSION >/dev/null \
+      || die "cannot fetch tools.profiler:async-profiler:$AP_VERSION"
+    unzip -q -o "$AP_JAR" 'linux-x64/*' -d "$WORK/ap"
+    sleep "${WARMUP:-150}"
+    pid=${PIDS[1]} hz=$(getconf CLK_TCK)
+    thread_ticks "$pid" > "$WORK/threads0"; sleep 60; thread_ticks "$pid" > "$WORK/threads1"
+    log "n1, idle, 60 s: CPU ms by thread (digits folded), total $(( ($(awk '{s += $2} END {print s}' "$WORK/threads1") \
+      - $(awk '{s += $2} END {print s}' "$WORK/threads0")) * 1000 / hz ))"
+    awk -v hz="$hz" 'NR == FNR {t0[$1] = $2; next} {n = $3; gsub(/[0-9]+/, "N", n); ms[n] += ($2 - t0[$1]) * 1000 / hz}
+      END {for (n in ms) if (ms[n] > 0) printf "%8d  %s\n", ms[n], n}' "$WORK/threads0" "$WORK/threads1" | sort -rn | head -15
+    out=$WORK/profile.collapsed
+    jcmd "$pid" JVMTI.agent_load "$WORK/ap/linux-x64/libasyncProfiler.so" "\"start,event=itimer,interval=1ms,threads\"" > /dev/null
+    sleep 60
+    jcmd "$pid" JVMTI.agent_load "$WORK/ap/linux-x64/libasyncProfiler.so" "\"stop,file=$out,collapsed\"" > /dev/null
+    total=$(awk '{s += $NF} END {print s}' "$out")
+    log "async-profiler, 60 s, $total samples of 1 ms; by thread:"
+    awk '{n = $NF; split($1, f, ";"); t = f[1]; gsub(/[0-9]+/, "N", t); c[t] += n} END {for (t in c) printf "%7d  %s\n", c[t], t}' "$out" | sort -rn | head -12
+    log "by self frame:"
+    awk '{n = $NF; $NF = ""; k = split($0, f, ";"); c[f[k]] += n} END {for (t in c) printf "%7d  %s\n", c[t], t}' "$out" | sort -rn | head -25
+    log "by frame anywhere on the stack (akka, io.netty, dev.actorrunner):"
+    awk '{n = $NF; $NF = ""; k = split($0, f, ";"); delete seen; for (i = 1; i <= k; i++) { g = f[i]; sub(/ *$/, "", g)
+      if (g ~ /^(akka|io\/netty|io\.netty|dev\/actorrunner|dev\.actorrunner)/ && !(g in seen)) { seen[g] = 1; c[g] += n } } }
+      END {for (t in c) printf "%7d  %s\n", c[t], t}' "$out" | sort -rn | head -30
+    log "collapsed stacks: $out" ;;
   *) die "unknown case $CASE" ;;
 esac
 log "total ${SECONDS}s since the first start ($((SECONDS - T0))s)"
