@@ -20,6 +20,8 @@ public final class FleetConfig {
     public static final String SYSTEM_NAME = "actor-runner-fleet";
     /** The Akka role that carries a node's fleet name, so that a member can be shown by it. */
     static final String NAME_ROLE_PREFIX = "fleet-name:";
+    /** Every runner's member in a host's cluster has it: the fleet's data lives on these members only ({@link FleetData}). */
+    static final String FLEET_ROLE = "actor-runner-fleet";
 
     private FleetConfig() {}
 
@@ -126,12 +128,13 @@ public final class FleetConfig {
 
     /**
      * What a host's cluster config needs so that {@link Fleet#join} may join the fleet in it: the
-     * fleet's serializer and this node's fleet-name role, added to the roles the host gives
+     * fleet's serializer, this node's fleet-name role and the fleet's role, added to the roles the host gives
      * (as {@code roles = ${?akka.cluster.roles} [...]}, resolved once it is over the host's config).
      * Use it over the host's own: {@code FleetConfig.embedded(fleet).withFallback(hostConfig).resolve()}.
      */
     public static Config embedded(FleetSettings fleet) {
-        return ConfigFactory.parseString("akka.cluster.roles = ${?akka.cluster.roles} [\"" + NAME_ROLE_PREFIX + fleet.name() + "\"]")
+        return ConfigFactory.parseString("akka.cluster.roles = ${?akka.cluster.roles} [\"" + NAME_ROLE_PREFIX + fleet.name()
+                        + "\", \"" + FLEET_ROLE + "\"]")
                 .withFallback(SERIALIZATION);
     }
 
@@ -142,9 +145,10 @@ public final class FleetConfig {
                 || !(e.provider() instanceof akka.cluster.ClusterActorRefProvider)) {
             return "the host's ActorSystem " + system.name() + " is not a cluster member (akka.actor.provider = cluster)";
         }
-        String role = NAME_ROLE_PREFIX + fleet.name();
-        if (!akka.cluster.typed.Cluster.get(system).selfMember().getRoles().contains(role)) {
-            problems.add("akka.cluster.roles lacks \"" + role + "\"");
+        for (String role : List.of(NAME_ROLE_PREFIX + fleet.name(), FLEET_ROLE)) {
+            if (!akka.cluster.typed.Cluster.get(system).selfMember().getRoles().contains(role)) {
+                problems.add("akka.cluster.roles lacks \"" + role + "\"");
+            }
         }
         Object probe = new Coordinator.RollAnswer(0, "", "");
         boolean bound;

@@ -14,7 +14,6 @@ import akka.cluster.ddata.LWWRegister;
 import akka.cluster.ddata.Key;
 import akka.cluster.ddata.LWWMapKey;
 import akka.cluster.ddata.SelfUniqueAddress;
-import akka.cluster.ddata.typed.javadsl.DistributedData;
 import akka.cluster.ddata.typed.javadsl.Replicator;
 import akka.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 import akka.cluster.typed.Cluster;
@@ -144,7 +143,7 @@ public final class FleetNode {
     static Behavior<Command> create(String name, ActorRef<ActorRunner.Command> runner, FleetHost host, Watcher watcher,
                                     AskedReloads asked, boolean ownsCluster) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-                DistributedData.<Command, LWWMap<String, NodeEntry>>withReplicatorMessageAdapter(replicator ->
+                FleetData.<Command, LWWMap<String, NodeEntry>>withReplicatorMessageAdapter(replicator ->
                         new FleetNode(context, timers, replicator, name, runner, host, watcher, asked, ownsCluster).running())));
     }
 
@@ -181,13 +180,13 @@ public final class FleetNode {
         this.replicator = replicator;
         this.name = name;
         this.runner = runner;
-        this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
+        this.self = FleetData.get(context.getSystem()).selfUniqueAddress();
         this.address = Cluster.get(context.getSystem()).selfMember().address().toString();
         replicator.subscribe(NODES, EntriesChanged::new);
         // A child of its own: a second ReplicatorMessageAdapter in this actor would replace the
         // first one's adapters (they are kept by message class), and NODES' changes would come as plans.
         ActorRef<Plan> plans = context.messageAdapter(Plan.class, PlanChanged::new);
-        context.spawn(DistributedData.<Plan, LWWRegister<Plan>>withReplicatorMessageAdapter(plansOnly -> {
+        context.spawn(FleetData.<Plan, LWWRegister<Plan>>withReplicatorMessageAdapter(plansOnly -> {
             plansOnly.subscribe(PlanRegister.PLAN, r -> r instanceof Replicator.Changed<LWWRegister<Plan>> c
                     ? c.get(PlanRegister.PLAN).getValue() : Plan.NONE);
             return Behaviors.receiveMessage(p -> {

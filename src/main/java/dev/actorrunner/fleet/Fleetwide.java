@@ -11,7 +11,6 @@ import akka.actor.Address;
 import akka.cluster.Member;
 import akka.cluster.MemberStatus;
 import akka.cluster.ddata.LWWMap;
-import akka.cluster.ddata.typed.javadsl.DistributedData;
 import akka.cluster.ddata.typed.javadsl.Replicator;
 import akka.cluster.typed.Cluster;
 import java.util.HashMap;
@@ -107,7 +106,7 @@ interface Fleetwide {
             @Override
             public void watchEntries(ActorContext<?> context, ActorRef<Map<String, NodeEntry>> to) {
                 // A child of its own: one ReplicatorMessageAdapter per actor (see FleetNode).
-                context.spawn(DistributedData.<Map<String, NodeEntry>, LWWMap<String, NodeEntry>>withReplicatorMessageAdapter(r -> {
+                context.spawn(FleetData.<Map<String, NodeEntry>, LWWMap<String, NodeEntry>>withReplicatorMessageAdapter(r -> {
                     r.subscribe(FleetNode.NODES, c -> c instanceof Replicator.Changed<LWWMap<String, NodeEntry>> ch
                             ? ch.dataValue().getEntries() : Map.of());
                     return Behaviors.receiveMessage(m -> {

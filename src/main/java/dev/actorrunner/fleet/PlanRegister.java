@@ -7,7 +7,6 @@ import akka.cluster.ddata.Key;
 import akka.cluster.ddata.LWWRegister;
 import akka.cluster.ddata.LWWRegisterKey;
 import akka.cluster.ddata.SelfUniqueAddress;
-import akka.cluster.ddata.typed.javadsl.DistributedData;
 import akka.cluster.ddata.typed.javadsl.Replicator;
 import java.time.Duration;
 import java.util.Optional;
@@ -43,8 +42,8 @@ final class PlanRegister {
 
     /** The register in the fleet system's Distributed Data. */
     static Behavior<Command> distributed() {
-        return Behaviors.setup(context -> DistributedData.<Command, LWWRegister<Plan>>withReplicatorMessageAdapter(replicator -> {
-            SelfUniqueAddress self = DistributedData.get(context.getSystem()).selfUniqueAddress();
+        return Behaviors.setup(context -> FleetData.<Command, LWWRegister<Plan>>withReplicatorMessageAdapter(replicator -> {
+            SelfUniqueAddress self = FleetData.get(context.getSystem()).selfUniqueAddress();
             return Behaviors.receive(Command.class)
                     .onMessage(Read.class, m -> {
                         replicator.askGet(r -> new Replicator.Get<>(PLAN, new Replicator.ReadMajority(MAJORITY_TIMEOUT), r),

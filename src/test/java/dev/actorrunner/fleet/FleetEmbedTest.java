@@ -35,7 +35,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Runners embedded in host applications whose own ActorSystems already form a cluster (named as
  * the host likes, with a guardian of the host's): each joins the fleet through {@link Fleet#join},
- * and {@code fleet status} from any of them shows them all.
+ * and {@code fleet status} from any of them shows them all, and only them: as many members of the
+ * host's cluster run no runner, and count neither in status nor in the plan's majority.
  */
 class FleetEmbedTest {
     private static final Duration DEADLINE = Duration.ofSeconds(60);
@@ -148,7 +149,7 @@ class FleetEmbedTest {
 
     @Test
     void runnersInAHostsClusterJoinOneFleetAndEachShowsAll() throws Exception {
-        List<Integer> ports = FleetPorts.free(NODES + 1);
+        List<Integer> ports = FleetPorts.free(2 * NODES);
         for (int i = 0; i < NODES; i++) {
             FleetSettings settings = fleet("shop-" + (i + 1));
             CompletableFuture<ActorRef<ActorRunner.Command>> runner = new CompletableFuture<>();
@@ -160,9 +161,12 @@ class FleetEmbedTest {
             assertTrue(Cluster.get(host).selfMember().getRoles().contains("web"), "the host's own roles are kept");
             fleets.add(Fleet.join(host, settings, runner.get(10, TimeUnit.SECONDS), HOST));
         }
-        // A member of the host's cluster that embeds no runner: no part of the fleet, nor of its status.
-        hosts.add(ActorSystem.create(Behaviors.empty(), "shop", hostCluster(ports.get(NODES), ports.get(0))
-                .withFallback(ConfigFactory.load()).resolve()));
+        // As many members of the host's cluster that embed no runner: no part of the fleet, nor of its
+        // status, nor of the plan's majority (a majority of all six members is four: three runners are not).
+        for (int i = NODES; i < 2 * NODES; i++) {
+            hosts.add(ActorSystem.create(Behaviors.empty(), "shop", hostCluster(ports.get(i), ports.get(0))
+                    .withFallback(ConfigFactory.load()).resolve()));
+        }
         for (ActorSystem<Void> host : hosts) {
             await(() -> Cluster.get(host).selfMember().status() == MemberStatus.up(), "the host's node up");
         }
