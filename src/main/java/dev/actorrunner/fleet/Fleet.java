@@ -8,6 +8,7 @@ import akka.actor.typed.Props;
 import akka.cluster.typed.Cluster;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.cluster.typed.ClusterSingleton;
+import akka.cluster.typed.ClusterSingletonSettings;
 import akka.cluster.typed.SingletonActor;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -131,15 +132,21 @@ public final class Fleet implements FleetControl, AutoCloseable {
 
     /**
      * On every node: the singleton runs on the oldest, and moves when that one leaves or is downed.
-     * Supervised: the singleton manager does not restart a coordinator that failed, and every fleet
-     * reload would then time out until the oldest node left. It owns no process and re-reads the
-     * plan when it starts, so a restart is safe.
+     * In a host's cluster, on the oldest runner's node (the fleet's role): a singleton runs only
+     * where it was initialised, and the oldest member may run no runner. Supervised: the singleton
+     * manager does not restart a coordinator that failed, and every fleet reload would then time
+     * out until the oldest node left. It owns no process and re-reads the plan when it starts, so a
+     * restart is safe.
      */
     private static ActorRef<Coordinator.Command> initCoordinator(ActorSystem<?> system, FleetSettings settings) {
-        return ClusterSingleton.get(system).init(SingletonActor.of(
+        SingletonActor<Coordinator.Command> coordinator = SingletonActor.of(
                 Behaviors.supervise(Coordinator.create(settings)).onFailure(
                         SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2)),
-                "fleet-coordinator"));
+                "fleet-coordinator");
+        if (Cluster.get(system).selfMember().getRoles().contains(FleetConfig.FLEET_ROLE)) {
+            coordinator = coordinator.withSettings(ClusterSingletonSettings.create(system).withRole(FleetConfig.FLEET_ROLE));
+        }
+        return ClusterSingleton.get(system).init(coordinator);
     }
 
     /** The CLI's base for the fleet system: logs through slf4j only, Akka's defaults otherwise. */

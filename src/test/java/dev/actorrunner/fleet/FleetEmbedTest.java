@@ -150,22 +150,25 @@ class FleetEmbedTest {
     @Test
     void runnersInAHostsClusterJoinOneFleetAndEachShowsAll() throws Exception {
         List<Integer> ports = FleetPorts.free(2 * NODES);
+        // As many members of the host's cluster that embed no runner, the oldest of all among them:
+        // no part of the fleet, nor of its status, nor of the plan's majority (a majority of all six
+        // members is four: three runners are not), and the coordinator runs on the oldest runner.
+        for (int i = 0; i < NODES; i++) {
+            ActorSystem<Void> plain = ActorSystem.create(Behaviors.empty(), "shop", hostCluster(ports.get(NODES + i), ports.get(NODES))
+                    .withFallback(ConfigFactory.load()).resolve());
+            hosts.add(plain);
+            if (i == 0) await(() -> Cluster.get(plain).selfMember().status() == MemberStatus.up(), "the oldest member up");
+        }
         for (int i = 0; i < NODES; i++) {
             FleetSettings settings = fleet("shop-" + (i + 1));
             CompletableFuture<ActorRef<ActorRunner.Command>> runner = new CompletableFuture<>();
-            // The host's config, under the two keys the fleet needs: its serializer, and the node's fleet name.
-            Config config = FleetConfig.embedded(settings).withFallback(hostCluster(ports.get(i), ports.get(0)))
+            // The host's config, under the keys the fleet needs: its serializer, the node's fleet name and the fleet's role.
+            Config config = FleetConfig.embedded(settings).withFallback(hostCluster(ports.get(i), ports.get(NODES)))
                     .withFallback(ConfigFactory.load()).resolve();
             ActorSystem<Void> host = ActorSystem.create(guardian(i, runner), "shop", config);
             hosts.add(host);
             assertTrue(Cluster.get(host).selfMember().getRoles().contains("web"), "the host's own roles are kept");
             fleets.add(Fleet.join(host, settings, runner.get(10, TimeUnit.SECONDS), HOST));
-        }
-        // As many members of the host's cluster that embed no runner: no part of the fleet, nor of its
-        // status, nor of the plan's majority (a majority of all six members is four: three runners are not).
-        for (int i = NODES; i < 2 * NODES; i++) {
-            hosts.add(ActorSystem.create(Behaviors.empty(), "shop", hostCluster(ports.get(i), ports.get(0))
-                    .withFallback(ConfigFactory.load()).resolve()));
         }
         for (ActorSystem<Void> host : hosts) {
             await(() -> Cluster.get(host).selfMember().status() == MemberStatus.up(), "the host's node up");
