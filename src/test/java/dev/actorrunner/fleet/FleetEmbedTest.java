@@ -209,4 +209,32 @@ class FleetEmbedTest {
                 () -> Fleet.join(host, FleetSettings.joining("shop-1"), host.deadLetters(), HOST));
         assertTrue(e.getMessage().contains("fleet-name:shop-1") && e.getMessage().contains("FleetSerializer"), e.getMessage());
     }
+
+    @Test
+    void aSecondRunnerOfTheSameNameInAHostsClusterStaysOutAndTheHostsMemberStays() throws Exception {
+        List<Integer> ports = FleetPorts.free(2);
+        for (int i = 0; i < 2; i++) {
+            FleetSettings settings = fleet("shop-1");
+            CompletableFuture<ActorRef<ActorRunner.Command>> runner = new CompletableFuture<>();
+            ActorSystem<Void> host = ActorSystem.create(guardian(i, runner), "shop", FleetConfig.embedded(settings)
+                    .withFallback(hostCluster(ports.get(i), ports.get(0))).withFallback(ConfigFactory.load()).resolve());
+            hosts.add(host);
+            await(() -> Cluster.get(host).selfMember().status() == MemberStatus.up(), "the host's node up");
+            fleets.add(Fleet.join(host, settings, runner.get(10, TimeUnit.SECONDS), HOST));
+            if (i == 0) await(() -> Long.valueOf(1).equals(status(fleets.get(0)).get("readyWorkers")), "the first shop-1 in its fleet");
+        }
+        await(() -> {
+            try {
+                FleetControl.Reply r = fleets.get(1).handle(Map.of("action", "status"), line -> {}).toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS);
+                return r.exitCode() == 2 && r.message().contains("not in its fleet") && r.message().contains("shop-1");
+            } catch (Exception e) {
+                return false;
+            }
+        }, "the younger shop-1 to say it is not in its fleet");
+        Map<String, Object> s = status(fleets.get(0));
+        assertEquals(1L, s.get("members"), "the fleet has one shop-1: " + s);
+        assertEquals(1L, s.get("readyWorkers"), "the older one's: " + s);
+        assertEquals(MemberStatus.up(), Cluster.get(hosts.get(1)).selfMember().status(), "the host's member stays in its cluster");
+    }
 }
