@@ -1,21 +1,22 @@
 package dev.actorrunner.it;
 
+import static dev.actorrunner.it.FleetNodes.FORM;
+import static dev.actorrunner.it.FleetNodes.awaitFleet;
+import static dev.actorrunner.it.FleetNodes.cli;
+import static dev.actorrunner.it.FleetNodes.running;
+import static dev.actorrunner.it.FleetNodes.sha12;
+import static dev.actorrunner.it.FleetNodes.status;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.actorrunner.cli.Cli;
-import dev.actorrunner.control.Json;
-import dev.actorrunner.fixtures.FleetPorts;
 import dev.actorrunner.fixtures.Reaper;
-import dev.actorrunner.fixtures.TestJars;
-import java.io.IOException;
+import dev.actorrunner.it.FleetNodes.Node;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,71 +28,12 @@ import org.junit.jupiter.api.io.TempDir;
  * first machine by min-healthy-time. FleetIT has the forming, the pre-checks and a plain roll.
  */
 class FleetRollIT {
-    private static final Duration FORM = Duration.ofSeconds(120);
     private static final int NODES = 3;
-    private static final Path JAR = Path.of(System.getProperty("actorrunner.jar", "target/actor-runner.jar")).toAbsolutePath();
 
     @TempDir
     Path dir;
     @RegisterExtension
     final Reaper reaper = new Reaper();
-
-    record Node(String name, RunnerProcess runner, Path socket) {}
-
-    private List<Node> startFleet(Path config, Path app) throws IOException {
-        List<Integer> ports = FleetPorts.free(NODES);
-        String seeds = ports.stream().map(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
-        List<Node> nodes = new ArrayList<>();
-        for (int i = 0; i < NODES; i++) {
-            String name = "n" + (i + 1);
-            Path socket = dir.resolve(name + ".sock");
-            nodes.add(new Node(name, reaper.closeLater(RunnerProcess.start(List.of("-w", "2", "-p", "0",
-                    "--config", config.toString(), "--control-socket", socket.toString(), "--kill-timeout", "20s",
-                    "--fleet-bind", "127.0.0.1:" + ports.get(i), "--fleet-seeds", seeds, "--fleet-name", name,
-                    "--jvm-opt", "-Xmx64m", "--jvm-opt", "-XX:TieredStopAtLevel=1", app.toString()))), socket));
-        }
-        return nodes;
-    }
-
-    private static Cli.Result cli(Node node, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--control-socket", node.socket().toString()));
-        return Cli.run(Map.of(), all.toArray(String[]::new));
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> status(Node node) {
-        Cli.Result r = cli(node, "fleet", "status", "--json");
-        if (r.code() != 0) return Map.of("error", r.err());
-        return (Map<String, Object>) Json.parse(r.out().strip());
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<Map<String, Object>> rows(Node node) {
-        return (List<Map<String, Object>>) (List<?>) status(node).getOrDefault("nodes", List.of());
-    }
-
-    /** The SHA-256 each node publishes, by name (a 12-character prefix is enough to tell releases apart). */
-    private static Map<String, String> running(Node node) {
-        return rows(node).stream().filter(r -> r.get("sha256") != null)
-                .collect(Collectors.toMap(r -> (String) r.get("name"), r -> ((String) r.get("sha256")).substring(0, 12)));
-    }
-
-    /** A release jar: the demo server (or a fixture of the test classes) behind a path of its own. */
-    private Path release(int n, String mainClass) throws IOException {
-        Path releaseDir = Files.createDirectories(dir.resolve("releases").resolve(String.valueOf(n)));
-        Path lib = Files.createSymbolicLink(releaseDir.resolve("actor-runner.jar"), JAR);
-        return TestJars.withMainClass(releaseDir.resolve("app.jar"), mainClass, lib, Path.of("target/test-classes"));
-    }
-
-    private static String sha12(Path file) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(Files.readAllBytes(file))).substring(0, 12);
-        } catch (IOException | java.security.NoSuchAlgorithmException e) {
-            throw new AssertionError(e);
-        }
-    }
 
     @Test
     void aCanaryPausesThenPromotesUnderLoadAnAbortLeavesAMixedFleetAndADyingReleaseStopsAtTheFirstMachine()
@@ -105,15 +47,13 @@ class FleetRollIT {
                   progress-deadline = 5m
                 }
                 """);
-        Path r1 = release(1, "dev.actorrunner.demo.HelloServer");
-        Path r2 = release(2, "dev.actorrunner.demo.HelloServer");
-        Path r3 = release(3, "dev.actorrunner.demo.HelloServer");
-        Path dying = release(4, "dev.actorrunner.fixtures.DiesAfterReady");
-        List<Node> nodes = startFleet(config, r1);
-        for (Node node : nodes) {
-            node.runner().await(() -> Long.valueOf(NODES).equals(status(node).get("members"))
-                    && Long.valueOf(2L * NODES).equals(status(node).get("readyWorkers")), FORM, node.name() + " to see the fleet");
-        }
+        FleetNodes fleet = new FleetNodes(dir, reaper, NODES);
+        Path r1 = fleet.release(1, "dev.actorrunner.demo.HelloServer");
+        Path r2 = fleet.release(2, "dev.actorrunner.demo.HelloServer");
+        Path r3 = fleet.release(3, "dev.actorrunner.demo.HelloServer");
+        Path dying = fleet.release(4, "dev.actorrunner.fixtures.DiesAfterReady");
+        List<Node> nodes = fleet.start(2, config, FleetNodes.jarApp(r1));
+        awaitFleet(nodes, NODES, 2L * NODES);
         // A client on every public port, kept-alive, for the whole test.
         List<LoadClient> load = new ArrayList<>();
         for (Node node : nodes) load.add(reaper.closeLater(new LoadClient(node.runner().publicPort(FORM), 2, true)));
