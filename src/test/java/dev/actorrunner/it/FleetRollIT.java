@@ -24,8 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A fleet roll as an operator drives it (issue 15), on three runner JVMs of two demo workers each,
  * with a client on every public port throughout: a canary pause and its promotion, an abort that
- * leaves a mixed fleet, and a release whose app dies two seconds after it is ready, stopped at the
- * first machine by min-healthy-time. FleetIT has the forming, the pre-checks and a plain roll.
+ * leaves a mixed fleet, a release whose app cannot start, stopped at the first machine by its
+ * aborted local reload, and then one whose app dies two seconds after it is ready, stopped at the
+ * first machine by min-healthy-time. FleetIT has the forming, the pre-checks and a plain roll;
+ * FleetFaultsIT the coordinator's node killed, a rejoin and a frozen runner.
  */
 class FleetRollIT {
     private static final int NODES = 3;
@@ -83,6 +85,19 @@ class FleetRollIT {
         Map<String, String> mixed = running(nodes.get(1));
         assertEquals(1, mixed.values().stream().filter(sha12(r3)::equals).count(), mixed.toString());
         assertEquals(2, mixed.values().stream().filter(sha12(r2)::equals).count(), mixed.toString());
+
+        // A release whose app cannot start (its Main-Class is not there; the check reads only the
+        // manifest): the first machine's local reload aborts, the roll ends there, exit 1.
+        Path bad = fleet.release(5, "no.such.Main");
+        Cli.Result badJar = cli(nodes.get(2), "fleet", "reload", "--jar", bad.toString(), "--wait");
+        assertEquals(1, badJar.code(), badJar.out() + badJar.err());
+        assertTrue((badJar.out() + badJar.err()).contains("aborted"), badJar.out() + badJar.err());
+        assertEquals(1, nodes.stream().filter(n -> n.runner().output().contains(bad.toString())).count(),
+                "only the first machine was touched");
+        for (Node node : nodes) {
+            node.runner().await(() -> Long.valueOf(2L * NODES).equals(status(node).get("readyWorkers")), FORM,
+                    node.name() + ": every worker ready, the first machine's old ones included");
+        }
 
         for (LoadClient l : load) l.close();
         for (int i = 0; i < NODES; i++) {
