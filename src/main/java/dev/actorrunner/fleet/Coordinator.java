@@ -9,7 +9,6 @@ import akka.actor.typed.javadsl.StashBuffer;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dev.actorrunner.config.FleetSettings;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -19,7 +18,7 @@ import java.util.UUID;
 
 /**
  * The fleet roll's coordinator, a cluster singleton: it checks every machine before it touches
- * any, then reloads {@code max-parallel} machines at a time through each machine's agent
+ * any (a {@link RollCheck} child per roll), then reloads {@code max-parallel} machines at a time through each machine's agent
  * ({@link FleetNode}), each with the local surge reload, and moves on once a machine's new
  * generation stayed healthy for min-healthy-time (the agent waits that out before it reports).
  * What to do next is {@link RollDecisions}' to say; this actor carries it out.
@@ -37,9 +36,7 @@ public final class Coordinator {
     /** How often the roll is looked at: steps started, deadlines checked. */
     static final Duration TICK = Duration.ofSeconds(1);
     /** Every machine must answer the pre-check within this (it hashes the jar). */
-    static final Duration CHECK_TIMEOUT = Duration.ofSeconds(20);
-    /** How often the check is sent to a machine whose agent was not known yet (registered a moment after its node). */
-    static final Duration CHECK_RESEND = Duration.ofMillis(500);
+    static final Duration CHECK_TIMEOUT = RollCheck.TIMEOUT;
     static final Duration MAJORITY_TIMEOUT = PlanRegister.MAJORITY_TIMEOUT;
     /** How often an idle coordinator looks for a member behind the current release. */
     static final Duration CATCH_UP = Duration.ofSeconds(5);
@@ -67,20 +64,20 @@ public final class Coordinator {
      * A machine's answer to {@link FleetNode.CheckJar}: {@code problem} "" when fit, and the hash of
      * the jar it found ("" when not fit, for a reload to the same settings, or from an older agent).
      */
-    public record JarChecked(String planId, String node, String problem, String sha256) implements Command, FleetMessage {
+    public record JarChecked(String planId, String node, String problem, String sha256) implements RollCheck.Command, FleetMessage {
         public JarChecked {
             sha256 = sha256 == null ? "" : sha256;
         }
     }
+
+    /** From the roll's {@link RollCheck}: the plan to roll, or why the roll is refused. */
+    record CheckEnded(String planId, RollDecisions.Checked checked) implements Command {}
 
     /** A machine's report on its step of {@code planId}: running, done or failed, with {@code detail}. */
     public record StepReport(String planId, String node, String state, String detail) implements Command, FleetMessage {}
 
     private enum Tick implements Command { INSTANCE }
 
-    private enum CheckTimeout implements Command { INSTANCE }
-
-    private enum CheckResend implements Command { INSTANCE }
 
     /** While idle: is a member behind the last completed release (it joined, or came back, since)? */
     private enum CatchUp implements Command { INSTANCE }
@@ -165,7 +162,6 @@ public final class Coordinator {
     // No roll: waiting for StartRoll.
     private Behavior<Command> idle() {
         timers.cancel(Tick.INSTANCE);
-        timers.cancel(CheckResend.INSTANCE);
         if (!timers.isTimerActive(CatchUp.INSTANCE)) timers.startTimerWithFixedDelay(CatchUp.INSTANCE, CATCH_UP);
         return Behaviors.receive(Command.class)
                 .onMessage(StartRoll.class, this::onStartRoll)
@@ -189,23 +185,13 @@ public final class Coordinator {
     /** Checks the release on the plan's machines, then rolls them; {@code replyTo} null for a catch-up of the coordinator's own. */
     private Behavior<Command> check(Plan plan, ActorRef<RollAnswer> replyTo) {
         timers.cancel(CatchUp.INSTANCE);
-        Set<String> unsent = new HashSet<>(plan.steps().stream().map(Plan.Step::node).toList());
-        sendChecks(plan, unsent);
-        timers.startSingleTimer(CheckTimeout.INSTANCE, CHECK_TIMEOUT);
-        return checking(plan, new HashSet<>(plan.steps().stream().map(Plan.Step::node).toList()), unsent, new ArrayList<>(), replyTo);
-    }
-
-    /** Sends the check to the machines in {@code unsent} whose agents are known, and keeps the others for the next CheckResend. */
-    private void sendChecks(Plan plan, Set<String> unsent) {
-        unsent.removeIf(node -> fleet.agent(node).map(agent -> {
-            agent.tell(new FleetNode.CheckJar(plan.id(), plan.jar(), plan.sha256(), context.getSelf().narrow()));
-            return true;
-        }).orElse(false));
-        if (unsent.isEmpty()) {
-            timers.cancel(CheckResend.INSTANCE);
-        } else if (!timers.isTimerActive(CheckResend.INSTANCE)) {
-            timers.startTimerWithFixedDelay(CheckResend.INSTANCE, CHECK_RESEND);
-        }
+        context.spawnAnonymous(RollCheck.create(plan, fleet, context.getSelf().narrow()));
+        // Every machine checks the release before anything is touched.
+        return busy("another fleet reload is being checked")
+                .onMessage(CheckEnded.class, e -> !e.planId().equals(plan.id()) ? Behaviors.same()
+                        : e.checked().plan() == null ? refuse(replyTo, e.checked().refusal()) : writingFirst(e.checked().plan(), replyTo))
+                .onAnyMessage(x -> Behaviors.same())
+                .build();
     }
 
     private Behavior<Command> onNodes(NodesAre m) {
@@ -225,34 +211,6 @@ public final class Coordinator {
         behind.forEach(name -> caughtUp.add(RollDecisions.catchUpKey(members.up().get(name), last)));
         context.getLog().info("fleet coordinator: bringing {} to the release of plan {} ({})", behind, last.releaseId(), last.release());
         return check(Plan.catchUp(newId(), last, behind, now()), null);
-    }
-
-    // Every machine checks the release before anything is touched.
-    private Behavior<Command> checking(Plan plan, Set<String> waiting, Set<String> unsent, List<JarChecked> answers,
-                                       ActorRef<RollAnswer> replyTo) {
-        return busy("another fleet reload is being checked")
-                .onMessage(JarChecked.class, c -> onJarChecked(plan, c, waiting, answers, replyTo))
-                .onMessageEquals(CheckResend.INSTANCE, () -> {
-                    sendChecks(plan, unsent);
-                    return Behaviors.same();
-                })
-                .onMessageEquals(CheckTimeout.INSTANCE, () -> refuse(replyTo, "no answer to the check from "
-                        + String.join(", ", waiting.stream().sorted().toList())
-                        + (unsent.isEmpty() ? "" : " (no fleet agent found on " + String.join(", ", unsent.stream().sorted().toList()) + ")")
-                        + "; nothing reloaded"))
-                .onAnyMessage(x -> Behaviors.same())
-                .build();
-    }
-
-    private Behavior<Command> onJarChecked(Plan plan, JarChecked c, Set<String> waiting, List<JarChecked> answers,
-                                           ActorRef<RollAnswer> replyTo) {
-        if (!c.planId().equals(plan.id()) || !waiting.remove(c.node())) return Behaviors.same();
-        answers.add(c);
-        if (!waiting.isEmpty()) return Behaviors.same();
-        timers.cancel(CheckTimeout.INSTANCE);
-        timers.cancel(CheckResend.INSTANCE);
-        RollDecisions.Checked checked = RollDecisions.checked(plan, answers);
-        return checked.plan() == null ? refuse(replyTo, checked.refusal()) : writingFirst(checked.plan(), replyTo);
     }
 
     /** The requests of an operator while a roll is being started or aborted: answered 2 with {@code why}; the state goes on. */

@@ -339,12 +339,12 @@ class CoordinatorTest {
         pass(Duration.ofSeconds(2));
         agent("c").expectNoMessage(Duration.ofMillis(50));
         fleet.unregistered.remove("c");
-        pass(Coordinator.CHECK_RESEND);
+        pass(RollCheck.RESEND);
         passCheck("c");
         Coordinator.RollAnswer accepted = answer.expectMessageClass(Coordinator.RollAnswer.class);
         assertEquals(0, accepted.code(), accepted.message());
         step("a"); // the roll begins, in order
-        pass(Coordinator.CHECK_RESEND.multipliedBy(4));
+        pass(RollCheck.RESEND.multipliedBy(4));
         agent("c").expectNoMessage(Duration.ofMillis(50)); // no further check: the resend stopped
     }
 
