@@ -168,7 +168,7 @@ class FleetPartitionIT {
         cut.runner().await(() -> client.ok() >= 20, FORM, "the client in " + net.node(CUT) + " to be answered:\n" + client.output());
 
         Cli.Result canary = cli(first, "fleet", "reload", "--jar", r2.toString(), "--canary", "1", "--wait");
-        assertEquals(0, canary.code(), canary.out() + canary.err());
+        assertEquals(0, canary.code(), canary.out() + canary.err() + "\n" + outputs(nodes));
         assertTrue(canary.out().contains("paused"), canary.out());
         Matcher planId = Pattern.compile("plan (\\w+)").matcher(canary.out());
         assertTrue(planId.find(), canary.out());
@@ -192,26 +192,29 @@ class FleetPartitionIT {
         long askedAt = System.nanoTime();
         Cli.Result minority = cli(cut, "fleet", "reload", "--jar", r2.toString(), "--wait");
         Duration took = Duration.ofNanos(System.nanoTime() - askedAt);
-        assertEquals(2, minority.code(), minority.out() + minority.err());
-        assertTrue(minority.err().contains("unreachable members: n1, n2; nothing reloaded"), minority.err());
-        assertTrue(took.compareTo(FAST) < 0, "fleet reload on the cut-off side answered in " + took.toMillis() + " ms, not within " + FAST);
+        String seen = "fleet reload on n3 answered in " + took.toMillis() + " ms, exit " + minority.code() + ": "
+                + minority.out() + minority.err() + "\n--- n3:\n" + cut.runner().output();
+        assertEquals(2, minority.code(), seen);
+        assertTrue(minority.err().contains("unreachable members: n1, n2; nothing reloaded"), seen);
+        assertTrue(took.compareTo(FAST) < 0, "not within " + FAST + ": " + seen);
 
         // The majority goes on: promoted, the roll waits while n3 is unreachable, then (n3 downed and
         // removed) reloads n2 and skips n3, which is no member when its turn comes.
         Cli.Result promote = cli(nodes.get(1), "fleet", "promote");
-        assertEquals(0, promote.code(), promote.out() + promote.err());
+        assertEquals(0, promote.code(), promote.out() + promote.err() + "\n" + outputs(nodes));
         String completed = "fleet coordinator: plan " + plan + " to app.jar (sha256 " + sha2.substring(0, 12) + "): completed, 2 of 3 done, skipped n3";
         first.runner().awaitLine(l -> l.contains(completed), DOWN_AND_ROLL, "the roll to complete on the majority side");
         long completedAt = System.nanoTime();
-        assertTrue(first.runner().output().contains("fleet coordinator: no new step while [n3] unreachable"), first.runner().output());
+        assertTrue(first.runner().output().contains("fleet coordinator: no new step while [n3] unreachable"), outputs(nodes));
         long removed = firstAt(first.runner(), "fleet: n3 left the fleet");
         long n2Reloaded = firstAt(nodes.get(1).runner(), "reload 2 started");
         assertTrue(n2Reloaded >= removed, "n2's step began (" + n2Reloaded + ") only after n3 was removed (" + removed + "):\n" + outputs(nodes));
         assertEquals(List.of(), cut.runner().lines().stream().filter(l -> l.contains("reload 2 started")).toList(),
-                "n3 was not reloaded while cut off");
+                "n3 was not reloaded while cut off:\n" + cut.runner().output());
         // The minority downed itself (keep-majority): its fleet system ended, its workers serve on.
         cut.runner().awaitLine(l -> l.contains("fleet: node n3 left the fleet (downed"), DOWN_AND_ROLL, "n3 to leave the fleet");
-        assertEquals(0, client.failed(), "no request failed in n3's namespace during the cut:\n" + client.output());
+        assertEquals(0, client.failed(), "no request failed in n3's namespace during the cut:\n" + client.output()
+                + "\n--- n3:\n" + cut.runner().output());
 
         // Healed: n3 rejoins as a new incarnation and the coordinator brings it to the release.
         net.heal(CUT);
@@ -226,10 +229,11 @@ class FleetPartitionIT {
         }
         long rejoined = System.nanoTime();
         assertTrue(first.runner().output().contains("fleet coordinator: bringing [n3] to the release of plan " + plan),
-                first.runner().output());
+                outputs(nodes));
 
         client.stop(Duration.ofSeconds(30));
-        assertEquals(0, client.failed(), "every request in n3's namespace answered 200:\n" + client.output());
+        assertEquals(0, client.failed(), "every request in n3's namespace answered 200:\n" + client.output()
+                + "\n--- n3:\n" + cut.runner().output());
         assertTrue(client.ok() > 100, client.output());
         System.out.printf("FleetPartitionIT: formed %ds, cut to roll completed %ds, healed to n3 on release 2 %ds,"
                         + " reload on the cut side %d ms, client %d ok %d failed, total %ds%n",
