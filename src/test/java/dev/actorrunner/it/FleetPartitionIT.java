@@ -20,6 +20,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -190,7 +193,14 @@ class FleetPartitionIT {
 
         // Asked on the minority side: refused there at once, nothing reaches a coordinator.
         long askedAt = System.nanoTime();
-        Cli.Result minority = cli(cut, "fleet", "reload", "--jar", r2.toString(), "--wait");
+        CompletableFuture<Cli.Result> asked = CompletableFuture.supplyAsync(() -> cli(cut, "fleet", "reload", "--jar", r2.toString(), "--wait"));
+        Cli.Result minority;
+        try {
+            // Bounded here too: a client left waiting must fail the test, not hang it (teardown ends the runner, and the call).
+            minority = asked.get(FAST.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("fleet reload on n3: no answer within " + FAST + "\n--- n3:\n" + cut.runner().output());
+        }
         Duration took = Duration.ofNanos(System.nanoTime() - askedAt);
         String seen = "fleet reload on n3 answered in " + took.toMillis() + " ms, exit " + minority.code() + ": "
                 + minority.out() + minority.err() + "\n--- n3:\n" + cut.runner().output();
