@@ -241,7 +241,7 @@ public final class Fleet implements FleetControl, AutoCloseable {
         ActorSystem<?> s = j.system();
         ActorRef<Coordinator.Command> coord = j.coordinator();
         String action = String.valueOf(request.get("action"));
-        return switch (action) {
+        return untilLeft(s, switch (action) {
             case "status" -> AskPattern.<FleetNode.Command, FleetStatus>ask(j.agent(), FleetNode.GetFleetStatus::new, ASK_TIMEOUT, s.scheduler())
                     .handle((status, failure) -> status != null
                             ? new Reply(0, status.summary() + "\n" + FleetStatus.table(status.toJson()), Map.of("fleet", status.toJson()))
@@ -250,7 +250,23 @@ public final class Fleet implements FleetControl, AutoCloseable {
             case "promote" -> answer(s, coord, Coordinator.Promote::new);
             case "abort" -> answer(s, coord, Coordinator.Abort::new);
             default -> done(2, "unknown fleet action \"" + action + "\"");
-        };
+        });
+    }
+
+    /**
+     * {@code answer}, or exit 1 if this node's fleet system ends first (downed, as the minority side
+     * of a partition is): an ask's timeout is a task of that system's scheduler, which ends with it
+     * without running it, so the client would otherwise wait for good. Whether the request was
+     * carried out (a roll the coordinator accepted, whose answer was lost) is not known here.
+     */
+    private static CompletionStage<Reply> untilLeft(ActorSystem<?> s, CompletionStage<Reply> answer) {
+        CompletableFuture<Reply> first = new CompletableFuture<>();
+        answer.whenComplete((reply, failure) -> {
+            if (failure != null) first.completeExceptionally(failure); else first.complete(reply);
+        });
+        s.getWhenTerminated().thenRun(() -> first.complete(new Reply(1, "this node left its fleet (downed?) before the answer"
+                + " came; whether the request was carried out is not known here: see `actor-runner fleet status`", Map.of())));
+        return first;
     }
 
     private CompletionStage<Reply> reload(Joined j, FleetRequest.Reload r, Consumer<String> progress) {

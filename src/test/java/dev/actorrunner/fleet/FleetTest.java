@@ -188,4 +188,30 @@ class FleetTest {
             fleet.close();
         }
     }
+
+    /**
+     * The minority side of a partition is downed while a request waits for the coordinator: the
+     * ask's timeout dies with the fleet system's scheduler, and the client waited for good (seen in
+     * FleetPartitionIT, a reload asked before the cut was detected). It gets an answer now.
+     */
+    @Test
+    void aRequestInFlightWhenTheFleetSystemEndsIsAnsweredAtOnce() throws Exception {
+        List<Integer> ports = FleetPorts.free(2);
+        // Its only seed is a port nobody listens on: it never joins, so no coordinator ever answers.
+        FleetSettings settings = node("lonely", new RunnerSettings.HostPort("127.0.0.1", ports.get(0)),
+                List.of(new RunnerSettings.HostPort("127.0.0.1", ports.get(1))));
+        Fleet fleet = Fleet.start(settings, runner, HOST, Fleet.cliBase());
+        try {
+            await(() -> fleet.system() != null, "the fleet system to start");
+            ActorSystem<FleetNode.Command> first = fleet.system();
+            java.util.concurrent.CompletableFuture<FleetControl.Reply> promote =
+                    fleet.handle(Map.of("action", "promote"), line -> {}).toCompletableFuture();
+            first.terminate();
+            FleetControl.Reply r = promote.get(20, TimeUnit.SECONDS);
+            assertEquals(1, r.exitCode(), r.message());
+            assertTrue(r.message().contains("this node left its fleet (downed?) before the answer came"), r.message());
+        } finally {
+            fleet.close();
+        }
+    }
 }
