@@ -27,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three runner JVMs on loopback form a fleet (issue 15), each with two workers of the demo, with
- * failure detection relaxed for a loaded 2-core machine. Longer cases live in bench/fleet.sh.
+ * failure detection relaxed for a loaded 2-core machine. FleetRollIT has the operator's roll
+ * (canary, abort, failing releases), FleetFaultsIT and FleetPartitionIT the failures;
+ * bench/fleet.sh the same by hand, and the scale figures.
  */
 class FleetIT {
     private static final int NODES = 3;

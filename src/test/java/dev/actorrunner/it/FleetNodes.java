@@ -71,6 +71,11 @@ final class FleetNodes {
      * jar by a path of its own, so that the releases' bytes, and SHA-256s, differ.
      */
     Path release(int n) throws IOException {
+        return release(dir, n);
+    }
+
+    /** As {@link #release(int)}, under {@code dir}: for a fleet started otherwise (in network namespaces). */
+    static Path release(Path dir, int n) throws IOException {
         Path releaseDir = Files.createDirectories(dir.resolve("releases").resolve(String.valueOf(n)));
         Path lib = Files.createSymbolicLink(releaseDir.resolve("actor-runner.jar"), JAR);
         return TestJars.withMainClass(releaseDir.resolve("app.jar"), "dev.actorrunner.demo.HelloServer", lib);

@@ -3,20 +3,20 @@ package dev.actorrunner.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static dev.actorrunner.it.FleetNodes.cli;
+import static dev.actorrunner.it.FleetNodes.sha256;
+import static dev.actorrunner.it.FleetNodes.status;
 
 import dev.actorrunner.cli.Cli;
-import dev.actorrunner.control.Json;
 import dev.actorrunner.fixtures.NamespaceClient;
 import dev.actorrunner.fixtures.NetNamespaces;
 import dev.actorrunner.fixtures.Reaper;
-import dev.actorrunner.fixtures.TestJars;
+import dev.actorrunner.it.FleetNodes.Node;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,15 +63,13 @@ class FleetPartitionIT {
     private static final int NODES = 3;
     /** The node cut off: last in the plan's order, so still pending at the canary pause, and not the coordinator's (n1, the first seed, is the oldest). */
     private static final int CUT = 3;
-    private static final Path JAR = Path.of(System.getProperty("actorrunner.jar", "target/actor-runner.jar")).toAbsolutePath();
+    private static final Path JAR = FleetNodes.JAR;
     private static final Pattern TIME = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) ");
 
     @TempDir
     Path dir;
     @RegisterExtension
     final Reaper reaper = new Reaper();
-
-    record Node(String name, RunnerProcess runner, Path socket) {}
 
     private List<Node> startFleet(NetNamespaces net, Path config, Path app) throws IOException {
         String seeds = IntStream.rangeClosed(1, NODES).mapToObj(i -> NetNamespaces.address(i) + ":2551").collect(Collectors.joining(","));
@@ -88,34 +86,8 @@ class FleetPartitionIT {
         return nodes;
     }
 
-    private static Cli.Result cli(Node node, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--control-socket", node.socket().toString()));
-        return Cli.run(Map.of(), all.toArray(String[]::new));
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> status(Node node) {
-        Cli.Result r = cli(node, "fleet", "status", "--json");
-        if (r.code() != 0) return Map.of("error", r.err());
-        return (Map<String, Object>) Json.parse(r.out().strip());
-    }
-
-    @SuppressWarnings("unchecked")
     private static Optional<Map<String, Object>> row(Map<String, Object> status, String name) {
-        return ((List<Map<String, Object>>) (List<?>) status.getOrDefault("nodes", List.of())).stream()
-                .filter(r -> name.equals(r.get("name"))).findFirst();
-    }
-
-    /** The release jar {@code n}: the demo server behind a path of its own, so that each release's bytes (and SHA-256) differ. */
-    private Path release(int n) throws IOException {
-        Path releaseDir = Files.createDirectories(dir.resolve("releases").resolve(String.valueOf(n)));
-        Path lib = Files.createSymbolicLink(releaseDir.resolve("actor-runner.jar"), JAR);
-        return TestJars.withMainClass(releaseDir.resolve("app.jar"), "dev.actorrunner.demo.HelloServer", lib);
-    }
-
-    private static String sha256(Path file) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        return FleetNodes.rows(status).stream().filter(r -> name.equals(r.get("name"))).findFirst();
     }
 
     /** The time of day (ms) of the first line of {@code runner} that contains {@code text}, from the log's timestamp. */
@@ -149,8 +121,8 @@ class FleetPartitionIT {
                   progress-deadline = 5m
                 }
                 """);
-        Path r1 = release(1);
-        Path r2 = release(2);
+        Path r1 = FleetNodes.release(dir, 1);
+        Path r2 = FleetNodes.release(dir, 2);
         String sha2 = sha256(r2);
         List<Node> nodes = startFleet(net, config, r1);
         Node first = nodes.get(0);
