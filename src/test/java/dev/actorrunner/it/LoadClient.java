@@ -2,13 +2,11 @@ package dev.actorrunner.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.actorrunner.fixtures.HttpGet;
 import dev.actorrunner.fixtures.Reaper;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -87,55 +85,18 @@ final class LoadClient implements AutoCloseable {
                 }
             } catch (IOException e) {
                 failures.add(new Failure(started, e.toString()));
-                closeQuietly(socket);
+                HttpGet.closeQuietly(socket);
                 socket = null;
             }
         }
-        closeQuietly(socket);
+        HttpGet.closeQuietly(socket);
     }
 
     /** One GET; true when the connection may be reused. */
     private boolean exchange(Socket s) throws IOException {
-        OutputStream out = s.getOutputStream();
-        out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (keepAlive ? "" : "Connection: close\r\n") + "\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        InputStream in = s.getInputStream(); // unbuffered: never reads past this response
-        String status = line(in);
-        if (status == null) throw new IOException("connection closed before any response byte");
-        if (!status.startsWith("HTTP/1.1 200")) throw new IOException("status: " + status);
-        int length = -1;
-        boolean close = !keepAlive;
-        String h;
-        while ((h = line(in)) != null && !h.isEmpty()) {
-            String lower = h.toLowerCase();
-            if (lower.startsWith("content-length:")) length = Integer.parseInt(h.substring(15).trim());
-            if (lower.startsWith("connection:") && lower.contains("close")) close = true;
-        }
-        if (length < 0) throw new IOException("no content-length");
-        byte[] body = in.readNBytes(length);
-        if (body.length != length) throw new IOException("body cut short");
-        answeredBy.add(new String(body, StandardCharsets.UTF_8).trim());
-        return !close;
-    }
-
-    private static String line(InputStream in) throws IOException {
-        StringBuilder b = new StringBuilder();
-        int c;
-        while ((c = in.read()) != -1) {
-            if (c == '\n') return b.toString().stripTrailing();
-            b.append((char) c);
-        }
-        return b.length() == 0 ? null : b.toString();
-    }
-
-    private static void closeQuietly(Socket s) {
-        if (s == null) return;
-        try {
-            s.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        HttpGet.Answer answer = HttpGet.exchange(s, keepAlive);
+        answeredBy.add(answer.body());
+        return answer.reusable();
     }
 
     @Override
