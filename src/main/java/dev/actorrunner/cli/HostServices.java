@@ -166,9 +166,9 @@ final class HostServices {
     }
 
     /**
-     * This runner handed over to the next one (an upgrade): its control socket leaves the path
-     * (sessions open now, such as the upgrade's own, still get their answers) and its metrics
-     * port closes, for the next runner to bind.
+     * This runner handed over to the next one (an upgrade): its control socket leaves the path to
+     * the next runner's rename (sessions open now, such as the upgrade's own, still get their
+     * answers) and its metrics port closes, for the next runner to bind.
      */
     void handOver() {
         control.ifPresent(ControlServer::unpublish);

@@ -270,16 +270,13 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /**
-     * Takes the socket off its path, if it is still ours, and keeps serving the connections it
-     * has: a runner that handed over to the next one (which may have published its own there).
+     * Leaves the path to the next runner, which renames its own socket over it ({@link #publish}),
+     * and keeps serving the connections this one has: a runner that handed over. Nothing is
+     * removed, now or at {@link #close}: removing raced that rename (the file checked to be ours,
+     * then renamed over, then removed: the next runner's socket gone), and the rename replaces
+     * this socket anyway, so the path is never without one.
      */
     public synchronized void unpublish() {
-        if (fileKey == null) return;
-        try {
-            deleteIfOurs(path, fileKey);
-        } catch (IOException e) {
-            log.warn("control socket {}: not removed: {}", path, e.getMessage());
-        }
         fileKey = null;
     }
 

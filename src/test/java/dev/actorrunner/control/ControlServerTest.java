@@ -569,4 +569,25 @@ class ControlServerTest {
             ok.close(0);
         }
     }
+
+    @Test
+    void aHandOverLeavesItsSocketForTheNextRunnersRenameSoThePathIsNeverWithoutOne() throws Exception {
+        TestProbe<ActorRunner.Command> nextRunner = kit.createTestProbe();
+        ControlServer next = ControlServer.bind(socket, false, Map.of(), host(), true);
+        try {
+            next.serve(new RunnerHandle(kit.system(), nextRunner.ref()));
+            server.unpublish();
+            // Until the next runner renames its socket over the path, clients still reach this one.
+            CompletableFuture<Seen> before = client(Request.status());
+            answerStatus(status(1, false, false, false, Optional.empty()));
+            assertTrue(done(before).last().ok(), "answered by this runner");
+            next.publish();
+            server.close(0); // this runner exits: what is at the path now is the next one's
+            CompletableFuture<Seen> after = client(Request.status());
+            nextRunner.expectMessageClass(ActorRunner.GetStatus.class).replyTo().tell(status(2, false, false, false, Optional.empty()));
+            assertTrue(done(after).last().ok(), "answered by the next runner");
+        } finally {
+            next.close(0);
+        }
+    }
 }
