@@ -71,6 +71,8 @@ public final class Fleet implements FleetControl, AutoCloseable {
     private volatile Set<String> lastSeen = Set.of();
     /** The reloads this node's fleet steps asked the runner for: a resent step follows them (each fleet system forgets). */
     private final AskedReloads asked = new AskedReloads();
+    /** Control requests waiting for the fleet system's answer (see untilLeft). */
+    private final Set<CompletableFuture<Reply>> pending = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Why this node left its fleet for good (another member has its name): not started again. */
     private volatile String refused = "";
 
@@ -124,6 +126,7 @@ public final class Fleet implements FleetControl, AutoCloseable {
         ActorRef<FleetNode.Command> agent = hostSystem.systemActorOf(
                 FleetNode.create(settings.name(), runner, host, watcher, fleet.asked, false), "actor-runner-fleet-agent", Props.empty());
         fleet.joined = new Joined(hostSystem, agent, initCoordinator(hostSystem, settings));
+        hostSystem.getWhenTerminated().thenRun(fleet::leftFleet);
         fleet.incarnations = 1;
         log.info("fleet: node {} joined the fleet in the cluster of {}", settings.name(),
                 Cluster.get(hostSystem).selfMember().address());
@@ -206,7 +209,10 @@ public final class Fleet implements FleetControl, AutoCloseable {
         log.info("fleet: node {} at {}, seeds {}, {}", settings.name(), FleetConfig.address(settings.bind()),
                 seeds, settings.tls().isPresent() ? "mutual TLS" : "plain tcp");
         ActorSystem<FleetNode.Command> up = started;
-        up.getWhenTerminated().thenRun(() -> thread.execute(() -> onTerminated(up, startedAt)));
+        up.getWhenTerminated().thenRun(() -> {
+            leftFleet();
+            thread.execute(() -> onTerminated(up, startedAt));
+        });
     }
 
     private void onTerminated(ActorSystem<FleetNode.Command> ended, long startedAt) {
@@ -257,16 +263,33 @@ public final class Fleet implements FleetControl, AutoCloseable {
      * {@code answer}, or exit 1 if this node's fleet system ends first (downed, as the minority side
      * of a partition is): an ask's timeout is a task of that system's scheduler, which ends with it
      * without running it, so the client would otherwise wait for good. Whether the request was
-     * carried out (a roll the coordinator accepted, whose answer was lost) is not known here.
+     * carried out (a roll the coordinator accepted, whose answer was lost) is not known here. The
+     * request waits in {@link #pending} (not as a callback on the system's end, which would keep
+     * every request ever made until then).
      */
-    private static CompletionStage<Reply> untilLeft(ActorSystem<?> s, CompletionStage<Reply> answer) {
+    private CompletionStage<Reply> untilLeft(ActorSystem<?> s, CompletionStage<Reply> answer) {
         CompletableFuture<Reply> first = new CompletableFuture<>();
+        pending.add(first);
         answer.whenComplete((reply, failure) -> {
+            pending.remove(first);
             if (failure != null) first.completeExceptionally(failure); else first.complete(reply);
         });
-        s.getWhenTerminated().thenRun(() -> first.complete(new Reply(1, "this node left its fleet (downed?) before the answer"
-                + " came; whether the request was carried out is not known here: see `actor-runner fleet status`", Map.of())));
+        if (s.whenTerminated().isCompleted()) leftFleet(); // it ended before the request was added
         return first;
+    }
+
+    /** Control requests waiting for an answer now (for tests: none is kept once answered). */
+    int pendingRequests() {
+        return pending.size();
+    }
+
+    /** This node's fleet system ended: the requests that wait for it are answered now. */
+    private void leftFleet() {
+        for (CompletableFuture<Reply> waiting : pending) {
+            pending.remove(waiting);
+            waiting.complete(new Reply(1, "this node left its fleet (downed?) before the answer came; whether the request"
+                    + " was carried out is not known here: see `actor-runner fleet status`", Map.of()));
+        }
     }
 
     private CompletionStage<Reply> reload(Joined j, FleetRequest.Reload r, Consumer<String> progress) {

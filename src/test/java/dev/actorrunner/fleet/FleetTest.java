@@ -75,6 +75,7 @@ class FleetTest {
 
     private static Map<String, Object> status(Fleet fleet) throws Exception {
         FleetControl.Reply r = fleet.handle(Map.of("action", "status"), line -> {}).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(0, fleet.pendingRequests(), "an answered request leaves nothing behind");
         @SuppressWarnings("unchecked")
         Map<String, Object> json = (Map<String, Object>) r.data().getOrDefault("fleet", Map.of());
         return json;
@@ -210,6 +211,7 @@ class FleetTest {
             FleetControl.Reply r = promote.get(20, TimeUnit.SECONDS);
             assertEquals(1, r.exitCode(), r.message());
             assertTrue(r.message().contains("this node left its fleet (downed?) before the answer came"), r.message());
+            assertEquals(0, fleet.pendingRequests(), "nothing kept of the request once answered");
         } finally {
             fleet.close();
         }
